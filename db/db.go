@@ -1,0 +1,193 @@
+// Package db is the only place that speaks SQL: it opens and migrates the
+// MySQL/MariaDB store, loads HES extracts into it and answers the API's
+// queries, building statements with squirrel.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	sq "github.com/Masterminds/squirrel"
+	"github.com/go-sql-driver/mysql"
+)
+
+// Flavor is the server family, which decides a few dialect details such as
+// the statement time limit variable.
+type Flavor int
+
+// Server families.
+const (
+	FlavorMySQL Flavor = iota
+	FlavorMariaDB
+)
+
+func (f Flavor) String() string {
+	if f == FlavorMariaDB {
+		return "MariaDB"
+	}
+	return "MySQL"
+}
+
+// Options configure Open.
+type Options struct {
+	Logger *slog.Logger
+	// CursorKey signs pagination cursors; cursors made with another key are rejected.
+	CursorKey []byte
+	// StatementTimeout bounds each statement on the server (0 = no limit).
+	StatementTimeout time.Duration
+	// MaxOpenConns caps the connection pool (0 = 64).
+	MaxOpenConns int
+}
+
+// DB is the HES store.
+type DB struct {
+	sql       *sql.DB
+	flavor    Flavor
+	version   string
+	log       *slog.Logger
+	cursorKey []byte
+	stats     statementStats
+}
+
+// builder produces MySQL-style placeholders.
+var builder = sq.StatementBuilder.PlaceholderFormat(sq.Question)
+
+// Open connects to the database named in dsn (go-sql-driver format),
+// detects the server flavour and applies the session settings the queries
+// rely on. It does not migrate.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse DSN: %w", err)
+	}
+	if cfg.DBName == "" {
+		return nil, fmt.Errorf("the DSN names no database")
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.InterpolateParams = true // one round trip per statement instead of prepare+execute+close
+	cfg.MultiStatements = false
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	cfg.Params["sql_mode"] = "'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'"
+
+	flavor, version, err := probe(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if opts.StatementTimeout > 0 {
+		// Each flavour names its per-statement limit differently (GUIDE §3).
+		if flavor == FlavorMariaDB {
+			cfg.Params["max_statement_time"] = fmt.Sprintf("%.3f", opts.StatementTimeout.Seconds())
+		} else {
+			cfg.Params["max_execution_time"] = fmt.Sprint(opts.StatementTimeout.Milliseconds())
+		}
+	}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pool := sql.OpenDB(conn)
+	maxOpen := opts.MaxOpenConns
+	if maxOpen <= 0 {
+		maxOpen = 64
+	}
+	pool.SetMaxOpenConns(maxOpen)
+	pool.SetMaxIdleConns(maxOpen)
+	pool.SetConnMaxLifetime(30 * time.Minute)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	key := opts.CursorKey
+	if len(key) == 0 {
+		key = []byte("hesgql-development-cursor-key")
+	}
+	return &DB{sql: pool, flavor: flavor, version: version, log: log, cursorKey: key}, nil
+}
+
+// probe opens one short-lived connection to learn the server flavour.
+func probe(ctx context.Context, cfg *mysql.Config) (Flavor, string, error) {
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return 0, "", err
+	}
+	pool := sql.OpenDB(conn)
+	defer pool.Close()
+	var version string
+	if err := pool.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		return 0, "", fmt.Errorf("connect to database: %w", err)
+	}
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		return FlavorMariaDB, version, nil
+	}
+	return FlavorMySQL, version, nil
+}
+
+// Close closes the connection pool.
+func (d *DB) Close() error { return d.sql.Close() }
+
+// Flavor reports the server family.
+func (d *DB) Flavor() Flavor { return d.flavor }
+
+// Version reports the server's version string.
+func (d *DB) Version() string { return d.version }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error { return d.sql.PingContext(ctx) }
+
+// EnsureDatabase creates the database named in dsn if it does not exist,
+// connecting without selecting it.
+func EnsureDatabase(ctx context.Context, dsn string) error {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return fmt.Errorf("parse DSN: %w", err)
+	}
+	name := cfg.DBName
+	if name == "" {
+		return fmt.Errorf("the DSN names no database")
+	}
+	if strings.ContainsAny(name, "`\x00") {
+		return fmt.Errorf("invalid database name %q", name)
+	}
+	cfg.DBName = ""
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	pool := sql.OpenDB(conn)
+	defer pool.Close()
+	_, err = pool.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// DropDatabase removes the database named in dsn; tests use it to clean up.
+func DropDatabase(ctx context.Context, dsn string) error {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return err
+	}
+	name := cfg.DBName
+	cfg.DBName = ""
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	pool := sql.OpenDB(conn)
+	defer pool.Close()
+	_, err = pool.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+strings.ReplaceAll(name, "`", "")+"`")
+	return err
+}

@@ -1,0 +1,49 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+
+	sq "github.com/Masterminds/squirrel"
+)
+
+// querier is satisfied by *sql.DB and *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// query runs a built SELECT and counts it.
+func (d *DB) query(ctx context.Context, q querier, b sq.Sqlizer) (*sql.Rows, error) {
+	text, args, err := b.ToSql()
+	if err != nil {
+		return nil, err
+	}
+	d.countStatement(ctx)
+	return q.QueryContext(ctx, text, args...)
+}
+
+// exec runs a built statement and counts it.
+func (d *DB) exec(ctx context.Context, q querier, b sq.Sqlizer) (sql.Result, error) {
+	text, args, err := b.ToSql()
+	if err != nil {
+		return nil, err
+	}
+	d.countStatement(ctx)
+	return q.ExecContext(ctx, text, args...)
+}
+
+// scanAll runs b and calls scan for each row.
+func (d *DB) scanAll(ctx context.Context, b sq.Sqlizer, scan func(*sql.Rows) error) error {
+	rows, err := d.query(ctx, d.sql, b)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

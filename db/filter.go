@@ -1,0 +1,455 @@
+package db
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/hesgql/hesgql/graph/model"
+)
+
+// Filters are translated into squirrel expressions over explicit table
+// aliases; every client value becomes a placeholder argument and column names
+// come only from the maps below. Translation validates as it goes, so invalid
+// input is reported before any SQL runs.
+
+// aliases hands out distinct table aliases for nested EXISTS subqueries.
+type aliases struct{ n int }
+
+func (a *aliases) next(prefix string) string {
+	a.n++
+	return fmt.Sprintf("%s%d", prefix, a.n)
+}
+
+var (
+	icd10Full   = regexp.MustCompile(`^[A-Z][0-9]{2}[0-9X]$`)
+	opcs4Full   = regexp.MustCompile(`^[A-Z][0-9]{3}$`)
+	icd10Prefix = regexp.MustCompile(`^[A-Z]([0-9]([0-9]([0-9X])?)?)?$`)
+	opcs4Prefix = regexp.MustCompile(`^[A-Z]([0-9]{0,3})$`)
+)
+
+// codeKind describes one classification's code shapes for validation.
+type codeKind struct {
+	name         string
+	full, prefix *regexp.Regexp
+}
+
+var (
+	icd10Kind = codeKind{"ICD-10", icd10Full, icd10Prefix}
+	opcs4Kind = codeKind{"OPCS-4", opcs4Full, opcs4Prefix}
+)
+
+// episodeCond translates an EpisodeFilter over the episodes table alias e.
+func episodeCond(f *model.EpisodeFilter, e, path string, al *aliases) (sq.Sqlizer, error) {
+	if f == nil {
+		return sq.And{}, nil
+	}
+	var conds sq.And
+	add := func(c sq.Sqlizer, err error) error {
+		if err != nil {
+			return err
+		}
+		if c != nil {
+			conds = append(conds, c)
+		}
+		return nil
+	}
+	for i, sub := range f.And {
+		if err := add(episodeCond(sub, e, fmt.Sprintf("%s.and[%d]", path, i), al)); err != nil {
+			return nil, err
+		}
+	}
+	if f.Or != nil {
+		if len(f.Or) == 0 {
+			return nil, model.InputError(path+".or", "must list at least one filter")
+		}
+		var or sq.Or
+		for i, sub := range f.Or {
+			c, err := episodeCond(sub, e, fmt.Sprintf("%s.or[%d]", path, i), al)
+			if err != nil {
+				return nil, err
+			}
+			or = append(or, c)
+		}
+		conds = append(conds, or)
+	}
+	if f.Not != nil {
+		c, err := episodeCond(f.Not, e, path+".not", al)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, notExpr(c))
+	}
+	strs := []struct {
+		name, col string
+		f         *model.StringFilter
+	}{
+		{"financialYear", "fyear", f.FinancialYear},
+		{"providerCode", "procode3", f.ProviderCode},
+		{"treatmentSpecialty", "tretspef", f.TreatmentSpecialty},
+		{"mainSpecialty", "mainspef", f.MainSpecialty},
+		{"admissionMethod", "admimeth", f.AdmissionMethod},
+		{"patientClassification", "classpat", f.PatientClassification},
+		{"administrativeCategory", "admincat", f.AdministrativeCategory},
+		{"episodeStatus", "epistat", f.EpisodeStatus},
+	}
+	for _, s := range strs {
+		if err := add(stringCond(s.f, e+"."+s.col, path+"."+s.name)); err != nil {
+			return nil, err
+		}
+	}
+	dates := []struct {
+		name, col string
+		f         *model.DateFilter
+	}{
+		{"admissionDate", "admidate", f.AdmissionDate},
+		{"episodeStart", "epistart", f.EpisodeStart},
+		{"episodeEnd", "epiend", f.EpisodeEnd},
+	}
+	for _, d := range dates {
+		if err := add(dateCond(d.f, e+"."+d.col, path+"."+d.name)); err != nil {
+			return nil, err
+		}
+	}
+	if err := add(intCond(f.StartAge, e+".start_age", path+".startAge")); err != nil {
+		return nil, err
+	}
+	if err := add(intCond(f.EpisodeDuration, e+".epidur", path+".episodeDuration")); err != nil {
+		return nil, err
+	}
+	if f.PrimaryDiagnosis != nil {
+		if err := add(codeCond(f.PrimaryDiagnosis, e+".primary_diag", icd10Kind, path+".primaryDiagnosis")); err != nil {
+			return nil, err
+		}
+	}
+	if f.Diagnosis != nil {
+		if err := add(codeExists(f.Diagnosis, "diagnoses", e, icd10Kind, path+".diagnosis", al)); err != nil {
+			return nil, err
+		}
+	}
+	if f.Procedure != nil {
+		if err := add(codeExists(f.Procedure, "procedures", e, opcs4Kind, path+".procedure", al)); err != nil {
+			return nil, err
+		}
+	}
+	if f.Patient != nil {
+		p := al.next("p")
+		c, err := patientCond(f.Patient, p, path+".patient", al)
+		if err != nil {
+			return nil, err
+		}
+		sub := builder.Select("1").From("patients " + p).Where(p + ".id = " + e + ".patient_id").Where(c)
+		conds = append(conds, existsExpr(sub))
+	}
+	return conds, nil
+}
+
+// patientCond translates a PatientFilter over the patients table alias p.
+func patientCond(f *model.PatientFilter, p, path string, al *aliases) (sq.Sqlizer, error) {
+	if f == nil {
+		return sq.And{}, nil
+	}
+	var conds sq.And
+	for i, sub := range f.And {
+		c, err := patientCond(sub, p, fmt.Sprintf("%s.and[%d]", path, i), al)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, c)
+	}
+	if f.Or != nil {
+		if len(f.Or) == 0 {
+			return nil, model.InputError(path+".or", "must list at least one filter")
+		}
+		var or sq.Or
+		for i, sub := range f.Or {
+			c, err := patientCond(sub, p, fmt.Sprintf("%s.or[%d]", path, i), al)
+			if err != nil {
+				return nil, err
+			}
+			or = append(or, c)
+		}
+		conds = append(conds, or)
+	}
+	if f.Not != nil {
+		c, err := patientCond(f.Not, p, path+".not", al)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, notExpr(c))
+	}
+	if f.Sex != nil {
+		if len(f.Sex) == 0 {
+			return nil, model.InputError(path+".sex", "must list at least one value")
+		}
+		codes := make([]string, len(f.Sex))
+		for i, s := range f.Sex {
+			codes[i] = s.HESCode()
+		}
+		conds = append(conds, sq.Eq{p + ".sex": codes})
+	}
+	for _, s := range []struct {
+		name, col string
+		f         *model.StringFilter
+	}{
+		{"ethnicity", "ethnicity", f.Ethnicity},
+		{"region", "region", f.Region},
+		{"pseudoId", "pseudo_id", f.PseudoID},
+	} {
+		c, err := stringCond(s.f, p+"."+s.col, path+"."+s.name)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			conds = append(conds, c)
+		}
+	}
+	c, err := intCond(f.BirthYear, p+".birth_year", path+".birthYear")
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
+		conds = append(conds, c)
+	}
+	if f.HasEpisode != nil {
+		e := al.next("e")
+		c, err := episodeCond(f.HasEpisode, e, path+".hasEpisode", al)
+		if err != nil {
+			return nil, err
+		}
+		sub := builder.Select("1").From("episodes " + e).Where(e + ".patient_id = " + p + ".id").Where(c)
+		conds = append(conds, existsExpr(sub))
+	}
+	return conds, nil
+}
+
+func notExpr(c sq.Sqlizer) sq.Sqlizer { return sq.Expr("NOT (?)", c) }
+
+func existsExpr(sub sq.SelectBuilder) sq.Sqlizer { return sq.Expr("EXISTS (?)", sub) }
+
+func stringCond(f *model.StringFilter, col, path string) (sq.Sqlizer, error) {
+	if f == nil {
+		return nil, nil
+	}
+	var c sq.And
+	if f.Eq != nil {
+		c = append(c, sq.Eq{col: *f.Eq})
+	}
+	if f.Ne != nil {
+		c = append(c, sq.NotEq{col: *f.Ne})
+	}
+	if f.In != nil {
+		if len(f.In) == 0 {
+			return nil, model.InputError(path+".in", "must list at least one value")
+		}
+		c = append(c, sq.Eq{col: f.In})
+	}
+	if f.NotIn != nil {
+		if len(f.NotIn) == 0 {
+			return nil, model.InputError(path+".notIn", "must list at least one value")
+		}
+		c = append(c, sq.NotEq{col: f.NotIn})
+	}
+	if f.StartsWith != nil {
+		if *f.StartsWith == "" {
+			return nil, model.InputError(path+".startsWith", "must not be empty")
+		}
+		c = append(c, sq.Like{col: likePrefix(*f.StartsWith)})
+	}
+	return withNull(c, f.IsNull, col, path)
+}
+
+func intCond(f *model.IntFilter, col, path string) (sq.Sqlizer, error) {
+	if f == nil {
+		return nil, nil
+	}
+	var c sq.And
+	if f.Eq != nil {
+		c = append(c, sq.Eq{col: *f.Eq})
+	}
+	if f.Ne != nil {
+		c = append(c, sq.NotEq{col: *f.Ne})
+	}
+	if f.In != nil {
+		if len(f.In) == 0 {
+			return nil, model.InputError(path+".in", "must list at least one value")
+		}
+		c = append(c, sq.Eq{col: f.In})
+	}
+	lo, hi := bound(f.Gt, f.Gte, 1), bound(f.Lt, f.Lte, -1)
+	if f.Gt != nil && f.Gte != nil {
+		return nil, model.InputError(path, "give gt or gte, not both")
+	}
+	if f.Lt != nil && f.Lte != nil {
+		return nil, model.InputError(path, "give lt or lte, not both")
+	}
+	if lo != nil && hi != nil && *lo > *hi {
+		return nil, model.InputError(path, "contradictory bounds: the range is empty")
+	}
+	if f.Gt != nil {
+		c = append(c, sq.Gt{col: *f.Gt})
+	}
+	if f.Gte != nil {
+		c = append(c, sq.GtOrEq{col: *f.Gte})
+	}
+	if f.Lt != nil {
+		c = append(c, sq.Lt{col: *f.Lt})
+	}
+	if f.Lte != nil {
+		c = append(c, sq.LtOrEq{col: *f.Lte})
+	}
+	return withNull(c, f.IsNull, col, path)
+}
+
+// bound turns a strict or inclusive integer bound into an inclusive one.
+func bound(strict, inclusive *int, step int) *int {
+	switch {
+	case strict != nil:
+		v := *strict + step
+		return &v
+	case inclusive != nil:
+		v := *inclusive
+		return &v
+	}
+	return nil
+}
+
+func dateCond(f *model.DateFilter, col, path string) (sq.Sqlizer, error) {
+	if f == nil {
+		return nil, nil
+	}
+	if f.Gt != nil && f.Gte != nil {
+		return nil, model.InputError(path, "give gt or gte, not both")
+	}
+	if f.Lt != nil && f.Lte != nil {
+		return nil, model.InputError(path, "give lt or lte, not both")
+	}
+	lo, loStrict := f.Gte, false
+	if f.Gt != nil {
+		lo, loStrict = f.Gt, true
+	}
+	hi, hiStrict := f.Lte, false
+	if f.Lt != nil {
+		hi, hiStrict = f.Lt, true
+	}
+	if lo != nil && hi != nil && (lo.After(hi.Time) || (lo.Equal(hi.Time) && (loStrict || hiStrict))) {
+		return nil, model.InputError(path, "contradictory bounds: the range is empty")
+	}
+	var c sq.And
+	if f.Eq != nil {
+		c = append(c, sq.Eq{col: f.Eq.String()})
+	}
+	if f.Gt != nil {
+		c = append(c, sq.Gt{col: f.Gt.String()})
+	}
+	if f.Gte != nil {
+		c = append(c, sq.GtOrEq{col: f.Gte.String()})
+	}
+	if f.Lt != nil {
+		c = append(c, sq.Lt{col: f.Lt.String()})
+	}
+	if f.Lte != nil {
+		c = append(c, sq.LtOrEq{col: f.Lte.String()})
+	}
+	return withNull(c, f.IsNull, col, path)
+}
+
+// withNull applies isNull and rejects it alongside value operators, which
+// could never match together.
+func withNull(c sq.And, isNull *bool, col, path string) (sq.Sqlizer, error) {
+	if isNull == nil {
+		if len(c) == 0 {
+			return nil, nil
+		}
+		return c, nil
+	}
+	if *isNull {
+		if len(c) > 0 {
+			return nil, model.InputError(path+".isNull", "contradicts the other operators: a null value matches none of them")
+		}
+		return sq.Eq{col: nil}, nil
+	}
+	return append(c, sq.NotEq{col: nil}), nil
+}
+
+// normCode puts a code into HES form: upper case, no dot or spaces.
+func normCode(s string) string {
+	return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), ".", ""))
+}
+
+func codeCond(f *model.CodeFilter, col string, kind codeKind, path string) (sq.Sqlizer, error) {
+	var c sq.And
+	if f.Eq != nil {
+		v := normCode(*f.Eq)
+		if !kind.full.MatchString(v) {
+			return nil, model.InputError(path+".eq", "%q is not a 4-character %s code in HES form", *f.Eq, kind.name)
+		}
+		c = append(c, sq.Eq{col: v})
+	}
+	if f.In != nil {
+		if len(f.In) == 0 {
+			return nil, model.InputError(path+".in", "must list at least one code")
+		}
+		vals := make([]string, len(f.In))
+		for i, s := range f.In {
+			vals[i] = normCode(s)
+			if !kind.full.MatchString(vals[i]) {
+				return nil, model.InputError(fmt.Sprintf("%s.in[%d]", path, i), "%q is not a 4-character %s code in HES form", s, kind.name)
+			}
+		}
+		c = append(c, sq.Eq{col: vals})
+	}
+	var prefixes []string
+	var prefixPaths []string
+	if f.StartsWith != nil {
+		prefixes, prefixPaths = append(prefixes, *f.StartsWith), append(prefixPaths, path+".startsWith")
+	}
+	if f.StartsWithAny != nil {
+		if len(f.StartsWithAny) == 0 {
+			return nil, model.InputError(path+".startsWithAny", "must list at least one prefix")
+		}
+		for i, s := range f.StartsWithAny {
+			prefixes, prefixPaths = append(prefixes, s), append(prefixPaths, fmt.Sprintf("%s.startsWithAny[%d]", path, i))
+		}
+	}
+	var or sq.Or
+	for i, s := range prefixes {
+		v := normCode(s)
+		if !kind.prefix.MatchString(v) {
+			return nil, model.InputError(prefixPaths[i], "%q is not the start of an %s code", s, kind.name)
+		}
+		or = append(or, sq.Like{col: v + "%"})
+	}
+	if f.StartsWith != nil && f.StartsWithAny != nil {
+		// Both given: each is a condition of its own, ANDed like other operators.
+		c = append(c, or[0], or[1:])
+	} else if len(or) == 1 {
+		c = append(c, or[0])
+	} else if len(or) > 1 {
+		c = append(c, or)
+	}
+	if len(c) == 0 {
+		return nil, model.InputError(path, "give at least one operator")
+	}
+	return c, nil
+}
+
+// codeExists matches episodes having a row in table (diagnoses or procedures)
+// whose code satisfies f; the (code, episode_id) index serves it.
+func codeExists(f *model.CodeFilter, table, e string, kind codeKind, path string, al *aliases) (sq.Sqlizer, error) {
+	a := al.next(table[:1])
+	c, err := codeCond(f, a+".code", kind, path)
+	if err != nil {
+		return nil, err
+	}
+	sub := builder.Select("1").From(table + " " + a).Where(a + ".episode_id = " + e + ".id").Where(c)
+	return existsExpr(sub), nil
+}
+
+// likePrefix escapes LIKE wildcards in a literal prefix.
+func likePrefix(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s) + "%"
+}

@@ -1,0 +1,136 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/hesgql/hesgql/graph/model"
+)
+
+// patientSelect lists the columns scanned by scanPatient, in order.
+var patientSelect = []string{"id", "pseudo_id", "sex", "ethnicity", "birth_year", "nhs_number", "date_of_birth", "postcode", "region"}
+
+func scanPatient(rows *sql.Rows) (*model.Patient, error) {
+	var p model.Patient
+	var sex, eth, nhs, post, region sql.NullString
+	var by sql.NullInt64
+	var dob sql.NullTime
+	if err := rows.Scan(&p.RowID, &p.PseudoID, &sex, &eth, &by, &nhs, &dob, &post, &region); err != nil {
+		return nil, err
+	}
+	if sex.Valid {
+		p.Sex = model.SexFromCode(sex.String)
+	}
+	p.Ethnicity, p.BirthYear = strPtr(eth), intPtr(by)
+	p.NhsNumber, p.DateOfBirth, p.Postcode, p.Region = strPtr(nhs), datePtr(dob), strPtr(post), strPtr(region)
+	return &p, nil
+}
+
+func patientKeyValue(p *model.Patient, col string) any {
+	switch col {
+	case "p.pseudo_id":
+		return p.PseudoID
+	case "p.birth_year":
+		return intValue(p.BirthYear)
+	}
+	panic("patientKeyValue: no value for sort column " + col)
+}
+
+// PatientsByID returns the patients with the given row ids that are in the
+// caller's scope, in no particular order.
+func (d *DB) PatientsByID(ctx context.Context, ids []int64) ([]*model.Patient, error) {
+	q := builder.Select(qualified("p", patientSelect)...).From("patients p").Where(sq.Eq{"p.id": ids})
+	if s := patientScope(ctx, "p"); s != nil {
+		q = q.Where(s)
+	}
+	var out []*model.Patient
+	err := d.scanAll(ctx, q, func(rows *sql.Rows) error {
+		p, err := scanPatient(rows)
+		out = append(out, p)
+		return err
+	})
+	return out, err
+}
+
+func (d *DB) patientListing(ctx context.Context, q model.PatientQuery) (sq.SelectBuilder, error) {
+	cond, err := patientCond(q.Filter, "p", "filter", &aliases{})
+	if err != nil {
+		return sq.SelectBuilder{}, err
+	}
+	sel := builder.Select().From("patients p").Where(cond)
+	if s := patientScope(ctx, "p"); s != nil {
+		sel = sel.Where(s)
+	}
+	return sel, nil
+}
+
+// ListPatients returns one page of a filtered, ordered patient listing.
+func (d *DB) ListPatients(ctx context.Context, q model.PatientQuery) (*model.PatientConnection, error) {
+	ord, err := patientOrdering("p", q.OrderBy, bindingOf("patients", q.OrderBy, q.Filter))
+	if err != nil {
+		return nil, err
+	}
+	w, err := d.pageWindow(ord, q.Page)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := d.patientListing(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.PatientConnection{Query: q, Edges: []*model.PatientEdge{}, Nodes: []*model.Patient{}}
+	if w.limit == 0 {
+		conn.PageInfo = w.pageInfo(0, "", "")
+		return conn, nil
+	}
+	sel = sel.Columns(qualified("p", patientSelect)...)
+	if w.after != nil {
+		sel = sel.Where(ord.seek(*w.after, false))
+	}
+	if w.before != nil {
+		sel = sel.Where(ord.seek(*w.before, true))
+	}
+	sel = sel.OrderBy(ord.orderBy(w.backward)...).Limit(uint64(w.limit + 1))
+	var rows []*model.Patient
+	if err := d.scanAll(ctx, sel, func(r *sql.Rows) error {
+		p, err := scanPatient(r)
+		rows = append(rows, p)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	fetched := len(rows)
+	if fetched > w.limit {
+		rows = rows[:w.limit]
+	}
+	if w.backward {
+		reverse(rows)
+	}
+	for _, p := range rows {
+		pos := position{ID: p.RowID, Values: make([]any, 0, len(ord.keys))}
+		for _, col := range ord.columns() {
+			pos.Values = append(pos.Values, patientKeyValue(p, col))
+		}
+		conn.Edges = append(conn.Edges, &model.PatientEdge{Cursor: d.encodeCursor(ord, pos), Node: p})
+		conn.Nodes = append(conn.Nodes, p)
+	}
+	start, end := "", ""
+	if n := len(conn.Edges); n > 0 {
+		start, end = conn.Edges[0].Cursor, conn.Edges[n-1].Cursor
+	}
+	conn.PageInfo = w.pageInfo(fetched, start, end)
+	return conn, nil
+}
+
+// CountPatients counts the patients a listing would walk through.
+func (d *DB) CountPatients(ctx context.Context, q model.PatientQuery) (int, error) {
+	sel, err := d.patientListing(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = d.scanAll(ctx, sel.Columns("COUNT(*)"), func(r *sql.Rows) error { return r.Scan(&n) })
+	return n, err
+}

@@ -1,0 +1,5 @@
+// Package graph assembles the GraphQL HTTP handler: gqlgen's generated
+// executable schema, transports, limits, directives and the error presenter.
+package graph
+
+//go:generate go run github.com/99designs/gqlgen generate

@@ -1,0 +1,225 @@
+// Package load runs a HES extract into the database: it streams the file
+// through the hes reader, writes accepted rows in batches inside one
+// transaction, writes rejected rows with their reasons to a rejects file and
+// reports progress.
+package load
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/hesgql/hesgql/db"
+	"github.com/hesgql/hesgql/internal/hes"
+)
+
+// Options configure a load.
+type Options struct {
+	// DryRun reads and validates only; nothing is written to the database.
+	DryRun bool
+	// RejectsPath is where rejected rows go; "" means FILE.rejects.csv
+	// beside the input. The file is written only when a row is rejected.
+	RejectsPath string
+	// BatchSize is the number of rows per multi-row statement (0 = 2000).
+	BatchSize int
+	// Progress receives progress reports; nil means none.
+	Progress io.Writer
+	// Terminal redraws one progress line in place instead of printing lines.
+	Terminal bool
+}
+
+// Summary is what a load did.
+type Summary struct {
+	File           string
+	Checksum       string // SHA-256 of the file, hex
+	Read           int    // data rows read
+	Loaded         int    // rows written (new or replacing an episode with the same EPIKEY)
+	Updated        int    // of Loaded, rows that replaced an existing episode
+	Rejected       int    // rows refused, each with a reason in the rejects file
+	FinancialYears []string
+	RejectsPath    string // "" when nothing was rejected
+	Took           time.Duration
+	DryRun         bool
+}
+
+// File loads the extract at path.
+func File(ctx context.Context, d *db.DB, path string, opts Options) (Summary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Summary{}, fmt.Errorf("open extract: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Summary{}, fmt.Errorf("open extract: %w", err)
+	}
+	if st.IsDir() {
+		return Summary{}, fmt.Errorf("open extract: %s is a directory", path)
+	}
+	if opts.RejectsPath == "" {
+		opts.RejectsPath = path + ".rejects.csv"
+	}
+	return Stream(ctx, d, filepath.Base(path), f, st.Size(), opts)
+}
+
+// Stream loads an extract read from r; size (bytes, 0 if unknown) drives
+// the progress estimate. d may be nil for a dry run.
+func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64, opts Options) (sum Summary, err error) {
+	start := time.Now()
+	sum = Summary{File: name, DryRun: opts.DryRun}
+	batchSize := opts.BatchSize
+	if batchSize <= 0 {
+		batchSize = 2000
+	}
+	hasher := sha256.New()
+	counted := &countingReader{r: io.TeeReader(r, hasher)}
+	rd, err := hes.NewReader(counted, hes.ReaderOptions{})
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", name, err)
+	}
+
+	var ld *db.Load
+	if !opts.DryRun {
+		if ld, err = d.BeginLoad(ctx, name); err != nil {
+			return sum, err
+		}
+		defer func() {
+			if err != nil {
+				ld.Rollback()
+			}
+		}()
+	}
+	rej := &rejectWriter{path: opts.RejectsPath}
+	defer rej.close()
+	prog := newProgress(opts.Progress, opts.Terminal, size)
+	years := map[string]bool{}
+	batch := make([]hes.Record, 0, batchSize)
+	flush := func() error {
+		if ld != nil && len(batch) > 0 {
+			wc, err := ld.Write(ctx, batch)
+			if err != nil {
+				return err
+			}
+			sum.Loaded += wc.Loaded
+			sum.Updated += wc.Updated
+		} else {
+			sum.Loaded += len(batch)
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		rec, rerr := rd.Next()
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		var rowErr *hes.RowError
+		if errors.As(rerr, &rowErr) {
+			if err := rej.write(rowErr); err != nil {
+				return sum, err
+			}
+			sum.Rejected++
+			continue
+		}
+		if rerr != nil {
+			return sum, fmt.Errorf("%s: %w", name, rerr)
+		}
+		years[rec.FYear] = true
+		batch = append(batch, rec)
+		if len(batch) == batchSize {
+			if err := flush(); err != nil {
+				return sum, err
+			}
+			prog.report(rd.Stats().Rows, counted.n)
+		}
+	}
+	if err := flush(); err != nil {
+		return sum, err
+	}
+	sum.Read = rd.Stats().Rows
+	sum.Checksum = hex.EncodeToString(hasher.(hash.Hash).Sum(nil))
+	for y := range years {
+		sum.FinancialYears = append(sum.FinancialYears, y)
+	}
+	slices.Sort(sum.FinancialYears)
+	if err := rej.close(); err != nil {
+		return sum, err
+	}
+	if sum.Rejected > 0 {
+		sum.RejectsPath = rej.path
+	}
+	if ld != nil {
+		err = ld.Commit(ctx, db.ReleaseSummary{
+			FileName: name, Checksum: sum.Checksum, FinancialYears: sum.FinancialYears,
+			Read: sum.Read, Loaded: sum.Loaded, Updated: sum.Updated, Rejected: sum.Rejected,
+		})
+		if err != nil {
+			return sum, err
+		}
+	}
+	sum.Took = time.Since(start)
+	prog.done(sum.Read, counted.n)
+	return sum, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// rejectWriter writes rejected rows as CSV: line, EPIKEY, reason, raw row.
+// The raw row may hold restricted fields, so the file is private to its owner.
+type rejectWriter struct {
+	path string
+	f    *os.File
+	w    *csv.Writer
+}
+
+func (rw *rejectWriter) write(e *hes.RowError) error {
+	if rw.f == nil {
+		if rw.path == "" {
+			rw.path = "rejects.csv"
+		}
+		f, err := os.OpenFile(rw.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("open rejects file: %w", err)
+		}
+		rw.f, rw.w = f, csv.NewWriter(f)
+		if err := rw.w.Write([]string{"line", "epikey", "reason", "row"}); err != nil {
+			return err
+		}
+	}
+	return rw.w.Write([]string{strconv.Itoa(e.Line), e.EpiKey, e.Reason, e.Raw})
+}
+
+func (rw *rejectWriter) close() error {
+	if rw.f == nil {
+		return nil
+	}
+	rw.w.Flush()
+	err := rw.w.Error()
+	if cerr := rw.f.Close(); err == nil {
+		err = cerr
+	}
+	rw.f = nil
+	return err
+}
