@@ -59,7 +59,12 @@ func (r *queryResolver) Patients(ctx context.Context, filter *model.PatientFilte
 
 // Episodes is the resolver for the episodes field.
 func (r *queryResolver) Episodes(ctx context.Context, filter *model.EpisodeFilter, orderBy []*model.EpisodeOrder, first *int, after *string, last *int, before *string) (*model.EpisodeConnection, error) {
-	return r.DB.ListEpisodes(ctx, model.EpisodeQuery{Filter: filter, OrderBy: orderBy, Page: page(first, after, last, before)})
+	conn, err := r.DB.ListEpisodes(ctx, model.EpisodeQuery{Filter: filter, OrderBy: orderBy, Page: page(first, after, last, before)})
+	if err != nil {
+		return nil, err
+	}
+	prefetchEpisodes(ctx, conn.Nodes)
+	return conn, nil
 }
 
 // Statistics is the resolver for the statistics field.

@@ -5,12 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"time"
 
-	"github.com/hesgql/hesgql/graph"
+	"github.com/hesgql/hesgql/internal/app"
 	"github.com/hesgql/hesgql/internal/server"
-	"github.com/hesgql/hesgql/resolvers"
 )
 
 // serveConfig is the configuration of `hesgql serve`.
@@ -62,18 +60,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 
-	es := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &resolvers.Resolver{DB: d, Log: log},
-		Directives: graph.Directives(),
-	})
-	gql := graph.NewHandler(es, graph.HandlerOptions{Logger: log, Introspection: cfg.Introspection})
-	h := server.Handler(server.Config{
-		Logger:      log,
-		DB:          d,
-		GraphQL:     gql,
-		Middleware:  []func(http.Handler) http.Handler{func(next http.Handler) http.Handler { return resolvers.LoaderMiddleware(d, next) }},
-		GraphiQL:    cfg.GraphiQL,
-		CORSOrigins: splitList(cfg.CORSOrigins),
+	h := app.Handler(d, app.Options{
+		Logger:        log,
+		GraphiQL:      cfg.GraphiQL,
+		Introspection: cfg.Introspection,
+		CORSOrigins:   splitList(cfg.CORSOrigins),
 	})
 	return server.Run(ctx, cfg.Addr, h, cfg.Grace, log, func(a net.Addr) {
 		log.Info("serving", "addr", a.String(), "db", d.Flavor().String()+" "+d.Version())

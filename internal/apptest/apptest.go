@@ -1,0 +1,134 @@
+// Package apptest runs the whole API over HTTP against a real database for
+// end-to-end tests, and posts GraphQL to it.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/hesgql/hesgql/db"
+	"github.com/hesgql/hesgql/db/dbtest"
+	"github.com/hesgql/hesgql/internal/app"
+	"github.com/hesgql/hesgql/internal/hes"
+	"github.com/hesgql/hesgql/internal/load"
+)
+
+// Server is a running API with its store.
+type Server struct {
+	*httptest.Server
+	DB *db.DB
+}
+
+// New starts the API over a fresh, migrated database.
+func New(tb testing.TB) *Server {
+	tb.Helper()
+	return Start(tb, dbtest.New(tb), app.Options{Introspection: true, GraphiQL: true})
+}
+
+// Start serves the API over d with the given options until the test ends.
+func Start(tb testing.TB, d *db.DB, opts app.Options) *Server {
+	tb.Helper()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	srv := httptest.NewServer(app.Handler(d, opts))
+	tb.Cleanup(srv.Close)
+	return &Server{Server: srv, DB: d}
+}
+
+// LoadGenerated loads a synthetic extract of n episodes into d.
+func LoadGenerated(tb testing.TB, d *db.DB, n int, seed int64) load.Summary {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := hes.Generate(&buf, hes.GenerateOptions{Seed: seed, Episodes: n}); err != nil {
+		tb.Fatalf("generate: %v", err)
+	}
+	sum, err := load.Stream(context.Background(), d, "generated.txt", &buf, 0, load.Options{})
+	if err != nil {
+		tb.Fatalf("load generated extract: %v", err)
+	}
+	if sum.Rejected != 0 {
+		tb.Fatalf("generated extract had %d rejected rows", sum.Rejected)
+	}
+	return sum
+}
+
+// Response is a decoded GraphQL response.
+type Response struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []Error         `json:"errors"`
+	Body   []byte          `json:"-"`
+}
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code returns the error's extensions.code.
+func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
+
+// Request describes one GraphQL call.
+type Request struct {
+	Query     string
+	Variables map[string]any
+	Token     string // bearer token; "" sends none
+	Ctx       context.Context
+}
+
+// Do posts a GraphQL request and decodes the answer; it fails the test only
+// on transport errors, so callers can assert on statuses and errors.
+func (s *Server) Do(tb testing.TB, r Request) Response {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]any{"query": r.Query, "variables": r.Variables})
+	ctx := r.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if r.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.Token)
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		tb.Fatalf("post /graphql: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := Response{Status: resp.StatusCode, Body: raw}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		tb.Fatalf("decode response (%d): %v\n%s", resp.StatusCode, err, raw)
+	}
+	return out
+}
+
+// Query posts query and unmarshals data into v, failing on any error.
+func (s *Server) Query(tb testing.TB, query string, vars map[string]any, v any) {
+	tb.Helper()
+	resp := s.Do(tb, Request{Query: query, Variables: vars})
+	if len(resp.Errors) > 0 {
+		tb.Fatalf("query failed: %+v", resp.Errors)
+	}
+	if v != nil {
+		if err := json.Unmarshal(resp.Data, v); err != nil {
+			tb.Fatalf("decode data: %v", err)
+		}
+	}
+}
