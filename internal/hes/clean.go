@@ -230,14 +230,14 @@ func cleanDiagnosis(b []byte) ([4]byte, codeStatus) {
 	case len(c) >= 4 && len(c) <= 6:
 		copy(out[:], c[:4])
 		for _, x := range c[4:] {
-			if !isAlnum(x) && x != '-' && x != '*' && x != '+' {
+			if !isAlnumASCII(x) && x != '-' && x != '*' && x != '+' {
 				return out, codeInvalid
 			}
 		}
 	default:
 		return out, codeInvalid
 	}
-	if !isUpper(out[0]) || !isDigit(out[1]) || !isDigit(out[2]) || !isDigit(out[3]) && out[3] != 'X' {
+	if !isUpperASCII(out[0]) || !isDigitASCII(out[1]) || !isDigitASCII(out[2]) || !isDigitASCII(out[3]) && out[3] != 'X' {
 		return out, codeInvalid
 	}
 	if out == [4]byte{'R', '6', '9', 'X'} {
@@ -259,7 +259,7 @@ func cleanProcedure(b []byte) ([4]byte, codeStatus) {
 	if len(c) == 0 || len(c) == 1 && (c[0] == '-' || c[0] == '&') {
 		return out, codeSkip
 	}
-	if len(c) != 4 || !isUpper(c[0]) || !isDigit(c[1]) || !isDigit(c[2]) || !isDigit(c[3]) {
+	if len(c) != 4 || !isUpperASCII(c[0]) || !isDigitASCII(c[1]) || !isDigitASCII(c[2]) || !isDigitASCII(c[3]) {
 		return out, codeInvalid
 	}
 	copy(out[:], c)
@@ -293,7 +293,7 @@ func cleanPostcode(b []byte) string {
 		return ""
 	}
 	c := buf[:n]
-	if n < 5 || n > 7 || !isDigit(c[n-3]) || !isUpper(c[n-2]) || !isUpper(c[n-1]) {
+	if n < 5 || n > 7 || !isDigitASCII(c[n-3]) || !isUpperASCII(c[n-2]) || !isUpperASCII(c[n-1]) {
 		return string(bytes.ToUpper(bytes.TrimSpace(b)))
 	}
 	var out [8]byte
@@ -312,7 +312,7 @@ func cleanNHSNumber(b []byte) (s string, ok bool) {
 		if c == ' ' || c == '\t' {
 			continue
 		}
-		if n == len(buf) || !isDigit(c) {
+		if n == len(buf) || !isDigitASCII(c) {
 			return "", false
 		}
 		buf[n] = c
@@ -336,13 +336,11 @@ func isDigits(b []byte, max int) bool {
 		return false
 	}
 	for _, c := range b {
-		if !isDigit(c) {
+		if !isDigitASCII(c) {
 			return false
 		}
 	}
 	return true
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
-func isAlnum(c byte) bool { return isDigit(c) || isUpper(c) }
+func isAlnumASCII(c byte) bool { return isDigitASCII(c) || isUpperASCII(c) }

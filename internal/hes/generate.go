@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -52,63 +54,75 @@ var generatedColumns = func() []string {
 	return cols
 }()
 
-// codeTable is a weighted list of codes.
-type codeTable struct {
-	codes []string
+// weightedList draws items with probability proportional to their weights.
+type weightedList[T any] struct {
+	items []T
 	cum   []int // running totals of the weights
 }
 
-// table parses "CODE:weight CODE:weight ..."; a code without a weight
+// codeTable is a weighted list of codes.
+type codeTable = weightedList[string]
+
+func (t *weightedList[T]) add(item T, weight int) {
+	if weight <= 0 {
+		panic(fmt.Sprintf("hes: weight %d for %v", weight, item))
+	}
+	total := weight
+	if n := len(t.cum); n > 0 {
+		total += t.cum[n-1]
+	}
+	t.items = append(t.items, item)
+	t.cum = append(t.cum, total)
+}
+
+// pick draws an item. The lists are short, so a linear scan beats a binary
+// search.
+func (t *weightedList[T]) pick(r *rand.Rand) T {
+	x := r.IntN(t.cum[len(t.cum)-1])
+	for i, c := range t.cum {
+		if x < c {
+			return t.items[i]
+		}
+	}
+	return t.items[len(t.items)-1]
+}
+
+func (t *weightedList[T]) empty() bool { return len(t.items) == 0 }
+
+// weighted parses "CODE:weight CODE:weight ..."; a code without a weight
 // counts 1. It panics on a malformed literal, which the tests exercise.
-func table(spec string) codeTable {
+func weighted(spec string) codeTable {
 	var t codeTable
-	total := 0
 	for item := range strings.FieldsSeq(spec) {
 		code, w, found := strings.Cut(item, ":")
 		weight := 1
 		if found {
 			var err error
-			if weight, err = strconv.Atoi(w); err != nil || weight <= 0 {
+			if weight, err = strconv.Atoi(w); err != nil {
 				panic("hes: bad weight in code table: " + item)
 			}
 		}
-		total += weight
-		t.codes = append(t.codes, code)
-		t.cum = append(t.cum, total)
+		t.add(code, weight)
 	}
 	return t
 }
 
-// pick draws a code with probability proportional to its weight. The tables
-// are short, so a linear scan beats a binary search.
-func (t *codeTable) pick(r *rand.Rand) string {
-	x := r.IntN(t.cum[len(t.cum)-1])
-	for i, c := range t.cum {
-		if x < c {
-			return t.codes[i]
-		}
-	}
-	return t.codes[len(t.codes)-1]
-}
-
-func (t *codeTable) empty() bool { return len(t.codes) == 0 }
-
 // Age groups used to weight scenarios: children, adults, older people.
 const (
-	child = iota
-	adult
-	older
+	ageChild = iota
+	ageAdult
+	ageOlder
 	ageGroups
 )
 
 func ageGroup(years int) int {
 	switch {
 	case years < 16:
-		return child
+		return ageChild
 	case years < 65:
-		return adult
+		return ageAdult
 	}
-	return older
+	return ageOlder
 }
 
 // scenario is a kind of hospital stay: who is treated, by which specialty,
@@ -132,30 +146,27 @@ type scenario struct {
 // Clinical code lists. Every ICD-10 and OPCS-4 code below must have a row in
 // db/codes/icd10.csv or db/codes/opcs4.csv (checked by the tests).
 var (
-	skinCancer = table("C441:3 C442:5 C443:30 C444:10 C445:12 C446:6 C447:6 C449:3 " +
+	skinCancer = weighted("C441:3 C442:5 C443:30 C444:10 C445:12 C446:6 C447:6 C449:3 " +
 		"C433:3 C434:3 C435:5 C436:3 C437:3 C439:1 D043:6 D044:2 D045:3 D046:1 D047:1 D049:1")
-	excision    = table("S061:4 S062:10 S063:6 S064:25 S065:30 S068:5 S069:5")
-	mohs        = table("S051:4 S052:3 S058:1 S059:1")
-	grafts      = table("S351:3 S352:2 S361:4 S362:2")
-	biopsies    = table("S131:3 S132:4 S141:2 S142:2 S151:3 S152:3")
-	debridement = table("S571:3 S578:1")
+	excision    = weighted("S065:50 S068:25 S069:15")
+	mohs        = weighted("S058:3 S059:1")
+	repairs     = weighted("S352:2 S353:1 S361:3 S368:1 S274:2 S278:1") // grafts and local flaps
+	biopsies    = weighted("S138:3 S139:2 S148:2 S149:1 S158:2 S159:1")
+	debridement = weighted("S571:3 S578:1")
 
-	adultSecondary = table("I10X:20 E119:10 E109:1 Z867:5 J459:6 J449:4 N183:4 F329:5 F419:4 " +
+	adultSecondary = weighted("I10X:20 E119:10 E109:1 Z867:5 J459:6 J449:4 N183:4 F329:5 F419:4 " +
 		"I489:6 E785:6 E039:4 K219:4 M199:3 E669:3 Z921:3 I251:3 F03X:2 Z880:3 I872:3 I739:2")
-	childSecondary = table("J459:30 L209:20 Z880:10 F900:5 L500:5")
+	childSecondary = weighted("J459:30 L209:20 Z880:10 T784:5 L500:5")
 )
 
-// merge joins code tables into one, keeping their weights.
-func merge(ts ...codeTable) codeTable {
+// mergeTables joins code tables into one, keeping their weights.
+func mergeTables(ts ...codeTable) codeTable {
 	var out codeTable
-	total := 0
 	for _, t := range ts {
 		prev := 0
 		for i, c := range t.cum {
-			total += c - prev
+			out.add(t.items[i], c-prev)
 			prev = c
-			out.codes = append(out.codes, t.codes[i])
-			out.cum = append(out.cum, total)
 		}
 	}
 	return out
@@ -168,125 +179,130 @@ func merge(ts ...codeTable) codeTable {
 var scenarios = []scenario{
 	{ // skin cancer surgery
 		weight:   [ageGroups]int{0, 14, 26},
-		tretspef: table("330:80 160:20"), classpat: table("2:85 1:15"), admimeth: table("11:45 12:35 13:20"),
+		tretspef: weighted("330:80 160:20"), classpat: weighted("2:85 1:15"), admimeth: weighted("11:45 12:35 13:20"),
 		primary: skinCancer,
-		procPct: 97, procs: merge(excision, mohs),
-		extraPct: 12, extra: grafts,
-		los: [2]int{1, 4}, multiPct: 2, next: table("330"),
+		procPct: 97, procs: mergeTables(excision, mohs),
+		extraPct: 12, extra: repairs,
+		los: [2]int{1, 4}, multiPct: 2, next: weighted("330"),
 	},
 	{ // benign lesions and cysts
 		weight:   [ageGroups]int{3, 8, 5},
-		tretspef: table("330:85 160:15"), classpat: table("2:95 1:5"), admimeth: table("11:50 12:40 13:10"),
-		primary: table("D223:4 D224:2 D225:8 D226:3 D227:3 D229:2 L82X:8 L720:6 L721:3 D485:3 L910:2 D180:2"),
+		tretspef: weighted("330:85 160:15"), classpat: weighted("2:95 1:5"), admimeth: weighted("11:50 12:40 13:10"),
+		primary: weighted("D223:4 D224:2 D225:8 D226:3 D227:3 D229:2 L82X:8 L720:6 L721:3 D485:3 L910:2 D180:2"),
 		procPct: 90, procs: excision,
-		los: [2]int{0, 2}, next: table("330"),
+		los: [2]int{0, 2}, next: weighted("330"),
 	},
 	{ // diagnostic biopsy
 		weight:   [ageGroups]int{1, 5, 5},
-		tretspef: table("330"), classpat: table("2"), admimeth: table("11:40 12:40 13:20"),
-		primary: table("L439:4 L930:3 L120:3 D485:4 L570:3 L409:3 L281:2 L309:3 L519:1"),
+		tretspef: weighted("330"), classpat: weighted("2"), admimeth: weighted("11:40 12:40 13:20"),
+		primary: weighted("L439:4 L930:3 L120:3 D485:4 L570:3 L409:3 L281:2 L309:3 L519:1"),
 		procPct: 100, procs: biopsies,
-		los: [2]int{0, 1}, next: table("330"),
+		los: [2]int{0, 1}, next: weighted("330"),
 	},
 	{ // photodynamic therapy
 		weight:   [ageGroups]int{0, 2, 5},
-		tretspef: table("330"), classpat: table("2"), admimeth: table("12:50 13:50"),
-		primary: table("L570:10 D043:4 D044:2 D046:1 C443:3 C444:1 C445:2"),
-		procPct: 100, procs: table("S071:4 S079:1"),
-		los: [2]int{0, 1}, next: table("330"),
+		tretspef: weighted("330"), classpat: weighted("2"), admimeth: weighted("12:50 13:50"),
+		primary: weighted("L570:10 D043:4 D044:2 D046:1 C443:3 C444:1 C445:2"),
+		procPct: 100, procs: weighted("S098:4 S099:1"), // photodynamic therapy is photodestruction
+		los: [2]int{0, 1}, next: weighted("330"),
 	},
 	{ // inflammatory skin disease: day treatment and regular attendance
 		weight:   [ageGroups]int{2, 14, 6},
-		tretspef: table("330"), classpat: table("2:45 3:45 1:10"), admimeth: table("13:50 12:30 11:20"),
-		primary: table("L400:25 L401:3 L403:4 L404:3 L405:3 L409:5 L209:10 L208:5 L200:2 L309:3 " +
+		tretspef: weighted("330"), classpat: weighted("2:45 3:45 1:10"), admimeth: weighted("13:50 12:30 11:20"),
+		primary: weighted("L400:25 L401:3 L403:4 L404:3 L405:3 L409:5 L209:10 L208:5 L200:2 L309:3 " +
 			"L732:8 L700:2 L500:2 L501:3 L120:5 L100:3 L930:2 L439:2 L80X:2"),
 		procPct: 8, procs: biopsies,
-		los: [2]int{1, 10}, multiPct: 5, next: table("330"),
+		los: [2]int{1, 10}, multiPct: 5, next: weighted("330"),
 	},
 	{ // severe inflammatory disease needing admission
 		weight:   [ageGroups]int{1, 4, 4},
-		tretspef: table("330:80 300:20"), classpat: table("1"), admimeth: table("21:30 22:25 28:10 11:25 81:10"),
-		primary: table("L401:4 L408:2 L200:3 L209:4 L120:5 L100:3 L511:1 L512:1 L270:2 L732:2"),
+		tretspef: weighted("330:80 300:20"), classpat: weighted("1"), admimeth: weighted("21:30 22:25 28:10 11:25 81:10"),
+		primary: weighted("L401:4 L408:2 L200:3 L209:4 L120:5 L100:3 L511:1 L512:1 L270:2 L732:2"),
 		procPct: 10, procs: biopsies,
-		los: [2]int{2, 21}, multiPct: 15, next: table("330:60 300:20 430:20"),
+		los: [2]int{2, 21}, multiPct: 15, next: weighted("330:60 300:20 430:20"),
 	},
 	{ // cellulitis and skin infection
 		weight:   [ageGroups]int{2, 10, 12},
-		tretspef: table("300:60 430:15 100:15 330:10"), classpat: table("1:90 2:10"),
-		admimeth: table("21:55 22:25 28:10 81:5 12:5"),
-		primary:  table("L031:50 L039:15 L032:6 L033:5 L030:5 L038:3 L024:3 L022:3 L089:2 L010:2"),
+		tretspef: weighted("300:60 430:15 100:15 330:10"), classpat: weighted("1:90 2:10"),
+		admimeth: weighted("21:55 22:25 28:10 81:5 12:5"),
+		primary:  weighted("L031:50 L039:15 L032:6 L033:5 L030:5 L038:3 L024:3 L022:3 L089:2 L010:2"),
 		procPct:  5, procs: debridement,
-		los: [2]int{1, 14}, multiPct: 15, next: table("430:40 330:30 300:30"),
+		los: [2]int{1, 14}, multiPct: 15, next: weighted("430:40 330:30 300:30"),
 	},
 	{ // leg and pressure ulcers
 		weight:   [ageGroups]int{0, 2, 10},
-		tretspef: table("430:45 300:25 330:20 100:10"), classpat: table("1:85 2:15"),
-		admimeth: table("21:40 22:30 11:15 81:10 28:5"),
-		primary:  table("L97X:40 L890:5 L891:10 L892:8 L893:5 L899:4"),
-		procPct:  25, procs: debridement, extraPct: 20, extra: table("S352:2 S362:1"),
-		los: [2]int{3, 40}, multiPct: 20, next: table("430:50 330:25 300:25"),
+		tretspef: weighted("430:45 300:25 330:20 100:10"), classpat: weighted("1:85 2:15"),
+		admimeth: weighted("21:40 22:30 11:15 81:10 28:5"),
+		primary:  weighted("L97X:40 L890:5 L891:10 L892:8 L893:5 L899:4"),
+		procPct:  25, procs: debridement, extraPct: 20, extra: weighted("S352:2 S353:1"),
+		los: [2]int{3, 40}, multiPct: 20, next: weighted("430:50 330:25 300:25"),
 	},
 	{ // abscesses and cysts under the surgeons
 		weight:   [ageGroups]int{2, 6, 2},
-		tretspef: table("100"), classpat: table("1:60 2:40"), admimeth: table("21:50 22:20 11:20 12:10"),
-		primary: table("L024:5 L022:5 L023:3 L020:2 L050:4 L732:2 L720:2 L721:1"),
-		procPct: 85, procs: table("S471:6 S061:1 S068:1 S571:2"),
-		los: [2]int{0, 5}, multiPct: 3, next: table("100"),
+		tretspef: weighted("100"), classpat: weighted("1:60 2:40"), admimeth: weighted("21:50 22:20 11:20 12:10"),
+		primary: weighted("L024:5 L022:5 L023:3 L020:2 L050:4 L732:2 L720:2 L721:1"),
+		procPct: 85, procs: weighted("S478:6 S479:1 S068:1 S571:2"),
+		los: [2]int{0, 5}, multiPct: 3, next: weighted("100"),
 	},
 	{ // oncology for skin cancer
 		weight:   [ageGroups]int{0, 3, 4},
-		tretspef: table("800:60 370:40"), classpat: table("1:30 2:70"), admimeth: table("13:40 12:30 11:10 21:20"),
-		primary: table("C434:2 C435:3 C436:2 C437:2 C439:1 C445:1 C444:1"),
-		los:     [2]int{1, 10}, multiPct: 5, next: table("800:50 300:50"),
+		tretspef: weighted("800:60 370:40"), classpat: weighted("1:30 2:70"), admimeth: weighted("13:40 12:30 11:10 21:20"),
+		primary: weighted("C434:2 C435:3 C436:2 C437:2 C439:1 C445:1 C444:1"),
+		los:     [2]int{1, 10}, multiPct: 5, next: weighted("800:50 300:50"),
 	},
 	{ // paediatric dermatology
 		weight:   [ageGroups]int{45, 0, 0},
-		tretspef: table("257:85 330:15"), classpat: table("2:70 1:20 3:10"),
-		admimeth: table("11:35 12:35 13:15 21:10 22:5"),
-		primary: table("L209:30 L208:10 L200:5 L400:5 L404:4 D180:8 D225:3 L700:4 L639:3 L010:3 " +
+		tretspef: weighted("257:85 330:15"), classpat: weighted("2:70 1:20 3:10"),
+		admimeth: weighted("11:35 12:35 13:15 21:10 22:5"),
+		primary: weighted("L209:30 L208:10 L200:5 L400:5 L404:4 D180:8 D225:3 L700:4 L639:3 L010:3 " +
 			"L500:3 L80X:3"),
-		procPct: 15, procs: table("S131:3 S141:2 S061:1 S065:1"),
-		los: [2]int{1, 5}, multiPct: 2, next: table("257:50 420:50"),
+		procPct: 15, procs: weighted("S138:3 S148:2 S065:2"),
+		los: [2]int{1, 5}, multiPct: 2, next: weighted("257:50 420:50"),
 	},
 	{ // children admitted with skin problems
 		weight:   [ageGroups]int{30, 0, 0},
-		tretspef: table("420"), classpat: table("1:85 2:15"), admimeth: table("21:60 22:25 28:10 12:5"),
-		primary: table("L209:15 B000:10 L010:10 L039:10 L031:8 L032:5 L500:10 L519:3 J459:5"),
-		los:     [2]int{1, 6}, multiPct: 5, next: table("257:50 420:50"),
+		tretspef: weighted("420"), classpat: weighted("1:85 2:15"), admimeth: weighted("21:60 22:25 28:10 12:5"),
+		primary: weighted("L209:15 B000:10 L010:10 L039:10 L031:8 L032:5 L500:10 L519:3 J459:5"),
+		los:     [2]int{1, 6}, multiPct: 5, next: weighted("257:50 420:50"),
 	},
 	{ // cardiology
 		weight:   [ageGroups]int{0, 4, 8},
-		tretspef: table("320"), classpat: table("1:80 2:20"), admimeth: table("21:60 22:15 11:15 81:10"),
-		primary: table("I489:4 I214:3 I500:3 R074:3"),
-		los:     [2]int{1, 10}, multiPct: 10, next: table("300:50 430:50"),
+		tretspef: weighted("320"), classpat: weighted("1:80 2:20"), admimeth: weighted("21:60 22:15 11:15 81:10"),
+		primary: weighted("I489:4 I200:3 I500:3 R074:3"),
+		los:     [2]int{1, 10}, multiPct: 10, next: weighted("300:50 430:50"),
 	},
 	{ // gastroenterology
 		weight:   [ageGroups]int{0, 4, 4},
-		tretspef: table("301"), classpat: table("1:50 2:50"), admimeth: table("21:40 11:30 12:30"),
-		primary: table("K922:3 K297:3 K590:2 K529:2"),
-		los:     [2]int{1, 8}, multiPct: 5, next: table("300"),
+		tretspef: weighted("301"), classpat: weighted("1:50 2:50"), admimeth: weighted("21:40 11:30 12:30"),
+		primary: weighted("K297:3 K590:2 K529:2 R104:3"),
+		los:     [2]int{1, 8}, multiPct: 5, next: weighted("300"),
 	},
 	{ // gynaecology
 		weight: [ageGroups]int{0, 6, 1}, femaleOnly: true,
-		tretspef: table("502"), classpat: table("1:40 2:60"), admimeth: table("11:50 12:20 21:25 31:5"),
-		primary: table("N832:3 N920:3 D259:3"),
-		los:     [2]int{1, 4}, multiPct: 2, next: table("502"),
+		tretspef: weighted("502"), classpat: weighted("1:40 2:60"), admimeth: weighted("11:50 12:20 21:25 31:5"),
+		primary: weighted("R103:3 N816:2 N390:2"),
+		los:     [2]int{1, 4}, multiPct: 2, next: weighted("502"),
 	},
 }
 
 // Patient attributes.
 var (
-	spellCounts = table("1:46 2:22 3:12 4:8 5:5 6:3 8:2 12:2")
-	// Age at the end of the period, by band: "first-last:weight".
+	spellCounts = func() (t weightedList[int]) {
+		for _, c := range [][2]int{{1, 46}, {2, 22}, {3, 12}, {4, 8}, {5, 5}, {6, 3}, {8, 2}, {12, 2}} {
+			t.add(c[0], c[1])
+		}
+		return t
+	}()
+	// Age on the last day of the period: bands of years with their weights.
 	ageBands   = []struct{ lo, hi, w int }{{0, 4, 4}, {5, 9, 3}, {10, 15, 3}, {16, 29, 8}, {30, 44, 11}, {45, 59, 16}, {60, 69, 16}, {70, 79, 20}, {80, 89, 15}, {90, 100, 4}}
-	sexes      = table("1:485 2:505 9:3 0:7")
-	ethnicity  = table("A:700 B:10 C:50 D:10 E:5 F:5 G:5 H:30 J:20 K:10 L:15 M:10 N:20 P:5 R:5 S:15 Z:60 X:10")
-	regions    = table("A:5 B:13 D:10 E:9 F:11 G:12 H:16 J:17 K:10")
-	admisorc   = table("19:94 51:3 54:1 65:1 29:1")
-	disdest    = table("19:93 51:3 54:2 65:1 29:1")
-	admincat   = table("01:996 02:4")
-	paedsMain  = table("330:55 420:45")
-	cardioMain = table("320:80 300:20")
+	sexes      = weighted("1:485 2:505 9:3 0:7")
+	ethnicity  = weighted("A:700 B:10 C:50 D:10 E:5 F:5 G:5 H:30 J:20 K:10 L:15 M:10 N:20 P:5 R:5 S:15 Z:60 X:10")
+	regions    = weighted("A:5 B:13 D:10 E:9 F:11 G:12 H:16 J:17 K:10")
+	admisorc   = weighted("19:94 51:3 54:1 65:1 29:1")
+	disdest    = weighted("19:93 51:3 54:2 65:1 29:1")
+	admincat   = weighted("01:996 02:4")
+	paedsMain  = weighted("330:55 420:45")
+	cardioMain = weighted("320:80 300:20")
 )
 
 // ageTotal is the sum of the age band weights.
@@ -381,22 +397,30 @@ type generator struct {
 	opts     GenerateOptions
 	written  int
 	buf      []byte
-	epikeyAt uint64 // offset of the EPIKEY permutation
-	pidAt    uint64 // offset of the PSEUDO_HESID permutation
-	nhsAt    int    // offset into the synthetic NHS number sequence
-	byGroup  [ageGroups][3]codeTable
+	epikeyAt uint64                          // offset of the EPIKEY permutation
+	pidAt    uint64                          // offset of the PSEUDO_HESID permutation
+	nhsAt    int                             // offset into the synthetic NHS number sequence
+	byGroup  [ageGroups][2]weightedList[int] // scenario indexes by age group, then male/other or female
 	diags    []string
 }
 
 // Identifier permutations: multiplying by a number coprime to the modulus
 // maps distinct indexes to distinct values that do not look sequential.
 const (
-	epikeySpace = 900_000_000_000 // 12-digit keys from 100000000000
-	epikeyMul   = 7_777_777       // coprime to 2^11·3^2·5^11
-	pidSpace    = 218_340_105_584_896
-	pidMul      = 1_000_003 // prime, coprime to 62^8 = 2^8·31^8
+	epikeySpace = 900_000_000_000     // 12-digit keys from 100000000000
+	epikeyMul   = 556_230_512_357     // coprime to 2^11·3^2·5^11
+	pidSpace    = 218_340_105_584_896 // 62^8
+	pidMul      = 134_934_185_251_009 // coprime to 2^8·31^8
 	alnum       = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
+
+// permute maps i to (i·mul + add) mod m without overflow; with mul coprime
+// to m it is a bijection on [0, m).
+func permute(i, mul, add, m uint64) uint64 {
+	hi, lo := bits.Mul64(i%m, mul)
+	_, rem := bits.Div64(hi, lo, m)
+	return (rem + add) % m
+}
 
 func newGenerator(w *bufio.Writer, opts GenerateOptions) *generator {
 	r := rand.New(rand.NewPCG(uint64(opts.Seed), 0x9E3779B97F4A7C15))
@@ -407,16 +431,13 @@ func newGenerator(w *bufio.Writer, opts GenerateOptions) *generator {
 		pidAt:    r.Uint64N(pidSpace),
 		nhsAt:    r.IntN(SyntheticNHSNumbers),
 	}
-	// Scenario tables per age group and sex (male or other, female).
 	for grp := range ageGroups {
 		for sex := range 2 {
-			var spec strings.Builder
 			for i, s := range scenarios {
 				if s.weight[grp] > 0 && (!s.femaleOnly || sex == 1) {
-					fmt.Fprintf(&spec, "%d:%d ", i, s.weight[grp])
+					g.byGroup[grp][sex].add(i, s.weight[grp])
 				}
 			}
-			g.byGroup[grp][sex] = table(spec.String())
 		}
 	}
 	return g
@@ -442,12 +463,12 @@ func (g *generator) patient(n int) error {
 
 	// Admission dates of the spells, in order.
 	var adm [12]int
-	k, _ := strconv.Atoi(spellCounts.pick(r))
+	k := spellCounts.pick(r)
 	first := max(genFirstDay, p.dob)
 	for i := range k {
 		adm[i] = first + r.IntN(genLastDay-first+1)
 	}
-	sortInts(adm[:k])
+	slices.Sort(adm[:k])
 
 	prevEnd := first - 1
 	for i := range k {
@@ -481,7 +502,7 @@ func (g *generator) newPerson(n int) person {
 
 	id := make([]byte, 0, 32)
 	id = append(id, "TEST"...)
-	v := (uint64(n)*pidMul + g.pidAt) % pidSpace
+	v := permute(uint64(n), pidMul, g.pidAt, pidSpace)
 	for range 8 {
 		id = append(id, alnum[v%62])
 		v /= 62
@@ -538,14 +559,22 @@ func hesPostcode(outward string, sector byte) string {
 	return string(append(b, sector, 'Z', 'Z'))
 }
 
+// scenarioFor picks the scenario of a spell: mostly the patient's main
+// condition, otherwise, or once the patient has outgrown it, any scenario
+// that fits their age and sex.
+func (g *generator) scenarioFor(p *person, age int) *scenario {
+	if s := &scenarios[p.main]; s.weight[ageGroup(age)] > 0 && g.r.IntN(100) < 70 {
+		return s
+	}
+	return &scenarios[g.pickScenario(p, age)]
+}
+
 func (g *generator) pickScenario(p *person, age int) int {
 	sex := 0
 	if p.sex == '2' {
 		sex = 1
 	}
-	t := &g.byGroup[ageGroup(age)][sex]
-	i, _ := strconv.Atoi(t.pick(g.r))
-	return i
+	return g.byGroup[ageGroup(age)][sex].pick(g.r)
 }
 
 // episode is one row being written.
@@ -579,11 +608,7 @@ type spellInfo struct {
 func (g *generator) spell(p *person, adm int) (end int, ok bool, err error) {
 	r := g.r
 	age := ageAt(p.dob, adm)
-	sci := p.main
-	if s := &scenarios[sci]; r.IntN(100) >= 70 || s.weight[ageGroup(age)] == 0 {
-		sci = g.pickScenario(p, age)
-	}
-	sc := &scenarios[sci]
+	sc := g.scenarioFor(p, age)
 
 	s := spellInfo{sc: sc, trust: p.trusts[0]}
 	if r.IntN(100) < 20 {
@@ -628,7 +653,7 @@ func (g *generator) spell(p *person, adm int) (end int, ok bool, err error) {
 	for i := 1; i < nEpisodes; i++ {
 		cuts[i] = adm + r.IntN(los+1)
 	}
-	sortInts(cuts[1:nEpisodes])
+	slices.Sort(cuts[1:nEpisodes])
 
 	died := s.classpat == "1" && s.admimeth[0] == '2' && age >= 75 && r.IntN(100) < 4
 	for i := range nEpisodes {
@@ -665,14 +690,14 @@ func (g *generator) codeEpisode(e *episode, s *spellInfo, age, index int) {
 	}
 	sec, n := &adultSecondary, r.IntN(4)
 	switch ageGroup(age) {
-	case child:
+	case ageChild:
 		sec, n = &childSecondary, r.IntN(3)
-	case older:
+	case ageOlder:
 		n = r.IntN(7)
 	}
 	for range n {
 		c := sec.pick(r)
-		if !contains(g.diags, c) {
+		if !slices.Contains(g.diags, c) {
 			g.diags = append(g.diags, c)
 		}
 	}
@@ -697,7 +722,7 @@ func (g *generator) codeEpisode(e *episode, s *spellInfo, age, index int) {
 // clinical coding (the R69X placeholder).
 func (g *generator) unfinished(p *person, start int) error {
 	r := g.r
-	sc := &scenarios[p.main]
+	sc := g.scenarioFor(p, ageAt(p.dob, start))
 	s := spellInfo{
 		sc: sc, admi: start, disch: -1, trust: p.trusts[0],
 		classpat: "1", admimeth: "21", admisorc: "19", admincat: "01",
@@ -719,7 +744,7 @@ func (g *generator) write(p *person, s *spellInfo, e *episode) error {
 	b = append2(b, fy%100)
 	b = append2(b, (fy+1)%100)
 	b = append(b, '|')
-	b = strconv.AppendUint(b, (uint64(g.written)*epikeyMul+g.epikeyAt)%epikeySpace+100_000_000_000, 10)
+	b = strconv.AppendUint(b, permute(uint64(g.written), epikeyMul, g.epikeyAt, epikeySpace)+100_000_000_000, 10)
 	b = append(b, '|')
 	b = append(b, p.id...)
 	b = append(b, '|')
@@ -872,24 +897,6 @@ func ageAt(dob, day int) int {
 		age--
 	}
 	return age
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-// sortInts is an insertion sort for the handful of values per spell.
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // Dates are counted in days since 1970-01-01 in the proleptic Gregorian

@@ -76,10 +76,10 @@ func appendSyntheticNHSNumber(dst []byte, n int) []byte {
 	if n < 0 {
 		n += SyntheticNHSNumbers
 	}
-	// Multiplying by a number coprime to 100,000 permutes the blocks, so
-	// neighbouring patients do not get neighbouring numbers.
-	block := (n/9*7919 + 40127) % 100_000
-	k := n % 9
+	// Multiplying by a number coprime to the modulus permutes the sequence,
+	// so that neighbouring n do not get neighbouring numbers.
+	m := int(uint64(n) * 337_571 % SyntheticNHSNumbers)
+	block, k := m/9, m%9
 
 	var b [10]byte
 	b[0], b[1], b[2] = '9', '9', '9'

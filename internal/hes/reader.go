@@ -137,12 +137,13 @@ func (r *Reader) Next() (Record, error) {
 		}
 	}
 	line := r.line
-	r.stats.Rows++
-	if err := r.split(); err != nil {
-		if errors.Is(err, errUnterminated) {
-			return Record{}, r.reject(line, err.Error())
-		}
+	err := r.split()
+	if err != nil && !errors.Is(err, errUnterminated) {
 		return Record{}, r.fail(err)
+	}
+	r.stats.Rows++
+	if err != nil {
+		return Record{}, r.reject(line, err.Error())
 	}
 	if len(r.fields) != len(r.header) {
 		return Record{}, r.reject(line, fmt.Sprintf("expected %d fields, found %d", len(r.header), len(r.fields)))
