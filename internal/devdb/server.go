@@ -185,9 +185,12 @@ func initDataDir(ctx context.Context, l layout, srv *server, log *slog.Logger) e
 			return err
 		}
 		// --no-defaults must come first for the script to honour it.
+		// --force skips the script's host name check, which fails on
+		// minimal systems without a localhost entry; the server binds to
+		// 127.0.0.1 and resolves no names anyway.
 		args := []string{"--no-defaults", "--datadir=" + l.data,
 			"--auth-root-authentication-method=normal", "--skip-test-db",
-			"--skip-name-resolve"}
+			"--skip-name-resolve", "--force"}
 		if basedir != "" {
 			args = append(args, "--basedir="+basedir)
 		}
