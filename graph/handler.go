@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -12,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/go-sql-driver/mysql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -23,10 +25,26 @@ type HandlerOptions struct {
 	Logger *slog.Logger
 	// Introspection enables schema introspection (GraphiQL needs it).
 	Introspection bool
+	// FieldSuggestions keeps "did you mean" hints in validation errors.
+	// They disclose the schema much as introspection does, so production
+	// turns both off.
+	FieldSuggestions bool
+	// Limits bound each operation; zero values take the defaults.
+	Limits Limits
+	// APQCacheSize is how many automatic persisted queries are remembered
+	// (0 = 1000; negative disables APQ).
+	APQCacheSize int
+	// AllowList, when not nil, maps the SHA-256 of each registered query to
+	// its text, and only those queries run.
+	AllowList map[string]string
+	// Governance gives directives their per-operation state and audits
+	// restricted reads. Without it every restricted field is refused.
+	Governance *Governance
 }
 
 // NewHandler serves an executable schema over HTTP: POST and GET (queries
-// only), with parsed queries cached and errors presented with a code.
+// only), with parsed queries cached, operations limited and errors
+// presented with a code.
 func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Server {
 	log := opts.Logger
 	if log == nil {
@@ -37,8 +55,25 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetDisableSuggestion(!opts.FieldSuggestions)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
+	}
+	// Order matters: the allow-list first decides which text may run, APQ
+	// then resolves hashes to text, and the limits see the final text.
+	if opts.AllowList != nil {
+		srv.Use(allowList{byHash: opts.AllowList})
+	}
+	if opts.APQCacheSize >= 0 {
+		n := opts.APQCacheSize
+		if n == 0 {
+			n = 1000
+		}
+		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](n)})
+	}
+	srv.Use(newLimitExtension(opts.Limits))
+	if opts.Governance != nil {
+		srv.Use(*opts.Governance)
 	}
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
@@ -47,6 +82,15 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 	})
 	return srv
 }
+
+// Server error numbers of a statement stopped by its time limit.
+const (
+	mariaDBStatementTimeout = 1969 // ER_STATEMENT_TIMEOUT (max_statement_time)
+	mySQLQueryTimeout       = 3024 // ER_QUERY_TIMEOUT (max_execution_time)
+)
+
+// maxMessageBytes bounds an error message shown to the caller.
+const maxMessageBytes = 512
 
 func pathOf(ctx context.Context) string {
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
@@ -73,6 +117,33 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gqlErr
 		}
+		var myErr *mysql.MySQLError
+		if errors.As(err, &myErr) && (myErr.Number == mariaDBStatementTimeout || myErr.Number == mySQLQueryTimeout) {
+			// The per-statement time limit stopped the query: the request
+			// asked for more work than the server allows.
+			log.WarnContext(ctx, "statement time limit reached", "path", gqlErr.Path.String())
+			return &gqlerror.Error{
+				Message:    "the query took longer than the server allows; narrow the filter or ask for less",
+				Path:       gqlErr.Path,
+				Locations:  gqlErr.Locations,
+				Extensions: map[string]any{"code": model.ErrTooComplex, "limit": "statementTime"},
+			}
+		}
+		if gqlErr.Err != nil && gqlErr.Err.Error() == "introspection disabled" {
+			// gqlgen's refusal when the Introspection extension is off.
+			gqlErr.Message = "introspection is disabled on this server"
+			gqlErr.Extensions["code"] = model.ErrForbidden
+			return gqlErr
+		}
+		if strings.Contains(gqlErr.Message, "request body too large") {
+			gqlErr.Message = "the request body is too large"
+			gqlErr.Extensions["code"] = model.ErrTooComplex
+			return gqlErr
+		}
+		if len(gqlErr.Message) > maxMessageBytes {
+			// Transport errors quote the request body; a message need not.
+			gqlErr.Message = gqlErr.Message[:maxMessageBytes] + "…"
+		}
 		switch gqlErr.Extensions["code"] {
 		case errcode.ValidationFailed, errcode.ParseFailed:
 			// Malformed or invalid documents and variables are the caller's to fix.
@@ -80,6 +151,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions["code"] = model.ErrBadUserInput
 			return gqlErr
 		case model.ErrBadUserInput, model.ErrUnauthenticated, model.ErrForbidden, model.ErrNotFound, model.ErrTooComplex:
+			return gqlErr
+		case "PERSISTED_QUERY_NOT_FOUND":
+			// APQ clients recognise this code and resend the query text.
 			return gqlErr
 		}
 		var inner *gqlerror.Error

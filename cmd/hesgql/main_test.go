@@ -77,6 +77,32 @@ func TestCommandLine(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("readyz = %d", resp.StatusCode)
 	}
+	// GraphiQL in development comes with a token that runs the README's
+	// first query as written.
+	page, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := regexp.MustCompile(`Bearer ([A-Za-z0-9._-]+)`).FindSubmatch(html)
+	if m == nil {
+		t.Fatalf("GraphiQL page has no development token")
+	}
+	q := `{"query":"{ episodes(first: 5) { edges { node { episodeKey diagnoses { code description } } } } }"}`
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(q))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+string(m[1]))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || bytes.Contains(body, []byte(`"errors"`)) || bytes.Count(body, []byte(`"episodeKey"`)) != 5 {
+		t.Errorf("README query with the GraphiQL token: %d %s", resp.StatusCode, body)
+	}
+
 	cancel()
 	select {
 	case err := <-done:

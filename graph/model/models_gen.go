@@ -16,6 +16,52 @@ type Node interface {
 	GetID() string
 }
 
+// One request that read restricted (@identifiable) fields: who asked, when, with which query,
+// which fields and how many patients. Written for every such read; readable by ADMIN only.
+type AuditEvent struct {
+	ID string `json:"id"`
+	// When the request was served.
+	At time.Time `json:"at"`
+	// The token's `sub` claim.
+	Subject string `json:"subject"`
+	// The caller's roles when the request was served.
+	Roles []Role `json:"roles"`
+	// The caller's organisations (PROCODE3) when the request was served.
+	Orgs []string `json:"orgs"`
+	// The GraphQL operation name, when the client gave one.
+	OperationName *string `json:"operationName,omitempty"`
+	// SHA-256 of the query text, hex.
+	QueryHash string `json:"queryHash"`
+	// Restricted fields read, as Type.field, sorted.
+	Fields []string `json:"fields"`
+	// Distinct patients whose restricted fields were read.
+	PatientCount int `json:"patientCount"`
+	// The request id (X-Request-Id), to find the request in the server log.
+	RequestID *string `json:"requestId,omitempty"`
+}
+
+type AuditEventConnection struct {
+	Edges      []*AuditEventEdge `json:"edges"`
+	Nodes      []*AuditEvent     `json:"nodes"`
+	PageInfo   *PageInfo         `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+type AuditEventEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *AuditEvent `json:"node"`
+}
+
+// Narrows the audit log. Several fields are ANDed.
+type AuditEventFilter struct {
+	// Only events of this token subject.
+	Subject *string `json:"subject,omitempty"`
+	// Only events at or after this time.
+	From *time.Time `json:"from,omitempty"`
+	// Only events before this time.
+	To *time.Time `json:"to,omitempty"`
+}
+
 // A clinical classification code (ICD-10 or OPCS-4) from the project's lookup tables.
 type Code struct {
 	Code        string  `json:"code"`

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -10,39 +11,156 @@ import (
 
 	"github.com/hesgql/hesgql/db"
 	"github.com/hesgql/hesgql/graph"
+	"github.com/hesgql/hesgql/internal/auth"
+	"github.com/hesgql/hesgql/internal/export"
 	"github.com/hesgql/hesgql/internal/server"
 	"github.com/hesgql/hesgql/resolvers"
 )
 
 // Options configure the assembled API.
 type Options struct {
-	Logger        *slog.Logger
-	GraphiQL      bool
-	Introspection bool
-	CORSOrigins   []string
-	Registry      *prometheus.Registry
+	Logger   *slog.Logger
+	GraphiQL bool
+	// GraphiQLHeaders pre-fills GraphiQL's headers editor (development only).
+	GraphiQLHeaders string
+	Introspection   bool
+	// FieldSuggestions keeps "did you mean" hints in validation errors.
+	FieldSuggestions bool
+	CORSOrigins      []string
+	Registry         *prometheus.Registry
+	// Auth verifies bearer tokens. Nil refuses every token, so only the
+	// public role is available.
+	Auth *auth.Verifier
+	// Limits bound each GraphQL operation (zero values: defaults).
+	Limits graph.Limits
+	// AllowList, when not nil, restricts the API to registered queries.
+	AllowList map[string]string
+	// APQCacheSize: see graph.HandlerOptions.
+	APQCacheSize int
+	// Audit tunes the audit writer.
+	Audit auth.WriterOptions
+	// MaxBodyBytes bounds a request body (0 = 1 MiB).
+	MaxBodyBytes int64
+	// Routes are extra routes, beside /graphql and the CSV extract; they
+	// are authenticated and scoped like /graphql.
+	Routes map[string]http.Handler
 }
 
-// Handler returns the complete HTTP handler of the API over d.
-func Handler(d *db.DB, opts Options) http.Handler {
+// App is the assembled API: an http.Handler with an audit writer that must
+// be closed to write out what it holds.
+type App struct {
+	http.Handler
+	audit    *auth.Writer
+	verifier *auth.Verifier
+	owned    bool // verifier made here, closed here
+}
+
+// New assembles the API over d.
+func New(d *db.DB, opts Options) (*App, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	a := &App{verifier: opts.Auth}
+	if a.verifier == nil {
+		v, err := auth.NewVerifier(context.Background(), auth.Config{Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		a.verifier, a.owned = v, true
+	}
+	wopts := opts.Audit
+	if wopts.Logger == nil {
+		wopts.Logger = log
+	}
+	wopts.Registerer = reg
+	a.audit = auth.NewWriter(d, wopts)
+
 	es := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &resolvers.Resolver{DB: d, Log: log},
 		Directives: graph.Directives(),
 	})
-	gql := graph.NewHandler(es, graph.HandlerOptions{Logger: log, Introspection: opts.Introspection})
-	return server.Handler(server.Config{
+	gql := graph.NewHandler(es, graph.HandlerOptions{
+		Logger:           log,
+		Introspection:    opts.Introspection,
+		FieldSuggestions: opts.FieldSuggestions,
+		Limits:           opts.Limits,
+		AllowList:        opts.AllowList,
+		APQCacheSize:     opts.APQCacheSize,
+		Governance: &graph.Governance{
+			PatientsAtOrgs: d.PatientsAtOrgs,
+			Audit:          a.audit.Enqueue,
+			RequestID:      server.RequestID,
+		},
+	})
+	maxBody := opts.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = 1 << 20
+	}
+	authenticate := auth.Middleware(a.verifier, log)
+	routes := map[string]http.Handler{
+		// The extract audits its restricted columns itself, before it
+		// streams, so that an extract whose record fails is not sent.
+		"GET /export/episodes.csv": export.Handler(d, export.Options{
+			Logger:    log,
+			Authorize: export.ViewerAccess,
+			Audit:     export.StoreAudit(d),
+			RequestID: server.RequestID,
+		}),
+	}
+	for pattern, h := range opts.Routes {
+		routes[pattern] = h
+	}
+	for pattern, h := range routes {
+		routes[pattern] = authenticate(h)
+	}
+	a.Handler = server.Handler(server.Config{
 		Logger:  log,
 		DB:      d,
 		GraphQL: gql,
+		// Innermost first: the caller is authenticated before the body is
+		// read, and loaders are made per authenticated request.
 		Middleware: []func(http.Handler) http.Handler{
 			func(next http.Handler) http.Handler { return resolvers.LoaderMiddleware(d, next) },
+			func(next http.Handler) http.Handler { return graph.LimitBody(maxBody, next) },
+			authenticate,
 		},
-		GraphiQL:    opts.GraphiQL,
-		CORSOrigins: opts.CORSOrigins,
-		Registry:    opts.Registry,
+		Routes:          routes,
+		GraphiQL:        opts.GraphiQL,
+		GraphiQLHeaders: opts.GraphiQLHeaders,
+		CORSOrigins:     opts.CORSOrigins,
+		MaxBodyBytes:    maxBody,
+		Registry:        reg,
 	})
+	return a, nil
+}
+
+// Handler returns the complete HTTP handler of the API over d, for callers
+// that never shut it down: its audit events are written by each request
+// itself rather than by a background writer needing Close.
+func Handler(d *db.DB, opts Options) http.Handler {
+	opts.Audit.Synchronous = true
+	a, err := New(d, opts)
+	if err != nil {
+		panic(err) // only a JWKS configuration can fail, and Options.Auth is built by the caller
+	}
+	return a
+}
+
+// Flush returns once every audit event of the requests served so far is
+// written.
+func (a *App) Flush(ctx context.Context) error { return a.audit.Flush(ctx) }
+
+// Close writes out pending audit events and stops background work. Call it
+// after the HTTP server has drained, so that no request is still running.
+func (a *App) Close(ctx context.Context) error {
+	err := a.audit.Close(ctx)
+	if a.owned {
+		a.verifier.Close()
+	}
+	return err
 }

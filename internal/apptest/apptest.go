@@ -6,16 +6,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hesgql/hesgql/db"
 	"github.com/hesgql/hesgql/db/dbtest"
+	"github.com/hesgql/hesgql/graph/model"
 	"github.com/hesgql/hesgql/internal/app"
+	"github.com/hesgql/hesgql/internal/auth"
 	"github.com/hesgql/hesgql/internal/hes"
 	"github.com/hesgql/hesgql/internal/load"
 )
@@ -24,6 +29,36 @@ import (
 type Server struct {
 	*httptest.Server
 	DB *db.DB
+	// App is the assembled API; Flush it to see audit rows.
+	App *app.App
+	// Secret signs the tokens the harness mints.
+	Secret []byte
+}
+
+// TestSecret is the HS256 secret of the harness's token verifier.
+var TestSecret = []byte("apptest-secret-of-at-least-32-bytes!")
+
+// NoToken as Request.Token sends no Authorization header (the public role).
+const NoToken = "-"
+
+// Token mints a token for roles (and, for clinicians, orgs) signed with the
+// server's secret.
+func (s *Server) Token(tb testing.TB, roles []model.Role, orgs ...string) string {
+	tb.Helper()
+	return s.TokenFor(tb, auth.TokenSpec{Subject: "test-" + strings.ToLower(fmt.Sprint(roles)), Roles: roles, Orgs: orgs})
+}
+
+// TokenFor mints a token for spec (TTL defaults to an hour).
+func (s *Server) TokenFor(tb testing.TB, spec auth.TokenSpec) string {
+	tb.Helper()
+	if spec.TTL == 0 {
+		spec.TTL = time.Hour
+	}
+	tok, err := auth.Mint(s.Secret, spec, time.Now())
+	if err != nil {
+		tb.Fatalf("mint token: %v", err)
+	}
+	return tok
 }
 
 // New starts the API over a fresh, migrated database.
@@ -33,14 +68,34 @@ func New(tb testing.TB) *Server {
 }
 
 // Start serves the API over d with the given options until the test ends.
+// Unless opts.Auth is set, tokens are verified with TestSecret.
 func Start(tb testing.TB, d *db.DB, opts app.Options) *Server {
 	tb.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	srv := httptest.NewServer(app.Handler(d, opts))
+	if opts.Auth == nil {
+		v, err := auth.NewVerifier(context.Background(), auth.Config{Secret: TestSecret})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(v.Close)
+		opts.Auth = v
+	}
+	a, err := app.New(d, opts)
+	if err != nil {
+		tb.Fatalf("assemble the API: %v", err)
+	}
+	srv := httptest.NewServer(a)
+	// Cleanups run last-in first-out: the server drains, then the audit
+	// writer writes out, then (registered earlier) the database closes.
+	tb.Cleanup(func() {
+		if err := a.Close(context.Background()); err != nil {
+			tb.Errorf("close the API: %v", err)
+		}
+	})
 	tb.Cleanup(srv.Close)
-	return &Server{Server: srv, DB: d}
+	return &Server{Server: srv, DB: d, App: a, Secret: TestSecret}
 }
 
 // LoadGenerated loads a synthetic extract of n episodes into d.
@@ -82,8 +137,10 @@ func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
 type Request struct {
 	Query     string
 	Variables map[string]any
-	Token     string // bearer token; "" sends none
-	Ctx       context.Context
+	// Token is the bearer token: "" sends a RESEARCHER token (record-level,
+	// pseudonymised: what most data tests need), NoToken sends none.
+	Token string
+	Ctx   context.Context
 }
 
 // Do posts a GraphQL request and decodes the answer; it fails the test only
@@ -100,7 +157,11 @@ func (s *Server) Do(tb testing.TB, r Request) Response {
 		tb.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if r.Token != "" {
+	switch r.Token {
+	case NoToken:
+	case "":
+		req.Header.Set("Authorization", "Bearer "+s.Token(tb, []model.Role{model.RoleResearcher}))
+	default:
 		req.Header.Set("Authorization", "Bearer "+r.Token)
 	}
 	resp, err := s.Client().Do(req)

@@ -175,9 +175,18 @@ func (a *asset) gzipped() []byte {
 
 // pageData is what index.html.tmpl is rendered with.
 type pageData struct {
-	Title        string
-	Endpoint     string
-	DefaultQuery string
+	Title          string
+	Endpoint       string
+	DefaultQuery   string
+	DefaultHeaders string
+}
+
+// Options tune the page.
+type Options struct {
+	// DefaultHeaders pre-fills GraphiQL's headers editor with this JSON
+	// object, e.g. a development token. It is written into the page, so it
+	// must never hold a credential outside development.
+	DefaultHeaders string
 }
 
 // Asset returns the relative URL of an embedded asset, versioned by its
@@ -205,12 +214,16 @@ type handler struct {
 // Only GET and HEAD are allowed. The page is sent with a
 // Content-Security-Policy that allows scripts from the serving origin only
 // and connections to that origin and to endpoint's origin.
-func Handler(endpoint string) http.Handler {
+func Handler(endpoint string) http.Handler { return NewHandler(endpoint, Options{}) }
+
+// NewHandler is Handler with options.
+func NewHandler(endpoint string, opts Options) http.Handler {
 	var buf bytes.Buffer
 	err := pageTemplate.Execute(&buf, pageData{
-		Title:        title,
-		Endpoint:     endpoint,
-		DefaultQuery: defaultQuery,
+		Title:          title,
+		Endpoint:       endpoint,
+		DefaultQuery:   defaultQuery,
+		DefaultHeaders: opts.DefaultHeaders,
 	})
 	if err != nil {
 		// The template and its data are fixed at build time, so this is a

@@ -31,6 +31,8 @@ type Config struct {
 	Routes map[string]http.Handler
 	// GraphiQL serves the in-browser IDE at /.
 	GraphiQL bool
+	// GraphiQLHeaders pre-fills GraphiQL's headers editor (development only).
+	GraphiQLHeaders string
 	// CORSOrigins lists the origins allowed to call the API from a browser.
 	CORSOrigins []string
 	// MaxBodyBytes bounds a request body (0 = 1 MiB).
@@ -75,7 +77,7 @@ func Handler(cfg Config) http.Handler {
 		mux.Handle(pattern, c.Handler(h))
 	}
 	if cfg.GraphiQL {
-		ide := graphiql.Handler("/graphql")
+		ide := graphiql.NewHandler("/graphql", graphiql.Options{DefaultHeaders: cfg.GraphiQLHeaders})
 		mux.Handle("GET /{$}", ide)
 		mux.Handle("GET "+graphiql.AssetPrefix, ide)
 	}

@@ -22,6 +22,8 @@
   var props = {
     fetcher: fetcher,
     defaultQuery: root.dataset.defaultQuery,
+    // Development servers pre-fill a short-lived token here.
+    defaultHeaders: root.dataset.defaultHeaders || undefined,
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: false,
   };

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hesgql/hesgql/graph/model"
+	"github.com/hesgql/hesgql/internal/auth"
+)
+
+// authConfig is how tokens are verified (serve) and minted (token).
+type authConfig struct {
+	Dev          bool
+	Secret       string // HES_JWT_SECRET only: a flag would show it in ps
+	OIDCIssuer   string
+	OIDCJWKSURL  string
+	OIDCAudience string
+}
+
+func (c *authConfig) register(fs *flag.FlagSet, env *environment) {
+	c.Secret = env.getenv("HES_JWT_SECRET")
+	fs.BoolVar(&c.Dev, "dev", envBool(env, "HES_DEV"), "development mode: a built-in token secret when HES_JWT_SECRET is unset, GraphiQL, introspection and field suggestions on [HES_DEV]")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env.getenv("HES_OIDC_ISSUER"), "expected iss claim of tokens [HES_OIDC_ISSUER]")
+	fs.StringVar(&c.OIDCJWKSURL, "oidc-jwks-url", env.getenv("HES_OIDC_JWKS_URL"), "the OIDC issuer's JWKS URL; RS256/ES256 tokens are verified with its keys [HES_OIDC_JWKS_URL]")
+	fs.StringVar(&c.OIDCAudience, "oidc-audience", env.getenv("HES_OIDC_AUDIENCE"), "expected aud claim of tokens [HES_OIDC_AUDIENCE]")
+}
+
+// secret returns the HS256 secret. Outside development a missing or short
+// secret is an error, not a warning: a guessable secret lets anyone mint an
+// ADMIN token. With only OIDC configured there is no secret and HS256 is off.
+func (c *authConfig) secret(log *slog.Logger) ([]byte, error) {
+	s := []byte(c.Secret)
+	switch {
+	case len(s) >= auth.MinSecretBytes:
+		return s, nil
+	case len(s) > 0 && c.Dev:
+		log.Warn("HES_JWT_SECRET is shorter than 32 bytes; accepted only because this is development mode")
+		return s, nil
+	case len(s) > 0:
+		return nil, fmt.Errorf("HES_JWT_SECRET must be at least %d bytes (it is %d); or run with --dev / HES_DEV=true", auth.MinSecretBytes, len(s))
+	case c.Dev:
+		log.Warn("##########################################################################")
+		log.Warn("DEVELOPMENT MODE: tokens are signed with a built-in, PUBLIC secret. Anyone")
+		log.Warn("can mint any role. Never serve real data like this: set HES_JWT_SECRET")
+		log.Warn("(32+ random bytes) or HES_OIDC_* and unset HES_DEV.")
+		log.Warn("##########################################################################")
+		return []byte(auth.DevSecret), nil
+	case c.OIDCJWKSURL != "":
+		return nil, nil
+	}
+	return nil, errors.New("no token verification configured: set HES_JWT_SECRET (32+ bytes) or HES_OIDC_ISSUER, HES_OIDC_JWKS_URL and HES_OIDC_AUDIENCE; or run with --dev / HES_DEV=true")
+}
+
+// verifier builds the token verifier serve uses.
+func (c *authConfig) verifier(ctx context.Context, log *slog.Logger) (*auth.Verifier, error) {
+	secret, err := c.secret(log)
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewVerifier(ctx, auth.Config{
+		Secret:   secret,
+		JWKSURL:  c.OIDCJWKSURL,
+		Issuer:   c.OIDCIssuer,
+		Audience: c.OIDCAudience,
+		Logger:   log,
+	})
+}
+
+// listFlag collects a flag given several times or as a comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	*l = append(*l, splitList(s)...)
+	return nil
+}
+
+func runToken(ctx context.Context, env *environment, args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(env.stderr, "usage: hesgql token --role ROLE [--org CODE]... [--ttl 1h] [--sub NAME]\n\nPrints a token signed with HES_JWT_SECRET (or, with --dev, the development secret).")
+		fs.PrintDefaults()
+	}
+	var cfg authConfig
+	cfg.register(fs, env)
+	var roles, orgs listFlag
+	fs.Var(&roles, "role", "RESEARCHER, CLINICIAN or ADMIN; repeat or separate with commas")
+	fs.Var(&orgs, "org", "provider code (PROCODE3) a clinician works for; repeat or separate with commas")
+	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
+	sub := fs.String("sub", "developer", "the token's subject (sub claim), recorded in the audit log")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if len(roles) == 0 {
+		fs.Usage()
+		return errors.New("token: give at least one --role")
+	}
+	spec := auth.TokenSpec{Subject: *sub, TTL: *ttl, Orgs: orgs, Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience}
+	for _, r := range roles {
+		role := model.Role(strings.ToUpper(r))
+		if !role.IsValid() {
+			return fmt.Errorf("token: unknown role %q (want RESEARCHER, CLINICIAN or ADMIN)", r)
+		}
+		spec.Roles = append(spec.Roles, role)
+	}
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	secret, err := cfg.secret(log)
+	if err != nil {
+		return err
+	}
+	if secret == nil {
+		return errors.New("token: only OIDC is configured; tokens come from the issuer (set HES_JWT_SECRET to mint service tokens)")
+	}
+	tok, err := auth.Mint(secret, spec, time.Now())
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(env.stdout, tok)
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// graphiqlHeaders returns GraphiQL's pre-filled headers in development: a
+// RESEARCHER token, so that the README's first query runs as written. The
+// token is written into the page, which is why this happens only in dev mode.
+func (c *authConfig) graphiqlHeaders(log *slog.Logger) (string, error) {
+	if !c.Dev {
+		return "", nil
+	}
+	secret, err := c.secret(log)
+	if err != nil || secret == nil {
+		return "", err
+	}
+	tok, err := auth.Mint(secret, auth.TokenSpec{
+		Subject: "graphiql-dev", Roles: []model.Role{model.RoleResearcher}, TTL: 24 * time.Hour,
+		Issuer: c.OIDCIssuer, Audience: c.OIDCAudience,
+	}, time.Now())
+	if err != nil {
+		return "", err
+	}
+	h, err := json.Marshal(map[string]string{"Authorization": "Bearer " + tok})
+	return string(h), err
+}
