@@ -225,7 +225,10 @@ func patientCond(f *model.PatientFilter, p, path string, al *aliases) (sq.Sqlize
 	return conds, nil
 }
 
-func notExpr(c sq.Sqlizer) sq.Sqlizer { return sq.Expr("NOT (?)", c) }
+// notExpr is the complement of c: rows c does not match. SQL's NOT would
+// also drop rows where c is unknown because a column is NULL, so that
+// not: {startAge: {gte: 65}} would silently lose episodes of unknown age.
+func notExpr(c sq.Sqlizer) sq.Sqlizer { return sq.Expr("(?) IS NOT TRUE", c) }
 
 func existsExpr(sub sq.SelectBuilder) sq.Sqlizer { return sq.Expr("EXISTS (?)", sub) }
 
@@ -374,9 +377,17 @@ func withNull(c sq.And, isNull *bool, col, path string) (sq.Sqlizer, error) {
 	return append(c, sq.NotEq{col: nil}), nil
 }
 
-// normCode puts a code into HES form: upper case, no dot or spaces.
+// normCode puts a code into HES form: upper case, without surrounding
+// spaces or the dot of the dotted form, which can only follow the
+// three-character category ("L40.0", "S06.8"). A dot anywhere else is kept so
+// that validation rejects the code: "L4.0X" is not L40X misspelt but a
+// malformed input.
 func normCode(s string) string {
-	return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), ".", ""))
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if len(s) > 3 && s[3] == '.' {
+		s = s[:3] + s[4:]
+	}
+	return s
 }
 
 func codeCond(f *model.CodeFilter, col string, kind codeKind, path string) (sq.Sqlizer, error) {

@@ -36,6 +36,11 @@ type sortKey struct {
 	col  string // column on the listing's table alias
 	kind keyKind
 	desc bool
+	// unique marks a NOT NULL column under a unique index: it orders rows
+	// totally by itself. Nothing after it is needed, not even the id, and
+	// leaving the id out is what lets the unique index serve the ORDER BY
+	// (MariaDB does not extend a unique index with the primary key).
+	unique bool
 }
 
 // ordering is a complete, total order: keys then the id tie-breaker.
@@ -44,6 +49,8 @@ type ordering struct {
 	idDesc  bool
 	idCol   string
 	binding string // what a cursor must have been made under
+	// byUnique: the last key is unique, so the id is not part of the order.
+	byUnique bool
 }
 
 var episodeSortColumns = map[model.EpisodeSortField]sortKey{
@@ -58,7 +65,7 @@ var episodeSortColumns = map[model.EpisodeSortField]sortKey{
 }
 
 var patientSortColumns = map[model.PatientSortField]sortKey{
-	model.PatientSortFieldPseudoID:  {col: "pseudo_id", kind: kindString},
+	model.PatientSortFieldPseudoID:  {col: "pseudo_id", kind: kindString, unique: true},
 	model.PatientSortFieldBirthYear: {col: "birth_year", kind: kindInt},
 }
 
@@ -75,6 +82,10 @@ func newOrdering(alias string, terms []sortKey, binding string) ordering {
 		seen[t.col] = true
 		t.col = alias + "." + t.col
 		o.keys = append(o.keys, t)
+		if t.unique {
+			o.byUnique = true
+			break
+		}
 	}
 	if n := len(o.keys); n > 0 {
 		o.idDesc = o.keys[n-1].desc
@@ -120,6 +131,9 @@ func (o ordering) orderBy(reverse bool) []string {
 	for _, k := range o.keys {
 		out = append(out, k.col+dir(k.desc))
 	}
+	if o.byUnique {
+		return out
+	}
 	return append(out, o.idCol+dir(o.idDesc))
 }
 
@@ -162,6 +176,9 @@ func (o ordering) seek(p position, backward bool) sq.Sqlizer {
 			or = append(or, append(append(sq.And{}, prefix...), beyond))
 		}
 		prefix = append(prefix, sq.Eq{k.col: v}) // sq.Eq with nil renders IS NULL
+	}
+	if o.byUnique {
+		return or // no other row shares the unique key's value
 	}
 	var idBeyond sq.Sqlizer = sq.Gt{o.idCol: p.ID}
 	if o.idDesc != backward {
