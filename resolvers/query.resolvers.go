@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hesgql/hesgql/graph"
 	"github.com/hesgql/hesgql/graph/model"
@@ -59,27 +58,22 @@ func (r *queryResolver) Patients(ctx context.Context, filter *model.PatientFilte
 
 // Episodes is the resolver for the episodes field.
 func (r *queryResolver) Episodes(ctx context.Context, filter *model.EpisodeFilter, orderBy []*model.EpisodeOrder, first *int, after *string, last *int, before *string) (*model.EpisodeConnection, error) {
-	conn, err := r.DB.ListEpisodes(ctx, model.EpisodeQuery{Filter: filter, OrderBy: orderBy, Page: page(first, after, last, before)})
-	if err != nil {
-		return nil, err
-	}
-	prefetchEpisodes(ctx, conn.Nodes)
-	return conn, nil
+	return r.listEpisodes(ctx, model.EpisodeQuery{Filter: filter, OrderBy: orderBy, Page: page(first, after, last, before)})
 }
 
 // Statistics is the resolver for the statistics field.
 func (r *queryResolver) Statistics(ctx context.Context, filter *model.EpisodeFilter, groupBy []model.Dimension) (*model.Tabulation, error) {
-	panic(fmt.Errorf("not implemented: Statistics - statistics"))
+	return r.tabulate(ctx, filter, groupBy)
 }
 
 // DiagnosisCodes is the resolver for the diagnosisCodes field.
 func (r *queryResolver) DiagnosisCodes(ctx context.Context, search *string, first *int, after *string) (*model.CodeConnection, error) {
-	panic(fmt.Errorf("not implemented: DiagnosisCodes - diagnosisCodes"))
+	return r.searchCodes(ctx, icd10Codes, search, first, after)
 }
 
 // ProcedureCodes is the resolver for the procedureCodes field.
 func (r *queryResolver) ProcedureCodes(ctx context.Context, search *string, first *int, after *string) (*model.CodeConnection, error) {
-	panic(fmt.Errorf("not implemented: ProcedureCodes - procedureCodes"))
+	return r.searchCodes(ctx, opcs4Codes, search, first, after)
 }
 
 // DataReleases is the resolver for the dataReleases field.
@@ -89,7 +83,7 @@ func (r *queryResolver) DataReleases(ctx context.Context) ([]*model.DataRelease,
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	return viewer(ctx), nil
 }
 
 // Query returns graph.QueryResolver implementation.
