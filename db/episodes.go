@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	sq "github.com/Masterminds/squirrel"
@@ -10,43 +11,126 @@ import (
 	"github.com/hesgql/hesgql/graph/model"
 )
 
-// episodeSelect lists the columns scanned by scanEpisode, in order.
-var episodeSelect = []string{
-	"id", "patient_id", "epikey", "fyear", "procode3", "sitetret",
-	"admidate", "epistart", "epiend", "disdate", "epiorder", "epistat", "epitype", "classpat",
-	"admimeth", "admisorc", "dismeth", "disdest", "admincat", "tretspef", "mainspef",
-	"start_age", "epidur", "speldur",
+// episodeColumn is one readable episodes column and the Episode field that
+// shows it. Columns are chosen from this list only, so what a caller
+// selects never reaches SQL text.
+type episodeColumn struct {
+	col   string
+	field string // GraphQL field; "" for columns every read needs
+	dest  func(*episodeScan) any
 }
 
-func qualified(alias string, cols []string) []string {
-	out := make([]string, len(cols))
-	for i, c := range cols {
-		out[i] = alias + "." + c
+// episodeScan receives one row; columns not read stay NULL.
+type episodeScan struct {
+	e                                                                        model.Episode
+	prov, site, stat, typ, class, meth, src, dmeth, ddest, cat, tret, mainsp sql.NullString
+	admi, start, end, dis                                                    sql.NullTime
+	order, age, dur, sdur                                                    sql.NullInt64
+}
+
+var episodeColumns = []episodeColumn{
+	{"id", "", func(s *episodeScan) any { return &s.e.RowID }},
+	{"patient_id", "", func(s *episodeScan) any { return &s.e.PatientID }},
+	{"epikey", "episodeKey", func(s *episodeScan) any { return &s.e.EpisodeKey }},
+	{"fyear", "financialYear", func(s *episodeScan) any { return &s.e.FinancialYear }},
+	{"procode3", "providerCode", func(s *episodeScan) any { return &s.prov }},
+	{"sitetret", "siteCode", func(s *episodeScan) any { return &s.site }},
+	{"admidate", "admissionDate", func(s *episodeScan) any { return &s.admi }},
+	{"epistart", "episodeStart", func(s *episodeScan) any { return &s.start }},
+	{"epiend", "episodeEnd", func(s *episodeScan) any { return &s.end }},
+	{"disdate", "dischargeDate", func(s *episodeScan) any { return &s.dis }},
+	{"epiorder", "episodeOrder", func(s *episodeScan) any { return &s.order }},
+	{"epistat", "episodeStatus", func(s *episodeScan) any { return &s.stat }},
+	{"epitype", "episodeType", func(s *episodeScan) any { return &s.typ }},
+	{"classpat", "patientClassification", func(s *episodeScan) any { return &s.class }},
+	{"admimeth", "admissionMethod", func(s *episodeScan) any { return &s.meth }},
+	{"admisorc", "admissionSource", func(s *episodeScan) any { return &s.src }},
+	{"dismeth", "dischargeMethod", func(s *episodeScan) any { return &s.dmeth }},
+	{"disdest", "dischargeDestination", func(s *episodeScan) any { return &s.ddest }},
+	{"admincat", "administrativeCategory", func(s *episodeScan) any { return &s.cat }},
+	{"tretspef", "treatmentSpecialty", func(s *episodeScan) any { return &s.tret }},
+	{"mainspef", "mainSpecialty", func(s *episodeScan) any { return &s.mainsp }},
+	{"start_age", "startAge", func(s *episodeScan) any { return &s.age }},
+	{"epidur", "episodeDuration", func(s *episodeScan) any { return &s.dur }},
+	{"speldur", "spellDuration", func(s *episodeScan) any { return &s.sdur }},
+}
+
+// episodeFieldsWithoutColumns are Episode fields resolved from id and
+// patient_id alone (or by loaders). A field in neither this set nor the
+// column list is unknown here, and then every column is read rather than
+// risk leaving a selected field empty.
+var episodeFieldsWithoutColumns = map[string]bool{
+	"id": true, "patient": true, "primaryDiagnosis": true, "diagnoses": true, "procedures": true, "__typename": true,
+}
+
+// episodeReader reads a chosen subset of episodeColumns.
+type episodeReader struct{ cols []int }
+
+// allEpisodeColumns reads every column.
+var allEpisodeColumns = newEpisodeReader(nil, ordering{})
+
+// newEpisodeReader reads the columns of the selected fields (nil: all) plus
+// id, patient_id and the sort keys of ord, which cursors are made from.
+func newEpisodeReader(fields map[string]bool, ord ordering) episodeReader {
+	all := fields == nil
+	for f := range fields {
+		if !episodeFieldsWithoutColumns[f] && !episodeFieldNames[f] {
+			all = true
+		}
+	}
+	keys := map[string]bool{}
+	for _, k := range ord.keys {
+		keys[k.col[strings.IndexByte(k.col, '.')+1:]] = true
+	}
+	r := episodeReader{cols: make([]int, 0, len(episodeColumns))}
+	for i, c := range episodeColumns {
+		if all || c.field == "" || fields[c.field] || keys[c.col] {
+			r.cols = append(r.cols, i)
+		}
+	}
+	return r
+}
+
+var episodeFieldNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range episodeColumns {
+		if c.field != "" {
+			m[c.field] = true
+		}
+	}
+	return m
+}()
+
+// columns returns the read columns qualified by a table alias.
+func (r episodeReader) columns(alias string) []string {
+	out := make([]string, len(r.cols))
+	for i, c := range r.cols {
+		out[i] = alias + "." + episodeColumns[c].col
 	}
 	return out
 }
 
-func scanEpisode(rows *sql.Rows) (*model.Episode, error) {
-	var e model.Episode
-	var prov, site, stat, typ, class, meth, src, dmeth, ddest, cat, tret, mainsp sql.NullString
-	var admi, start, end, dis sql.NullTime
-	var order, age, dur, sdur sql.NullInt64
-	err := rows.Scan(&e.RowID, &e.PatientID, &e.EpisodeKey, &e.FinancialYear, &prov, &site,
-		&admi, &start, &end, &dis, &order, &stat, &typ, &class,
-		&meth, &src, &dmeth, &ddest, &cat, &tret, &mainsp,
-		&age, &dur, &sdur)
-	if err != nil {
+// scan reads one row: the chosen columns, then extra destinations for any
+// columns the statement adds after them.
+func (r episodeReader) scan(rows *sql.Rows, extra ...any) (*model.Episode, error) {
+	var s episodeScan
+	dest := make([]any, 0, len(r.cols)+len(extra))
+	for _, c := range r.cols {
+		dest = append(dest, episodeColumns[c].dest(&s))
+	}
+	if err := rows.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
-	e.ProviderCode, e.SiteCode = strPtr(prov), strPtr(site)
-	e.AdmissionDate, e.EpisodeStart, e.EpisodeEnd, e.DischargeDate = datePtr(admi), datePtr(start), datePtr(end), datePtr(dis)
-	e.EpisodeOrder = intPtr(order)
-	e.EpisodeStatus, e.EpisodeType, e.PatientClassification = strPtr(stat), strPtr(typ), strPtr(class)
-	e.AdmissionMethod, e.AdmissionSource = strPtr(meth), strPtr(src)
-	e.DischargeMethod, e.DischargeDestination = strPtr(dmeth), strPtr(ddest)
-	e.AdministrativeCategory, e.TreatmentSpecialty, e.MainSpecialty = strPtr(cat), strPtr(tret), strPtr(mainsp)
-	e.StartAge, e.EpisodeDuration, e.SpellDuration = intPtr(age), intPtr(dur), intPtr(sdur)
-	return &e, nil
+	e := &s.e
+	e.ProviderCode, e.SiteCode = strPtr(s.prov), strPtr(s.site)
+	e.AdmissionDate, e.EpisodeStart, e.EpisodeEnd, e.DischargeDate = datePtr(s.admi), datePtr(s.start), datePtr(s.end), datePtr(s.dis)
+	e.EpisodeOrder = intPtr(s.order)
+	e.EpisodeStatus, e.EpisodeType, e.PatientClassification = strPtr(s.stat), strPtr(s.typ), strPtr(s.class)
+	e.AdmissionMethod, e.AdmissionSource = strPtr(s.meth), strPtr(s.src)
+	e.DischargeMethod, e.DischargeDestination = strPtr(s.dmeth), strPtr(s.ddest)
+	e.AdministrativeCategory, e.TreatmentSpecialty, e.MainSpecialty = strPtr(s.cat), strPtr(s.tret), strPtr(s.mainsp)
+	e.StartAge, e.EpisodeDuration, e.SpellDuration = intPtr(s.age), intPtr(s.dur), intPtr(s.sdur)
+	return e, nil
 }
 
 // episodeKeyValue returns an episode's value for a sort column, in cursor form.
@@ -75,13 +159,13 @@ func episodeKeyValue(e *model.Episode, col string) any {
 // EpisodesByID returns the episodes with the given row ids that are in the
 // caller's scope, in no particular order.
 func (d *DB) EpisodesByID(ctx context.Context, ids []int64) ([]*model.Episode, error) {
-	q := builder.Select(qualified("e", episodeSelect)...).From("episodes e").Where(sq.Eq{"e.id": ids})
+	q := builder.Select(allEpisodeColumns.columns("e")...).From("episodes e").Where(sq.Eq{"e.id": ids})
 	if s := episodeScope(ctx, "e"); s != nil {
 		q = q.Where(s)
 	}
 	var out []*model.Episode
 	err := d.scanAll(ctx, q, func(rows *sql.Rows) error {
-		e, err := scanEpisode(rows)
+		e, err := allEpisodeColumns.scan(rows)
 		out = append(out, e)
 		return err
 	})
@@ -104,7 +188,8 @@ func (d *DB) episodeListing(ctx context.Context, q model.EpisodeQuery) (sq.Selec
 	return sel, nil
 }
 
-// ListEpisodes returns one page of a filtered, ordered episode listing.
+// ListEpisodes returns one page of a filtered, ordered episode listing,
+// reading only the columns of q.Fields.
 func (d *DB) ListEpisodes(ctx context.Context, q model.EpisodeQuery) (*model.EpisodeConnection, error) {
 	ord, err := episodeOrdering("e", q.OrderBy, bindingOf("episodes", q.OrderBy, q.Filter, q.PatientID))
 	if err != nil {
@@ -118,12 +203,11 @@ func (d *DB) ListEpisodes(ctx context.Context, q model.EpisodeQuery) (*model.Epi
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.EpisodeConnection{Query: q, Edges: []*model.EpisodeEdge{}, Nodes: []*model.Episode{}}
 	if w.limit == 0 {
-		conn.PageInfo = w.pageInfo(0, "", "")
-		return conn, nil
+		return d.episodePage(q, ord, w, nil, 0), nil
 	}
-	sel = sel.Columns(qualified("e", episodeSelect)...)
+	r := newEpisodeReader(q.Fields, ord)
+	sel = sel.Columns(r.columns("e")...)
 	if w.after != nil {
 		sel = sel.Where(ord.seek(*w.after, false))
 	}
@@ -131,24 +215,31 @@ func (d *DB) ListEpisodes(ctx context.Context, q model.EpisodeQuery) (*model.Epi
 		sel = sel.Where(ord.seek(*w.before, true))
 	}
 	sel = sel.OrderBy(ord.orderBy(w.backward)...).Limit(uint64(w.limit + 1))
-	var rows []*model.Episode
-	if err := d.scanAll(ctx, sel, func(r *sql.Rows) error {
-		e, err := scanEpisode(r)
+	rows := make([]*model.Episode, 0, w.limit+1)
+	if err := d.scanAll(ctx, sel, func(rs *sql.Rows) error {
+		e, err := r.scan(rs)
 		rows = append(rows, e)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	fetched := len(rows)
-	if fetched > w.limit {
+	return d.episodePage(q, ord, w, rows, len(rows)), nil
+}
+
+// episodePage turns the rows fetched for window w (up to limit+1, in read
+// order) into a connection with cursors made under ord.
+func (d *DB) episodePage(q model.EpisodeQuery, ord ordering, w window, rows []*model.Episode, fetched int) *model.EpisodeConnection {
+	if len(rows) > w.limit {
 		rows = rows[:w.limit]
 	}
 	if w.backward {
 		reverse(rows)
 	}
+	conn := &model.EpisodeConnection{Query: q, Edges: make([]*model.EpisodeEdge, 0, len(rows)), Nodes: make([]*model.Episode, 0, len(rows))}
+	cols := ord.columns()
 	for _, e := range rows {
-		pos := position{ID: e.RowID, Values: make([]any, 0, len(ord.keys))}
-		for _, col := range ord.columns() {
+		pos := position{ID: e.RowID, Values: make([]any, 0, len(cols))}
+		for _, col := range cols {
 			pos.Values = append(pos.Values, episodeKeyValue(e, col))
 		}
 		conn.Edges = append(conn.Edges, &model.EpisodeEdge{Cursor: d.encodeCursor(ord, pos), Node: e})
@@ -159,11 +250,14 @@ func (d *DB) ListEpisodes(ctx context.Context, q model.EpisodeQuery) (*model.Epi
 		start, end = conn.Edges[0].Cursor, conn.Edges[n-1].Cursor
 	}
 	conn.PageInfo = w.pageInfo(fetched, start, end)
-	return conn, nil
+	return conn
 }
 
 // CountEpisodes counts the episodes a listing would walk through.
 func (d *DB) CountEpisodes(ctx context.Context, q model.EpisodeQuery) (int, error) {
+	if q.KnownTotal != nil {
+		return *q.KnownTotal, nil
+	}
 	sel, err := d.episodeListing(ctx, q)
 	if err != nil {
 		return 0, err
@@ -220,4 +314,12 @@ func intValue(n *int) any {
 		return nil
 	}
 	return int64(*n)
+}
+
+func qualified(alias string, cols []string) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = alias + "." + c
+	}
+	return out
 }

@@ -20,6 +20,7 @@ func (d *DB) query(ctx context.Context, q querier, b sq.Sqlizer) (*sql.Rows, err
 		return nil, err
 	}
 	d.countStatement(ctx)
+	traceStatement(ctx, text, args)
 	return q.QueryContext(ctx, text, args...)
 }
 
@@ -30,6 +31,7 @@ func (d *DB) exec(ctx context.Context, q querier, b sq.Sqlizer) (sql.Result, err
 		return nil, err
 	}
 	d.countStatement(ctx)
+	traceStatement(ctx, text, args)
 	return q.ExecContext(ctx, text, args...)
 }
 

@@ -1,13 +1,18 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	sq "github.com/Masterminds/squirrel"
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/hesgql/hesgql/internal/hes"
 )
@@ -16,11 +21,28 @@ import (
 // fails part way leaves nothing behind. Episodes are upserted by EPIKEY:
 // loading the same or an overlapping extract again replaces rows rather than
 // duplicating them.
+//
+// Most of a load's time is the server maintaining the episodes table's
+// indexes, so the client keeps its own share small: new rows go in as one
+// bulk statement per table (LOAD DATA LOCAL INFILE where the server allows
+// it, else a multi-row INSERT), their auto-increment ids are worked out from
+// the first id rather than read back, and patients already written in this
+// load are not looked up or rewritten unless a row changes them.
 type Load struct {
 	d         *DB
 	tx        *sql.Tx
 	releaseID int64
+	// infile says LOAD DATA LOCAL INFILE may be used; the server refuses it
+	// when its local_infile is OFF (MySQL 8's default).
+	infile bool
+	// patients remembers the rows this load has written or read, by
+	// pseudo_id, with their stored attributes.
+	patients map[string]*patientRow
 }
+
+// maxPatientCache bounds the per-load patient memory; past it the cache
+// starts again, which costs lookups but never correctness.
+const maxPatientCache = 2_000_000
 
 // WriteCounts says what one Write did.
 type WriteCounts struct {
@@ -58,7 +80,14 @@ func (d *DB) BeginLoad(ctx context.Context, fileName string) (*Load, error) {
 		tx.Rollback()
 		return nil, err
 	}
-	return &Load{d: d, tx: tx, releaseID: id}, nil
+	l := &Load{d: d, tx: tx, releaseID: id, patients: map[string]*patientRow{}}
+	var infile sql.NullInt64
+	if err := l.queryRow(ctx, sq.Expr("SELECT @@local_infile"), &infile); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	l.infile = infile.Valid && infile.Int64 == 1
+	return l, nil
 }
 
 // Rollback abandons the load; nothing it wrote remains.
@@ -90,8 +119,7 @@ func (l *Load) Write(ctx context.Context, recs []hes.Record) (WriteCounts, error
 	if len(recs) == 0 {
 		return WriteCounts{}, nil
 	}
-	var wc WriteCounts
-	wc.Loaded = len(recs)
+	wc := WriteCounts{Loaded: len(recs)}
 	recs, dups := lastByEpiKey(recs)
 	wc.Updated = dups
 
@@ -103,29 +131,27 @@ func (l *Load) Write(ctx context.Context, recs []hes.Record) (WriteCounts, error
 	for i, r := range recs {
 		keys[i] = r.EpiKey
 	}
-	existing, err := l.episodeIDs(ctx, keys)
+	ids, err := l.episodeIDs(ctx, keys)
 	if err != nil {
 		return WriteCounts{}, err
 	}
-	wc.Updated += len(existing)
-	if err := l.upsertEpisodes(ctx, recs, patientIDs); err != nil {
-		return WriteCounts{}, err
+	wc.Updated += len(ids)
+	var fresh, replaced []hes.Record
+	for _, r := range recs {
+		if _, ok := ids[r.EpiKey]; ok {
+			replaced = append(replaced, r)
+		} else {
+			fresh = append(fresh, r)
+		}
 	}
-	ids := existing
-	if len(existing) < len(recs) {
-		if ids, err = l.episodeIDs(ctx, keys); err != nil {
+	if len(replaced) > 0 {
+		if err := l.replaceEpisodes(ctx, replaced, patientIDs, ids); err != nil {
 			return WriteCounts{}, err
 		}
 	}
-	if len(existing) > 0 {
-		old := make([]int64, 0, len(existing))
-		for _, id := range existing {
-			old = append(old, id)
-		}
-		for _, table := range []string{"diagnoses", "procedures"} {
-			if _, err := l.d.exec(ctx, l.tx, builder.Delete(table).Where(sq.Eq{"episode_id": old})); err != nil {
-				return WriteCounts{}, fmt.Errorf("replace %s: %w", table, err)
-			}
+	if len(fresh) > 0 {
+		if err := l.insertEpisodes(ctx, fresh, patientIDs, ids); err != nil {
+			return WriteCounts{}, err
 		}
 	}
 	if err := l.insertCodes(ctx, recs, ids); err != nil {
@@ -151,46 +177,170 @@ func lastByEpiKey(recs []hes.Record) ([]hes.Record, int) {
 	return out, len(recs) - len(out)
 }
 
+// patientAttrs are a patient's stored attributes; "" and invalid mean NULL.
+type patientAttrs struct {
+	sex, ethnicity        string
+	birthYear, birthMonth sql.NullInt64
+	nhsNumber, dob        string // dob as YYYY-MM-DD
+	postcode, region      string
+}
+
+// patientRow is a patients row as this load knows it.
+type patientRow struct {
+	id    int64
+	attrs patientAttrs
+}
+
+func attrsOf(r hes.Record) patientAttrs {
+	a := patientAttrs{sex: r.Sex, ethnicity: r.Ethnicity, birthYear: r.BirthYear, birthMonth: r.BirthMonth,
+		nhsNumber: r.NHSNumber, postcode: r.Postcode, region: r.Region}
+	if !r.DateOfBirth.IsZero() {
+		a.dob = r.DateOfBirth.Format(time.DateOnly)
+	}
+	return a
+}
+
+// over returns a with the attributes that newer states: a blank in a newer
+// row does not erase what an older one recorded.
+func (a patientAttrs) over(newer patientAttrs) patientAttrs {
+	pick := func(old, new string) string {
+		if new != "" {
+			return new
+		}
+		return old
+	}
+	pickN := func(old, new sql.NullInt64) sql.NullInt64 {
+		if new.Valid {
+			return new
+		}
+		return old
+	}
+	return patientAttrs{
+		sex: pick(a.sex, newer.sex), ethnicity: pick(a.ethnicity, newer.ethnicity),
+		birthYear: pickN(a.birthYear, newer.birthYear), birthMonth: pickN(a.birthMonth, newer.birthMonth),
+		nhsNumber: pick(a.nhsNumber, newer.nhsNumber), dob: pick(a.dob, newer.dob),
+		postcode: pick(a.postcode, newer.postcode), region: pick(a.region, newer.region),
+	}
+}
+
+func (a patientAttrs) values() []any {
+	return []any{nullStr(a.sex), nullStr(a.ethnicity), nullInt(a.birthYear), nullInt(a.birthMonth),
+		nullStr(a.nhsNumber), nullStr(a.dob), nullStr(a.postcode), nullStr(a.region)}
+}
+
+var patientAttrColumns = []string{"sex", "ethnicity", "birth_year", "birth_month", "nhs_number", "date_of_birth", "postcode", "region"}
+
+// patientUpsertSuffix keeps a stored attribute that the written row leaves
+// blank, so that a concurrent load's values are merged, not overwritten.
+var patientUpsertSuffix = func() string {
+	var b strings.Builder
+	b.WriteString("ON DUPLICATE KEY UPDATE ")
+	for i, c := range patientAttrColumns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s = COALESCE(VALUES(%s), %s)", c, c, c)
+	}
+	return b.String()
+}()
+
+// upsertPatients writes the batch's patients and returns their row ids by
+// pseudo_id. Rows are applied in file order, each stated attribute
+// replacing the stored one, so the result does not depend on where batch
+// boundaries fall.
 func (l *Load) upsertPatients(ctx context.Context, recs []hes.Record) (map[string]int64, error) {
-	seen := make(map[string]bool, len(recs))
-	ins := builder.Insert("patients").
-		Columns("pseudo_id", "sex", "ethnicity", "birth_year", "birth_month", "nhs_number", "date_of_birth", "postcode", "region").
-		// Attributes come from the latest row that states them; a blank in a
-		// newer row does not erase what an older one recorded.
-		Suffix(`ON DUPLICATE KEY UPDATE
-			sex = COALESCE(VALUES(sex), sex), ethnicity = COALESCE(VALUES(ethnicity), ethnicity),
-			birth_year = COALESCE(VALUES(birth_year), birth_year), birth_month = COALESCE(VALUES(birth_month), birth_month),
-			nhs_number = COALESCE(VALUES(nhs_number), nhs_number), date_of_birth = COALESCE(VALUES(date_of_birth), date_of_birth),
-			postcode = COALESCE(VALUES(postcode), postcode), region = COALESCE(VALUES(region), region)`)
-	var pseudo []string
-	for i := len(recs) - 1; i >= 0; i-- { // last row wins within the batch
-		r := recs[i]
-		if seen[r.PseudoID] {
+	merged := make(map[string]patientAttrs, len(recs))
+	var order, unknown []string
+	for _, r := range recs {
+		a, seen := merged[r.PseudoID]
+		if !seen {
+			order = append(order, r.PseudoID)
+			if l.patients[r.PseudoID] == nil {
+				unknown = append(unknown, r.PseudoID)
+			}
+		}
+		merged[r.PseudoID] = a.over(attrsOf(r))
+	}
+	if len(l.patients)+len(unknown) > maxPatientCache {
+		clear(l.patients)
+		unknown = order
+	}
+	if len(unknown) > 0 {
+		if err := l.readPatients(ctx, unknown); err != nil {
+			return nil, err
+		}
+	}
+	var changed []string
+	var fresh []string
+	for _, p := range order {
+		row := l.patients[p]
+		if row == nil {
+			fresh = append(fresh, p)
 			continue
 		}
-		seen[r.PseudoID] = true
-		pseudo = append(pseudo, r.PseudoID)
-		ins = ins.Values(r.PseudoID, nullStr(r.Sex), nullStr(r.Ethnicity), nullInt(r.BirthYear), nullInt(r.BirthMonth),
-			nullStr(r.NHSNumber), nullTime(r.DateOfBirth), nullStr(r.Postcode), nullStr(r.Region))
+		if next := row.attrs.over(merged[p]); next != row.attrs {
+			row.attrs = next
+			changed = append(changed, p)
+		}
 	}
-	if _, err := l.d.exec(ctx, l.tx, ins); err != nil {
-		return nil, fmt.Errorf("write patients: %w", err)
+	if len(changed) > 0 {
+		ins := builder.Insert("patients").Columns(append([]string{"pseudo_id"}, patientAttrColumns...)...).
+			Suffix(patientUpsertSuffix)
+		for _, p := range changed {
+			ins = ins.Values(append([]any{p}, l.patients[p].attrs.values()...)...)
+		}
+		if _, err := l.write(ctx, ins); err != nil {
+			return nil, fmt.Errorf("write patients: %w", err)
+		}
 	}
-	ids := make(map[string]int64, len(pseudo))
-	rows, err := l.d.query(ctx, l.tx, builder.Select("id", "pseudo_id").From("patients").Where(sq.Eq{"pseudo_id": pseudo}))
+	if len(fresh) > 0 {
+		rows := make([][]any, len(fresh))
+		for i, p := range fresh {
+			rows[i] = append([]any{p}, merged[p].values()...)
+		}
+		first, err := l.bulkInsert(ctx, "patients", append([]string{"pseudo_id"}, patientAttrColumns...), rows)
+		if err != nil {
+			return nil, fmt.Errorf("write patients: %w", err)
+		}
+		ids, err := l.assignedIDs(ctx, "patients", "pseudo_id", fresh, first)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range fresh {
+			l.patients[p] = &patientRow{id: ids[i], attrs: merged[p]}
+		}
+	}
+	out := make(map[string]int64, len(order))
+	for _, p := range order {
+		out[p] = l.patients[p].id
+	}
+	return out, nil
+}
+
+// readPatients caches the stored rows of the given pseudo_ids that exist.
+func (l *Load) readPatients(ctx context.Context, pseudo []string) error {
+	rows, err := l.d.query(ctx, l.tx, builder.Select(append([]string{"id", "pseudo_id"}, patientAttrColumns...)...).
+		From("patients").Where(sq.Eq{"pseudo_id": pseudo}))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id int64
+		var row patientRow
 		var p string
-		if err := rows.Scan(&id, &p); err != nil {
-			return nil, err
+		var sex, eth, nhs, post, region sql.NullString
+		var dob sql.NullTime
+		if err := rows.Scan(&row.id, &p, &sex, &eth, &row.attrs.birthYear, &row.attrs.birthMonth, &nhs, &dob, &post, &region); err != nil {
+			return err
 		}
-		ids[p] = id
+		row.attrs.sex, row.attrs.ethnicity, row.attrs.nhsNumber = sex.String, eth.String, nhs.String
+		row.attrs.postcode, row.attrs.region = post.String, region.String
+		if dob.Valid {
+			row.attrs.dob = dob.Time.Format(time.DateOnly)
+		}
+		l.patients[p] = &row
 	}
-	return ids, rows.Err()
+	return rows.Err()
 }
 
 func (l *Load) episodeIDs(ctx context.Context, keys []string) (map[string]int64, error) {
@@ -211,80 +361,327 @@ func (l *Load) episodeIDs(ctx context.Context, keys []string) (map[string]int64,
 	return ids, rows.Err()
 }
 
-var episodeColumns = []string{
+var episodeWriteColumns = []string{
 	"epikey", "patient_id", "release_id", "fyear", "procode3", "sitetret",
 	"admidate", "epistart", "epiend", "disdate", "epiorder", "epistat", "epitype", "classpat",
 	"admimeth", "admisorc", "dismeth", "disdest", "admincat", "tretspef", "mainspef",
 	"startage_code", "start_age", "epidur", "speldur", "primary_diag", "primary_chapter",
 }
 
-var episodeUpsertSuffix = func() string {
+// upsertSuffix overwrites cols of the row that the insert collided with.
+func upsertSuffix(cols []string) string {
 	var b strings.Builder
 	b.WriteString("ON DUPLICATE KEY UPDATE ")
-	for i, c := range episodeColumns[1:] {
+	for i, c := range cols {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "%s = VALUES(%s)", c, c)
 	}
 	return b.String()
-}()
+}
 
-func (l *Load) upsertEpisodes(ctx context.Context, recs []hes.Record, patientIDs map[string]int64) error {
-	ins := builder.Insert("episodes").Columns(episodeColumns...).Suffix(episodeUpsertSuffix)
-	for _, r := range recs {
-		pid, ok := patientIDs[r.PseudoID]
-		if !ok {
-			return fmt.Errorf("patient %s of episode %s was not written", r.PseudoID, r.EpiKey)
-		}
-		var age any
-		if y, ok := hes.StartAgeYears(r.StartAge); ok {
-			age = y
-		}
-		var primary, chapter any
-		if len(r.Diagnoses) > 0 && r.Diagnoses[0].Position == 1 {
-			primary = r.Diagnoses[0].Code
-			if n, ok := hes.ICD10ChapterNumber(r.Diagnoses[0].Code); ok {
-				chapter = n
-			}
-		}
-		ins = ins.Values(r.EpiKey, pid, l.releaseID, r.FYear, nullStr(r.ProviderCode), nullStr(r.SiteCode),
-			nullTime(r.AdmissionDate), nullTime(r.EpisodeStart), nullTime(r.EpisodeEnd), nullTime(r.DischargeDate),
-			nullInt(r.EpisodeOrder), nullStr(r.EpisodeStatus), nullStr(r.EpisodeType), nullStr(r.PatientClass),
-			nullStr(r.AdmissionMethod), nullStr(r.AdmissionSource), nullStr(r.DischargeMethod), nullStr(r.DischargeDestination),
-			nullStr(r.AdminCategory), nullStr(r.TreatmentSpecialty), nullStr(r.MainSpecialty),
-			nullInt(r.StartAge), age, nullInt(r.EpisodeDuration), nullInt(r.SpellDuration), primary, chapter)
+var episodeUpsertSuffix = upsertSuffix(episodeWriteColumns[1:])
+
+func (l *Load) episodeValues(r hes.Record, patientIDs map[string]int64) ([]any, error) {
+	pid, ok := patientIDs[r.PseudoID]
+	if !ok {
+		return nil, fmt.Errorf("patient %s of episode %s was not written", r.PseudoID, r.EpiKey)
 	}
-	if _, err := l.d.exec(ctx, l.tx, ins); err != nil {
+	var age any
+	if y, ok := hes.StartAgeYears(r.StartAge); ok {
+		age = y
+	}
+	var primary, chapter any
+	if len(r.Diagnoses) > 0 && r.Diagnoses[0].Position == 1 {
+		primary = r.Diagnoses[0].Code
+		if n, ok := hes.ICD10ChapterNumber(r.Diagnoses[0].Code); ok {
+			chapter = n
+		}
+	}
+	return []any{r.EpiKey, pid, l.releaseID, r.FYear, nullStr(r.ProviderCode), nullStr(r.SiteCode),
+		nullTime(r.AdmissionDate), nullTime(r.EpisodeStart), nullTime(r.EpisodeEnd), nullTime(r.DischargeDate),
+		nullInt(r.EpisodeOrder), nullStr(r.EpisodeStatus), nullStr(r.EpisodeType), nullStr(r.PatientClass),
+		nullStr(r.AdmissionMethod), nullStr(r.AdmissionSource), nullStr(r.DischargeMethod), nullStr(r.DischargeDestination),
+		nullStr(r.AdminCategory), nullStr(r.TreatmentSpecialty), nullStr(r.MainSpecialty),
+		nullInt(r.StartAge), age, nullInt(r.EpisodeDuration), nullInt(r.SpellDuration), primary, chapter}, nil
+}
+
+// replaceEpisodes overwrites episodes whose EPIKEY is already stored and
+// drops their codes, which the batch writes afresh.
+func (l *Load) replaceEpisodes(ctx context.Context, recs []hes.Record, patientIDs, ids map[string]int64) error {
+	ins := builder.Insert("episodes").Columns(episodeWriteColumns...).Suffix(episodeUpsertSuffix)
+	old := make([]int64, 0, len(recs))
+	for _, r := range recs {
+		v, err := l.episodeValues(r, patientIDs)
+		if err != nil {
+			return err
+		}
+		ins = ins.Values(v...)
+		old = append(old, ids[r.EpiKey])
+	}
+	if _, err := l.write(ctx, ins); err != nil {
 		return fmt.Errorf("write episodes: %w", err)
+	}
+	for _, table := range []string{"diagnoses", "procedures"} {
+		if _, err := l.write(ctx, builder.Delete(table).Where(sq.Eq{"episode_id": old})); err != nil {
+			return fmt.Errorf("replace %s: %w", table, err)
+		}
 	}
 	return nil
 }
 
+// insertEpisodes writes episodes new to the store and adds their ids to ids.
+func (l *Load) insertEpisodes(ctx context.Context, recs []hes.Record, patientIDs, ids map[string]int64) error {
+	rows := make([][]any, len(recs))
+	keys := make([]string, len(recs))
+	for i, r := range recs {
+		v, err := l.episodeValues(r, patientIDs)
+		if err != nil {
+			return err
+		}
+		rows[i], keys[i] = v, r.EpiKey
+	}
+	first, err := l.bulkInsert(ctx, "episodes", episodeWriteColumns, rows)
+	if err != nil {
+		return fmt.Errorf("write episodes: %w", err)
+	}
+	got, err := l.assignedIDs(ctx, "episodes", "epikey", keys, first)
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		ids[k] = got[i]
+	}
+	return nil
+}
+
+// assignedIDs returns the auto-increment ids of rows just bulk inserted,
+// keyed in insert order. A bulk insert numbers its rows consecutively from
+// first unless another session inserted into the table at the same moment;
+// the first and last rows are checked to prove it, and otherwise the ids
+// are read back.
+func (l *Load) assignedIDs(ctx context.Context, table, keyCol string, keys []string, first int64) ([]int64, error) {
+	n := int64(len(keys))
+	ids := make([]int64, n)
+	ends := map[int64]string{}
+	if first > 0 {
+		rows, err := l.d.query(ctx, l.tx, builder.Select("id", keyCol).From(table).Where(sq.Eq{"id": []int64{first, first + n - 1}}))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var k string
+			if err := rows.Scan(&id, &k); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ends[id] = k
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if first > 0 && ends[first] == keys[0] && ends[first+n-1] == keys[n-1] {
+		for i := range ids {
+			ids[i] = first + int64(i)
+		}
+		return ids, nil
+	}
+	rows, err := l.d.query(ctx, l.tx, builder.Select("id", keyCol).From(table).Where(sq.Eq{keyCol: keys}))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byKey := make(map[string]int64, n)
+	for rows.Next() {
+		var id int64
+		var k string
+		if err := rows.Scan(&id, &k); err != nil {
+			return nil, err
+		}
+		byKey[k] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		if ids[i] = byKey[k]; ids[i] == 0 {
+			return nil, fmt.Errorf("%s %s was not written", table, k)
+		}
+	}
+	return ids, nil
+}
+
 func (l *Load) insertCodes(ctx context.Context, recs []hes.Record, ids map[string]int64) error {
-	diag := builder.Insert("diagnoses").Columns("episode_id", "position", "code")
-	proc := builder.Insert("procedures").Columns("episode_id", "position", "code", "op_date")
-	var nd, np int
+	var diag, proc [][]any
 	for _, r := range recs {
 		id := ids[r.EpiKey]
 		for _, x := range r.Diagnoses {
-			diag = diag.Values(id, x.Position, x.Code)
-			nd++
+			diag = append(diag, []any{id, x.Position, x.Code})
 		}
 		for _, x := range r.Procedures {
-			proc = proc.Values(id, x.Position, x.Code, nullTime(x.Date))
-			np++
+			proc = append(proc, []any{id, x.Position, x.Code, nullTime(x.Date)})
 		}
 	}
-	if nd > 0 {
-		if _, err := l.d.exec(ctx, l.tx, diag); err != nil {
+	if len(diag) > 0 {
+		if _, err := l.bulkInsert(ctx, "diagnoses", []string{"episode_id", "position", "code"}, diag); err != nil {
 			return fmt.Errorf("write diagnoses: %w", err)
 		}
 	}
-	if np > 0 {
-		if _, err := l.d.exec(ctx, l.tx, proc); err != nil {
+	if len(proc) > 0 {
+		if _, err := l.bulkInsert(ctx, "procedures", []string{"episode_id", "position", "code", "op_date"}, proc); err != nil {
 			return fmt.Errorf("write procedures: %w", err)
 		}
+	}
+	return nil
+}
+
+// bulkInsert adds rows of new data to table and returns the first
+// auto-increment id it assigned (0 for tables without one). Every row must
+// be stored exactly as given: LOAD DATA LOCAL turns errors that a strict
+// INSERT would raise (a duplicate key, a value too long) into skipped rows
+// and warnings, so the row count and the warnings are checked and any
+// difference fails the load.
+func (l *Load) bulkInsert(ctx context.Context, table string, cols []string, rows [][]any) (int64, error) {
+	if !l.infile {
+		ins := builder.Insert(table).Columns(cols...)
+		for _, r := range rows {
+			ins = ins.Values(r...)
+		}
+		res, err := l.write(ctx, ins)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(rows) * len(cols) * 8)
+	for _, r := range rows {
+		for i, v := range r {
+			if i > 0 {
+				buf.WriteByte('\t')
+			}
+			if err := writeField(&buf, v); err != nil {
+				return 0, err
+			}
+		}
+		buf.WriteByte('\n')
+	}
+	name := fmt.Sprintf("hesgql-load-%d", readerSeq.Add(1))
+	mysql.RegisterReaderHandler(name, func() io.Reader { return bytes.NewReader(buf.Bytes()) })
+	defer mysql.DeregisterReaderHandler(name)
+	stmt := "LOAD DATA LOCAL INFILE 'Reader::" + name + "' INTO TABLE " + table +
+		` CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n' (` +
+		strings.Join(cols, ", ") + ")"
+	res, err := l.write(ctx, sq.Expr(stmt))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	var warnings, first int64
+	if err := l.queryRow(ctx, sq.Expr("SELECT @@warning_count, LAST_INSERT_ID()"), &warnings, &first); err != nil {
+		return 0, err
+	}
+	if warnings > 0 || n != int64(len(rows)) {
+		return 0, fmt.Errorf("not every row stored as given (%d of %d rows, %d warnings): %s", n, len(rows), warnings, l.warnings(ctx))
+	}
+	return first, nil
+}
+
+// readerSeq names the in-memory files handed to LOAD DATA LOCAL INFILE.
+var readerSeq atomic.Int64
+
+// warnings describes the server's warnings about the last statement.
+func (l *Load) warnings(ctx context.Context) string {
+	rows, err := l.d.query(ctx, l.tx, sq.Expr("SHOW WARNINGS LIMIT 3"))
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var msgs []string
+	for rows.Next() {
+		var level, msg string
+		var code int
+		if rows.Scan(&level, &code, &msg) == nil {
+			msgs = append(msgs, msg)
+		}
+	}
+	if len(msgs) == 0 {
+		return "rows were skipped"
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// write runs one of the load's bulk writes. On MariaDB the statement time
+// limit that guards API queries is lifted for it: a batch on a busy server
+// may take longer than any query should, and failing it would throw away
+// the whole load. The load's context still bounds it.
+func (l *Load) write(ctx context.Context, b sq.Sqlizer) (sql.Result, error) {
+	if l.d.flavor != FlavorMariaDB {
+		// MySQL's max_execution_time applies to SELECT only.
+		return l.d.exec(ctx, l.tx, b)
+	}
+	text, args, err := b.ToSql()
+	if err != nil {
+		return nil, err
+	}
+	return l.d.exec(ctx, l.tx, sq.Expr("SET STATEMENT max_statement_time = 0 FOR "+text, args...))
+}
+
+func (l *Load) queryRow(ctx context.Context, b sq.Sqlizer, dest ...any) error {
+	rows, err := l.d.query(ctx, l.tx, b)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// writeField writes one value in LOAD DATA's tab-separated form: \N for
+// NULL, and the escapes that keep a tab, newline or backslash in a value
+// from ending the field.
+func writeField(b *bytes.Buffer, v any) error {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString(`\N`)
+	case string:
+		for i := 0; i < len(x); i++ {
+			switch c := x[i]; c {
+			case '\\':
+				b.WriteString(`\\`)
+			case '\t':
+				b.WriteString(`\t`)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case 0:
+				b.WriteString(`\0`)
+			default:
+				b.WriteByte(c)
+			}
+		}
+	case int:
+		b.WriteString(strconv.Itoa(x))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	default:
+		return fmt.Errorf("no bulk form for %T", v)
 	}
 	return nil
 }

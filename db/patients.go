@@ -134,3 +134,10 @@ func (d *DB) CountPatients(ctx context.Context, q model.PatientQuery) (int, erro
 	err = d.scanAll(ctx, sel.Columns("COUNT(*)"), func(r *sql.Rows) error { return r.Scan(&n) })
 	return n, err
 }
+
+// PatientCount returns the number of patients stored.
+func (d *DB) PatientCount(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.scanAll(ctx, builder.Select("COUNT(*)").From("patients"), func(r *sql.Rows) error { return r.Scan(&n) })
+	return n, err
+}

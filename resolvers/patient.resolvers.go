@@ -14,12 +14,7 @@ import (
 
 // Episodes is the resolver for the episodes field.
 func (r *patientResolver) Episodes(ctx context.Context, obj *model.Patient, filter *model.EpisodeFilter, orderBy []*model.EpisodeOrder, first *int, after *string, last *int, before *string) (*model.EpisodeConnection, error) {
-	conn, err := r.DB.ListEpisodes(ctx, model.EpisodeQuery{Filter: filter, OrderBy: orderBy, PatientID: obj.RowID, Page: page(first, after, last, before)})
-	if err != nil {
-		return nil, err
-	}
-	prefetchEpisodes(ctx, conn.Nodes)
-	return conn, nil
+	return r.patientEpisodes(ctx, obj, model.EpisodeQuery{Filter: filter, OrderBy: orderBy, Page: page(first, after, last, before)})
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -2,22 +2,150 @@ package resolvers
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/hesgql/hesgql/db"
 	"github.com/hesgql/hesgql/graph/model"
 )
 
-// prefetchEpisodes loads, in one batch each, the nested data that the
-// current connection field selects for its episodes (patient, diagnoses,
-// procedures). Without it, loaders would batch only what arrives within
-// their wait window, and a page could cost a varying number of statements.
-func prefetchEpisodes(ctx context.Context, episodes []*model.Episode) {
+// listEpisodes answers a root episode listing: it reads only the columns
+// the query selects, then the page's nested data in one batch each.
+func (r *Resolver) listEpisodes(ctx context.Context, q model.EpisodeQuery) (*model.EpisodeConnection, error) {
+	q.Fields, q.Total = connectionSelection(ctx)
+	conn, err := r.DB.ListEpisodes(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	r.prefetchEpisodes(ctx, conn.Nodes)
+	return conn, nil
+}
+
+// patientEpisodes answers Patient.episodes. When the patient is one of a
+// list (a page of patients, or the patients of a page of episodes), the
+// first sibling to resolve fetches the same listing for every patient of
+// the list in one statement and the others take their share, so a page
+// costs a fixed number of statements however many patients it has.
+func (r *Resolver) patientEpisodes(ctx context.Context, p *model.Patient, q model.EpisodeQuery) (*model.EpisodeConnection, error) {
+	q.PatientID = p.RowID
+	q.Fields, q.Total = connectionSelection(ctx)
+	// A cursor continues one patient's listing only, so it is not batched.
+	if q.Page.After == nil && q.Page.Before == nil {
+		if ids, shared := siblingPatients(ctx); len(ids) > 1 && slices.Contains(ids, p.RowID) {
+			if key, ok := nestedKey(q); ok {
+				res, _ := shared.Do(key, func() any {
+					conns, err := r.DB.ListEpisodesForPatients(ctx, ids, q)
+					if err != nil {
+						return nestedEpisodes{err: err}
+					}
+					var nodes []*model.Episode
+					for _, id := range ids {
+						if c := conns[id]; c != nil {
+							nodes = append(nodes, c.Nodes...)
+						}
+					}
+					r.prefetchEpisodes(ctx, nodes)
+					return nestedEpisodes{conns: conns}
+				}).(nestedEpisodes)
+				if res.err != nil {
+					return nil, res.err
+				}
+				if c := res.conns[p.RowID]; c != nil {
+					return c, nil
+				}
+			}
+		}
+	}
+	conn, err := r.DB.ListEpisodes(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	r.prefetchEpisodes(ctx, conn.Nodes)
+	return conn, nil
+}
+
+// nestedEpisodes is the shared result of one batched Patient.episodes.
+type nestedEpisodes struct {
+	conns map[int64]*model.EpisodeConnection
+	err   error
+}
+
+// nestedKey identifies a nested listing among the siblings: two fields
+// (aliases) with other arguments or selections are batched apart.
+func nestedKey(q model.EpisodeQuery) (string, bool) {
+	fields := make([]string, 0, len(q.Fields))
+	for f := range q.Fields {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	b, err := json.Marshal([]any{"episodes", q.Filter, q.OrderBy, q.Page.First, q.Page.Last, fields, q.Fields == nil, q.Total})
+	return string(b), err == nil
+}
+
+// siblingPatients finds the list that the patient being resolved belongs
+// to and returns the ids of all its patients with the work memo of the
+// connection holding that list. It looks no further than the nearest list,
+// reached through list items, edge nodes and episode patients; anything
+// else means there is nothing to batch with.
+func siblingPatients(ctx context.Context) ([]int64, *model.Memo) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return nil, nil
+	}
+	for p, depth := fc.Parent, 0; p != nil && depth < 4; p, depth = p.Parent, depth+1 {
+		var ids []int64
+		switch list := p.Result.(type) {
+		case []*model.Patient:
+			for _, x := range list {
+				ids = append(ids, x.RowID)
+			}
+		case []*model.PatientEdge:
+			for _, x := range list {
+				ids = append(ids, x.Node.RowID)
+			}
+		case []*model.Episode:
+			for _, x := range list {
+				ids = append(ids, x.PatientID)
+			}
+		case []*model.EpisodeEdge:
+			for _, x := range list {
+				ids = append(ids, x.Node.PatientID)
+			}
+		case *model.Patient, **model.Patient, **model.PatientEdge, **model.EpisodeEdge, **model.Episode:
+			continue // the item, or the edge or episode leading to it
+		default:
+			return nil, nil
+		}
+		if p.Parent == nil {
+			return nil, nil
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		switch c := p.Parent.Result.(type) {
+		case *model.PatientConnection:
+			return ids, &c.Shared
+		case *model.EpisodeConnection:
+			return ids, &c.Shared
+		}
+		return nil, nil
+	}
+	return nil, nil
+}
+
+// prefetchEpisodes loads, in one statement each and concurrently, the
+// nested data that the current connection field selects for its episodes
+// (patient, diagnoses, procedures) and primes the request's loaders with
+// it. Without it, loaders would batch only what arrives within their wait
+// window, and a page would cost a varying number of statements and wait
+// for the window to close.
+func (r *Resolver) prefetchEpisodes(ctx context.Context, episodes []*model.Episode) {
 	if len(episodes) == 0 {
 		return
 	}
-	want := selectedEpisodeFields(ctx)
+	want, _ := connectionSelection(ctx)
 	if len(want) == 0 {
 		return
 	}
@@ -32,34 +160,76 @@ func prefetchEpisodes(ctx context.Context, episodes []*model.Episode) {
 			patientIDs = append(patientIDs, e.PatientID)
 		}
 	}
-	var wg sync.WaitGroup
-	run := func(f func()) {
-		wg.Add(1)
-		go func() { defer wg.Done(); f() }()
-	}
-	// Errors are not lost: the loaders cache them and the field resolvers
-	// report them on their own paths.
+	var jobs []func(context.Context)
+	// A failed batch primes nothing: the field resolvers then load through
+	// the loaders and report the error on their own paths.
 	if want["patient"] {
-		run(func() { _, _ = l.patient.LoadAll(ctx, patientIDs) })
+		jobs = append(jobs, func(ctx context.Context) {
+			ps, err := r.DB.PatientsByID(ctx, patientIDs)
+			if err == nil {
+				for _, p := range ps {
+					l.patient.Prime(p.RowID, p)
+				}
+			}
+		})
 	}
 	if want["diagnoses"] || want["primaryDiagnosis"] {
-		run(func() { _, _ = l.diagnoses.LoadAll(ctx, episodeIDs) })
+		jobs = append(jobs, func(ctx context.Context) {
+			m, err := r.DB.DiagnosesByEpisode(ctx, episodeIDs)
+			if err == nil {
+				primeLists(l.diagnoses.Prime, episodeIDs, m)
+			}
+		})
 	}
 	if want["procedures"] {
-		run(func() { _, _ = l.procedures.LoadAll(ctx, episodeIDs) })
+		jobs = append(jobs, func(ctx context.Context) {
+			m, err := r.DB.ProceduresByEpisode(ctx, episodeIDs)
+			if err == nil {
+				primeLists(l.procedures.Prime, episodeIDs, m)
+			}
+		})
 	}
-	wg.Wait()
+	switch len(jobs) {
+	case 0:
+	case 1:
+		jobs[0](ctx)
+	default:
+		ctx = db.ConcurrentGroup(ctx)
+		var wg sync.WaitGroup
+		for _, job := range jobs {
+			wg.Add(1)
+			go func() { defer wg.Done(); job(ctx) }()
+		}
+		wg.Wait()
+	}
 }
 
-// selectedEpisodeFields returns the names of the fields selected on the
-// episodes of the connection being resolved (under edges.node and nodes).
-func selectedEpisodeFields(ctx context.Context) map[string]bool {
+// primeLists caches each key's rows, an empty list for a key without any.
+func primeLists[T any](prime func(int64, []T) bool, keys []int64, m map[int64][]T) {
+	for _, k := range keys {
+		v := m[k]
+		if v == nil {
+			v = []T{}
+		}
+		prime(k, v)
+	}
+}
+
+// connectionSelection returns the names of the fields selected on the
+// nodes of the connection being resolved (under edges.node and nodes) and
+// whether totalCount is selected. Outside a GraphQL operation it returns
+// nil, which reads every column.
+func connectionSelection(ctx context.Context) (map[string]bool, bool) {
+	if !graphql.HasOperationContext(ctx) {
+		return nil, false
+	}
 	oc := graphql.GetOperationContext(ctx)
 	fc := graphql.GetFieldContext(ctx)
-	if oc == nil || fc == nil {
-		return nil
+	if fc == nil {
+		return nil, false
 	}
 	want := map[string]bool{}
+	total := false
 	collect := func(sel []graphql.CollectedField) {
 		for _, f := range sel {
 			want[f.Name] = true
@@ -75,7 +245,9 @@ func selectedEpisodeFields(ctx context.Context) map[string]bool {
 					collect(graphql.CollectFields(oc, g.Selections, nil))
 				}
 			}
+		case "totalCount":
+			total = true
 		}
 	}
-	return want
+	return want, total
 }

@@ -52,6 +52,7 @@ func commands() []command {
 		{"generate", "write a synthetic HES APC extract", runGenerate},
 		{"migrate", "apply database migrations", runMigrate},
 		{"token", "mint a development JWT", runToken},
+		{"bench", "measure the API against the raw-SQL floor", runBench},
 	}
 }
 

@@ -1,5 +1,7 @@
 package model
 
+import "sync"
+
 // Page is the Relay pagination window requested by a caller.
 type Page struct {
 	First  *int
@@ -15,6 +17,14 @@ type EpisodeQuery struct {
 	OrderBy   []*EpisodeOrder
 	PatientID int64
 	Page      Page
+	// Fields names the Episode fields the caller selected, so that only
+	// their columns are read; nil reads every column.
+	Fields map[string]bool
+	// Total says totalCount is selected; a batch of nested listings then
+	// counts alongside the page instead of once per parent.
+	Total bool
+	// KnownTotal is the listing's size when it was already counted.
+	KnownTotal *int
 }
 
 // PatientQuery is a validated patient listing request.
@@ -31,6 +41,9 @@ type EpisodeConnection struct {
 	Nodes    []*Episode
 	PageInfo *PageInfo
 	Query    EpisodeQuery
+	// Shared holds work shared by the page's nodes, such as their own
+	// nested listings fetched in one batch.
+	Shared Memo
 }
 
 // EpisodeEdge is one episode with its cursor.
@@ -45,10 +58,41 @@ type PatientConnection struct {
 	Nodes    []*Patient
 	PageInfo *PageInfo
 	Query    PatientQuery
+	// Shared holds work shared by the page's nodes (see EpisodeConnection).
+	Shared Memo
 }
 
 // PatientEdge is one patient with its cursor.
 type PatientEdge struct {
 	Cursor string
 	Node   *Patient
+}
+
+// Memo runs a piece of work once per key and hands every caller its
+// result. Sibling fields resolve concurrently; the first to ask does the
+// work for all of them while the others wait. The zero Memo is ready to use.
+type Memo struct {
+	mu sync.Mutex
+	m  map[string]*memoEntry
+}
+
+type memoEntry struct {
+	once sync.Once
+	v    any
+}
+
+// Do returns the result of f for key, running f only for the first caller.
+func (m *Memo) Do(key string, f func() any) any {
+	m.mu.Lock()
+	if m.m == nil {
+		m.m = map[string]*memoEntry{}
+	}
+	e := m.m[key]
+	if e == nil {
+		e = &memoEntry{}
+		m.m[key] = e
+	}
+	m.mu.Unlock()
+	e.once.Do(func() { e.v = f() })
+	return e.v
 }

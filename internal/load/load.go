@@ -30,7 +30,7 @@ type Options struct {
 	// RejectsPath is where rejected rows go; "" means FILE.rejects.csv
 	// beside the input. The file is written only when a row is rejected.
 	RejectsPath string
-	// BatchSize is the number of rows per multi-row statement (0 = 2000).
+	// BatchSize is the number of rows written per round of bulk statements (0 = 5000).
 	BatchSize int
 	// Progress receives progress reports; nil means none.
 	Progress io.Writer
@@ -79,7 +79,7 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 	sum = Summary{File: name, DryRun: opts.DryRun}
 	batchSize := opts.BatchSize
 	if batchSize <= 0 {
-		batchSize = 2000
+		batchSize = 5000
 	}
 	hasher := sha256.New()
 	counted := &countingReader{r: io.TeeReader(r, hasher)}
@@ -102,52 +102,44 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 	rej := &rejectWriter{path: opts.RejectsPath}
 	defer rej.close()
 	prog := newProgress(opts.Progress, opts.Terminal, size)
-	years := map[string]bool{}
-	batch := make([]hes.Record, 0, batchSize)
-	flush := func() error {
-		if ld != nil && len(batch) > 0 {
-			wc, err := ld.Write(ctx, batch)
-			if err != nil {
-				return err
+
+	// Reading and cleaning rows costs about as much CPU as the client side
+	// of writing them, so the file is parsed one batch ahead of the
+	// database, which meanwhile works on the previous batch.
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan parsed, 1)
+	var parseErr error
+	var years map[string]bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(batches)
+		years, parseErr = parse(pctx, name, rd, counted, rej, &sum, batchSize, batches)
+	}()
+	writeErr := func() error {
+		for b := range batches {
+			if ld != nil {
+				wc, err := ld.Write(ctx, b.recs)
+				if err != nil {
+					return err
+				}
+				sum.Loaded += wc.Loaded
+				sum.Updated += wc.Updated
+			} else {
+				sum.Loaded += len(b.recs)
 			}
-			sum.Loaded += wc.Loaded
-			sum.Updated += wc.Updated
-		} else {
-			sum.Loaded += len(batch)
+			prog.report(b.rows, b.bytes)
 		}
-		batch = batch[:0]
 		return nil
+	}()
+	cancel()
+	<-done
+	if writeErr != nil {
+		return sum, writeErr
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return sum, err
-		}
-		rec, rerr := rd.Next()
-		if errors.Is(rerr, io.EOF) {
-			break
-		}
-		var rowErr *hes.RowError
-		if errors.As(rerr, &rowErr) {
-			if err := rej.write(rowErr); err != nil {
-				return sum, err
-			}
-			sum.Rejected++
-			continue
-		}
-		if rerr != nil {
-			return sum, fmt.Errorf("%s: %w", name, rerr)
-		}
-		years[rec.FYear] = true
-		batch = append(batch, rec)
-		if len(batch) == batchSize {
-			if err := flush(); err != nil {
-				return sum, err
-			}
-			prog.report(rd.Stats().Rows, counted.n)
-		}
-	}
-	if err := flush(); err != nil {
-		return sum, err
+	if parseErr != nil {
+		return sum, parseErr
 	}
 	sum.Read = rd.Stats().Rows
 	sum.Checksum = hex.EncodeToString(hasher.(hash.Hash).Sum(nil))
@@ -173,6 +165,62 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 	sum.Took = time.Since(start)
 	prog.done(sum.Read, counted.n)
 	return sum, nil
+}
+
+// parsed is a batch of accepted records and how far the file had been read
+// when it was complete.
+type parsed struct {
+	recs  []hes.Record
+	rows  int
+	bytes int64
+}
+
+// parse reads the extract into batches, writing rejected rows as it goes,
+// and returns the financial years seen. It stops early when ctx ends, which
+// is how a failed write stops it.
+func parse(ctx context.Context, name string, rd *hes.Reader, counted *countingReader, rej *rejectWriter, sum *Summary, batchSize int, out chan<- parsed) (map[string]bool, error) {
+	years := map[string]bool{}
+	batch := make([]hes.Record, 0, batchSize)
+	send := func() error {
+		select {
+		case out <- parsed{recs: batch, rows: rd.Stats().Rows, bytes: counted.n}:
+			batch = make([]hes.Record, 0, batchSize)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return years, err
+		}
+		rec, rerr := rd.Next()
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		var rowErr *hes.RowError
+		if errors.As(rerr, &rowErr) {
+			if err := rej.write(rowErr); err != nil {
+				return years, err
+			}
+			sum.Rejected++
+			continue
+		}
+		if rerr != nil {
+			return years, fmt.Errorf("%s: %w", name, rerr)
+		}
+		years[rec.FYear] = true
+		batch = append(batch, rec)
+		if len(batch) == batchSize {
+			if err := send(); err != nil {
+				return years, err
+			}
+		}
+	}
+	if len(batch) > 0 {
+		return years, send()
+	}
+	return years, nil
 }
 
 type countingReader struct {

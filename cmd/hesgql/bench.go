@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"time"
+
+	"github.com/hesgql/hesgql/internal/bench"
+)
+
+func runBench(ctx context.Context, env *environment, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	var cfg dbConfig
+	cfg.register(fs, env)
+	// The benchmark loads its own dataset, so by default it keeps to a
+	// database of its own.
+	if f := fs.Lookup("database"); env.getenv("HES_DATABASE") == "" {
+		f.DefValue = "hesgql_bench"
+		_ = f.Value.Set(f.DefValue)
+	}
+	var bc bench.Config
+	fs.IntVar(&bc.Episodes, "episodes", 1_000_000, "episodes in the generated dataset loaded when the database is empty")
+	fs.Int64Var(&bc.Seed, "seed", 1, "generator seed of the dataset")
+	fs.IntVar(&bc.Iterations, "iterations", 300, "latency samples per workload and side, at concurrency 1")
+	fs.IntVar(&bc.Warmup, "warmup", 30, "unmeasured runs per workload and side before sampling")
+	fs.DurationVar(&bc.Duration, "duration", 5*time.Second, "throughput phase per workload and side")
+	fs.DurationVar(&bc.MaxLatencyTime, "max-latency-time", time.Minute, "bound on a workload's latency phase; slower workloads get fewer samples")
+	fs.IntVar(&bc.Concurrency, "concurrency", 32, "concurrent clients in the throughput phase")
+	fs.IntVar(&bc.Depth, "depth", 500_000, "W2's position in the W1 listing")
+	fs.BoolVar(&bc.ShowSQL, "sql", false, "print each workload's SQL statements after the report")
+	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
+	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W5); empty runs all")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	bc.Only = splitList(*only)
+	log, err := cfg.logger(env.stderr)
+	if err != nil {
+		return err
+	}
+	d, err := cfg.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	bc.Out, bc.Progress = env.stdout, env.stderr
+	// Per-request logging would measure the log, not the API.
+	bc.Logger = log.With("component", "bench")
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		bc.Logger = slog.New(slog.DiscardHandler)
+	}
+	return bench.Run(ctx, d, bc)
+}

@@ -1,0 +1,117 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/hesgql/hesgql/graph/model"
+)
+
+// ListEpisodesForPatients answers the same episode listing (filter,
+// ordering, window, selected fields) for each of several patients at once,
+// as Patient.episodes does for every patient on a page. One statement reads
+// the first limit+1 rows of every patient with ROW_NUMBER() over a
+// per-patient window, so a page of patients costs one query, not one per
+// patient. Each connection is exactly what ListEpisodes would return for
+// that patient, cursors included.
+//
+// Cursors belong to one patient's listing, so a request continuing from a
+// cursor is answered patient by patient.
+func (d *DB) ListEpisodesForPatients(ctx context.Context, patientIDs []int64, q model.EpisodeQuery) (map[int64]*model.EpisodeConnection, error) {
+	ids := slices.Clone(patientIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := make(map[int64]*model.EpisodeConnection, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if q.Page.After != nil || q.Page.Before != nil {
+		for _, id := range ids {
+			one := q
+			one.PatientID = id
+			conn, err := d.ListEpisodes(ctx, one)
+			if err != nil {
+				return nil, err
+			}
+			out[id] = conn
+		}
+		return out, nil
+	}
+	ord, err := episodeOrdering("e", q.OrderBy, "")
+	if err != nil {
+		return nil, err
+	}
+	w, err := d.pageWindow(ord, q.Page)
+	if err != nil {
+		return nil, err
+	}
+	all := q
+	all.PatientID = 0
+	base, err := d.episodeListing(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	base = base.Where(sq.Eq{"e.patient_id": ids})
+
+	rows := map[int64][]*model.Episode{}
+	totals := map[int64]int{}
+	if w.limit == 0 {
+		if q.Total {
+			count := base.Columns("e.patient_id", "COUNT(*)").GroupBy("e.patient_id")
+			if err := d.scanAll(ctx, count, func(rs *sql.Rows) error {
+				var id int64
+				var n int
+				err := rs.Scan(&id, &n)
+				totals[id] = n
+				return err
+			}); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		r := newEpisodeReader(q.Fields, ord)
+		window := "PARTITION BY e.patient_id ORDER BY " + strings.Join(ord.orderBy(w.backward), ", ")
+		inner := base.Columns(r.columns("e")...).Column("ROW_NUMBER() OVER (" + window + ") AS rn")
+		outer := builder.Select(r.columns("w")...).Column("w.rn")
+		if q.Total {
+			inner = inner.Column("COUNT(*) OVER (PARTITION BY e.patient_id) AS total")
+			outer = outer.Column("w.total")
+		}
+		outer = outer.FromSelect(inner, "w").Where(sq.LtOrEq{"w.rn": w.limit + 1}).OrderBy("w.patient_id", "w.rn")
+		if err := d.scanAll(ctx, outer, func(rs *sql.Rows) error {
+			var rn int64
+			var total int
+			extra := []any{&rn}
+			if q.Total {
+				extra = append(extra, &total)
+			}
+			e, err := r.scan(rs, extra...)
+			if err != nil {
+				return err
+			}
+			rows[e.PatientID] = append(rows[e.PatientID], e)
+			totals[e.PatientID] = total
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range ids {
+		one := q
+		one.PatientID = id
+		if q.Total {
+			n := totals[id]
+			one.KnownTotal = &n
+		}
+		// Each patient's cursors are bound to that patient's listing, as
+		// ListEpisodes makes them, so they continue there.
+		po := ord
+		po.binding = bindingOf("episodes", q.OrderBy, q.Filter, id)
+		out[id] = d.episodePage(one, po, w, rows[id], len(rows[id]))
+	}
+	return out, nil
+}

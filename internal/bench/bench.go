@@ -1,0 +1,248 @@
+// Package bench measures the API against the raw-SQL floor: each workload
+// runs through HTTP and GraphQL on the real handler, and the very
+// statements the server issued for it run again straight through the
+// driver, with no GraphQL or JSON. The ratio of the two is what the API
+// layer costs. It is a program rather than a timed test so that the
+// figures come with the dataset and machine they were measured on.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hesgql/hesgql/db"
+	"github.com/hesgql/hesgql/graph/model"
+	"github.com/hesgql/hesgql/internal/app"
+	"github.com/hesgql/hesgql/internal/auth"
+)
+
+// Config says what to measure and how long.
+type Config struct {
+	Episodes   int           // dataset size to load when the database is empty
+	Seed       int64         // generator seed of that dataset
+	Iterations int           // latency samples per workload and side, at concurrency 1
+	Warmup     int           // unmeasured runs per workload and side first
+	Duration   time.Duration // throughput phase per workload and side
+	// MaxLatencyTime bounds a workload's latency phase; a workload slower
+	// than Iterations fit in gets fewer samples (at least 20).
+	MaxLatencyTime time.Duration
+	Concurrency    int       // clients in the throughput phase
+	Depth          int       // W2's position in the listing
+	CPUProfile     string    // file for a CPU profile of the measured phases; "" for none
+	ShowSQL        bool      // print each workload's statements after the report
+	Only           []string  // workloads to run by name (W1…W5); empty runs all
+	Out            io.Writer // the report
+	Progress       io.Writer // loading and phase progress
+	Logger         *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Episodes <= 0 {
+		c.Episodes = 1_000_000
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.Iterations <= 0 {
+		c.Iterations = 300
+	}
+	if c.Warmup <= 0 {
+		c.Warmup = 30
+	}
+	if c.Duration <= 0 {
+		c.Duration = 5 * time.Second
+	}
+	if c.MaxLatencyTime <= 0 {
+		c.MaxLatencyTime = time.Minute
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 32
+	}
+	if c.Depth <= 0 {
+		c.Depth = 500_000
+	}
+	if c.Out == nil {
+		c.Out = os.Stdout
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Run loads the dataset if the database lacks it, then measures every
+// workload and writes the report.
+func Run(ctx context.Context, d *db.DB, cfg Config) error {
+	cfg.defaults()
+	size, err := ensureDataset(ctx, d, cfg)
+	if err != nil {
+		return err
+	}
+
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	verifier, err := auth.NewVerifier(ctx, auth.Config{Secret: secret, Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	defer verifier.Close()
+	token, err := auth.Mint(secret, auth.TokenSpec{Subject: "bench", Roles: []model.Role{model.RoleResearcher}, TTL: 24 * time.Hour}, time.Now())
+	if err != nil {
+		return err
+	}
+	a, err := app.New(d, app.Options{Logger: cfg.Logger, Auth: verifier})
+	if err != nil {
+		return err
+	}
+	rec := newRecorder(a)
+	srv := httptest.NewServer(rec) // loopback only
+	defer func() {
+		srv.Close()
+		_ = a.Close(context.Background())
+	}()
+	cl := newClient(srv.URL+"/graphql", token, cfg.Concurrency)
+
+	ws, err := prepare(ctx, cl, cfg, cfg.Progress)
+	if err != nil {
+		return err
+	}
+
+	out := cfg.Out
+	fmt.Fprintf(out, "hesgql bench\n")
+	fmt.Fprintf(out, "dataset:  %d episodes, %d patients\n", size.episodes, size.patients)
+	fmt.Fprintf(out, "database: %s %s\n", d.Flavor(), d.Version())
+	fmt.Fprintf(out, "machine:  %d cores (GOMAXPROCS %d), %s %s/%s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(out, "method:   latency = %d sequential requests per side after %d warm-up, GraphQL and floor interleaved;\n", cfg.Iterations, cfg.Warmup)
+	fmt.Fprintf(out, "          throughput = %d clients for %s per side; floor = the request's own SQL replayed through go-sql-driver\n\n", cfg.Concurrency, cfg.Duration)
+
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	var results []result
+	for _, w := range ws {
+		if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, w.req.name) {
+			continue
+		}
+		fmt.Fprintf(cfg.Progress, "bench: %s\n", w.name)
+		r, err := measure(ctx, cl, rec, d, w, cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", w.name, err)
+		}
+		results = append(results, r)
+	}
+	report(out, results, cfg)
+	if cfg.ShowSQL {
+		for _, r := range results {
+			fmt.Fprintf(out, "\n%s:\n", r.name)
+			for _, s := range r.sql {
+				group := ""
+				if s.Group != 0 {
+					group = fmt.Sprintf(" [concurrent group %d]", s.Group)
+				}
+				fmt.Fprintf(out, "  %s%s\n    args %v\n", s.SQL, group, s.Args)
+			}
+		}
+	}
+	return nil
+}
+
+// result is what one workload measured.
+type result struct {
+	name, note string
+	statements float64 // per GraphQL request
+	gql, floor side
+	floorRows  int                  // rows the floor reads per request
+	respBytes  int                  // GraphQL response size
+	samples    int                  // latency samples per side
+	sql        []db.TracedStatement // what the floor replays
+}
+
+// side is one way of running a workload.
+type side struct {
+	p50, p95, p99 time.Duration
+	rps           float64
+	cpu           time.Duration // process CPU per request, at concurrency 1
+	errors        int
+}
+
+func report(w io.Writer, rs []result, cfg Config) {
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
+	fmt.Fprintf(w, "%-34s %5s | %-20s | %-20s | %6s | %8s %8s %6s\n", "workload", "stmts",
+		"GraphQL p50/p95/p99", "floor p50/p95/p99", "p50 ×", "GQL rq/s", "SQL rq/s", "rps ×")
+	fmt.Fprintf(w, "%-34s %5s | %-20s | %-20s | %6s | %8s %8s %6s\n", "", "", "(ms)", "(ms)", "", "", "", "")
+	fmt.Fprintln(w, strings.Repeat("-", 133))
+	for _, r := range rs {
+		fmt.Fprintf(w, "%-34s %5.1f | %-20s | %-20s | %6.2f | %8.0f %8.0f %6.2f\n", r.name, r.statements,
+			ms(r.gql.p50)+"/"+ms(r.gql.p95)+"/"+ms(r.gql.p99),
+			ms(r.floor.p50)+"/"+ms(r.floor.p95)+"/"+ms(r.floor.p99),
+			ratio(r.gql.p50, r.floor.p50), r.gql.rps, r.floor.rps, r.gql.rps/r.floor.rps)
+	}
+	fmt.Fprintln(w)
+	for _, r := range rs {
+		fmt.Fprintf(w, "%s: %s; response %d bytes; floor reads %d rows; process CPU per request: GraphQL %s, floor %s",
+			r.name, r.note, r.respBytes, r.floorRows, ms(r.gql.cpu)+" ms", ms(r.floor.cpu)+" ms")
+		if r.samples < cfg.Iterations {
+			fmt.Fprintf(w, "; %d latency samples (time limit)", r.samples)
+		}
+		if r.gql.errors+r.floor.errors > 0 {
+			fmt.Fprintf(w, "; ERRORS: GraphQL %d, floor %d", r.gql.errors, r.floor.errors)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+	byName := map[string]result{}
+	for _, r := range rs {
+		byName[r.name[:2]] = r
+	}
+	check := func(ok bool, format string, args ...any) {
+		mark := "met   "
+		if !ok {
+			mark = "MISSED"
+		}
+		fmt.Fprintf(w, "[%s] %s\n", mark, fmt.Sprintf(format, args...))
+	}
+	if w1, ok := byName["W1"]; ok {
+		check(ratio(w1.gql.p50, w1.floor.p50) <= 1.25, "W1 p50 GraphQL ÷ floor = %.2f (target ≤ 1.25)", ratio(w1.gql.p50, w1.floor.p50))
+		check(w1.statements <= 3, "W1 statements per request = %.1f (target ≤ 3)", w1.statements)
+		if w2, ok := byName["W2"]; ok {
+			check(ratio(w2.gql.p50, w1.gql.p50) <= 1.5, "W2 p50 ÷ W1 p50 = %.2f (target ≤ 1.5)", ratio(w2.gql.p50, w1.gql.p50))
+		}
+	}
+	if w5, ok := byName["W5"]; ok {
+		check(w5.statements <= 4, "W5 statements per request = %.1f (target ≤ 4)", w5.statements)
+	}
+	for _, r := range rs {
+		check(r.gql.rps/r.floor.rps >= 0.7, "%s throughput GraphQL ÷ floor = %.2f (target ≥ 0.7)", r.name[:2], r.gql.rps/r.floor.rps)
+	}
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+var errResponse = errors.New("GraphQL response has errors")

@@ -1,0 +1,257 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hesgql/hesgql/db"
+)
+
+// Headers by which the benchmark tells its own wrapper what a request is;
+// the API itself never sees them.
+const (
+	workloadHeader = "X-Bench-Workload"
+	traceHeader    = "X-Bench-Trace"
+)
+
+// recorder wraps the API to count each request's SQL statements and, on
+// request, record them for the floor.
+type recorder struct {
+	next http.Handler
+
+	mu       sync.Mutex
+	requests map[string]int64
+	stmts    map[string]int64
+	trace    []db.TracedStatement
+}
+
+func newRecorder(next http.Handler) *recorder {
+	return &recorder{next: next, requests: map[string]int64{}, stmts: map[string]int64{}}
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, counter := db.WithStatementCounter(r.Context())
+	var tr *db.Trace
+	if r.Header.Get(traceHeader) != "" {
+		ctx, tr = db.WithTrace(ctx)
+	}
+	rec.next.ServeHTTP(w, r.WithContext(ctx))
+	name := r.Header.Get(workloadHeader)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.requests[name]++
+	rec.stmts[name] += counter.Count()
+	if tr != nil {
+		rec.trace = tr.Statements()
+	}
+}
+
+// statementsPerRequest is the mean statement count of a workload so far.
+func (rec *recorder) statementsPerRequest(name string) float64 {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.requests[name] == 0 {
+		return 0
+	}
+	return float64(rec.stmts[name]) / float64(rec.requests[name])
+}
+
+// lastTrace returns the statements of the last traced request.
+func (rec *recorder) lastTrace() []db.TracedStatement {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.trace
+}
+
+// client posts GraphQL to the API over loopback HTTP.
+type client struct {
+	url, token string
+	http       *http.Client
+}
+
+func newClient(url, token string, conns int) *client {
+	tr := &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, IdleConnTimeout: time.Minute}
+	return &client{url: url, token: token, http: &http.Client{Transport: tr, Timeout: time.Minute}}
+}
+
+// request is a prepared GraphQL call.
+type request struct {
+	name string
+	body []byte
+}
+
+func newRequest(name, query string, vars map[string]any) request {
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return request{name: name, body: b}
+}
+
+// do posts r and returns the response body, failing on a transport error,
+// a non-200 status or a response carrying errors.
+func (c *client) do(ctx context.Context, r request, trace bool) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(r.body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set(workloadHeader, r.name)
+	if trace {
+		req.Header.Set(traceHeader, "1")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	// A prefix check keeps the client's own cost small: gqlgen writes a
+	// response's "errors" member first.
+	if resp.StatusCode != http.StatusOK || bytes.HasPrefix(body, []byte(`{"errors"`)) {
+		return body, fmt.Errorf("%w: status %d: %.300s", errResponse, resp.StatusCode, body)
+	}
+	return body, nil
+}
+
+// query posts r and decodes its data into v.
+func (c *client) query(ctx context.Context, r request, v any) error {
+	body, err := c.do(ctx, r, false)
+	if err != nil {
+		return err
+	}
+	var env struct{ Data json.RawMessage }
+	if err := json.Unmarshal(body, &env); err != nil {
+		return err
+	}
+	return json.Unmarshal(env.Data, v)
+}
+
+// measure runs one workload both ways.
+func measure(ctx context.Context, cl *client, rec *recorder, d *db.DB, w workload, cfg Config) (result, error) {
+	res := result{name: w.name, note: w.note}
+	body, err := cl.do(ctx, w.req, true)
+	if err != nil {
+		return res, err
+	}
+	res.respBytes = len(body)
+	floor := rec.lastTrace()
+	res.sql = floor
+	if res.floorRows, err = d.Replay(ctx, floor); err != nil {
+		return res, fmt.Errorf("floor: %w", err)
+	}
+
+	gql := func(ctx context.Context) error { _, err := cl.do(ctx, w.req, false); return err }
+	sql := func(ctx context.Context) error { _, err := d.Replay(ctx, floor); return err }
+
+	for range cfg.Warmup {
+		if err := gql(ctx); err != nil {
+			return res, err
+		}
+		if err := sql(ctx); err != nil {
+			return res, err
+		}
+	}
+	// Interleaving the two sides lets both see the same machine: other
+	// load on it slows both rather than one.
+	gt := make([]time.Duration, 0, cfg.Iterations)
+	st := make([]time.Duration, 0, cfg.Iterations)
+	stop := time.Now().Add(cfg.MaxLatencyTime)
+	for range cfg.Iterations {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if len(gt) >= 20 && time.Now().After(stop) {
+			break // a slow workload gets fewer samples rather than hours
+		}
+		t0 := time.Now()
+		if err := gql(ctx); err != nil {
+			res.gql.errors++
+		}
+		t1 := time.Now()
+		if err := sql(ctx); err != nil {
+			res.floor.errors++
+		}
+		gt = append(gt, t1.Sub(t0))
+		st = append(st, time.Since(t1))
+	}
+	// CPU per request is the process's own user+system time over a
+	// sequential run of each side: unlike latency, it does not depend on
+	// what else the machine is doing.
+	cpuRuns := max(len(gt)/3, 10)
+	res.gql.cpu = cpuPerCall(ctx, gql, cpuRuns)
+	res.floor.cpu = cpuPerCall(ctx, sql, cpuRuns)
+	res.samples = len(gt)
+	res.gql.p50, res.gql.p95, res.gql.p99 = percentiles(gt)
+	res.floor.p50, res.floor.p95, res.floor.p99 = percentiles(st)
+	res.statements = rec.statementsPerRequest(w.req.name)
+
+	var errs int
+	res.gql.rps, errs = throughput(ctx, gql, cfg.Concurrency, cfg.Duration)
+	res.gql.errors += errs
+	res.floor.rps, errs = throughput(ctx, sql, cfg.Concurrency, cfg.Duration)
+	res.floor.errors += errs
+	return res, nil
+}
+
+// throughput runs f from n clients for duration and returns completed
+// calls per second and the number that failed.
+func throughput(ctx context.Context, f func(context.Context) error, n int, duration time.Duration) (float64, int) {
+	var done, failed atomic.Int64
+	deadline := time.Now().Add(duration)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if err := f(ctx); err != nil {
+					failed.Add(1)
+					continue
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(done.Load()) / time.Since(start).Seconds(), int(failed.Load())
+}
+
+func percentiles(ds []time.Duration) (p50, p95, p99 time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0, 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
+	return at(0.50), at(0.95), at(0.99)
+}
+
+// cpuPerCall runs f n times in a row and returns the process CPU time
+// (client and server, all goroutines, GC included) per call.
+func cpuPerCall(ctx context.Context, f func(context.Context) error, n int) time.Duration {
+	before := processCPU()
+	for range n {
+		_ = f(ctx)
+	}
+	return (processCPU() - before) / time.Duration(n)
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,140 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// workload is one request shape, ready to run.
+type workload struct {
+	name string
+	note string
+	req  request
+}
+
+// The generated data spans 2018-04-01 to 2024-03-31; W1 and W2 filter on
+// all of it, so that the listing is deep enough for W2's depth.
+const (
+	listingFrom = "2018-04-01"
+	listingTo   = "2024-03-31"
+)
+
+const listingFilter = `filter: {treatmentSpecialty: {in: ["330", "257"]}, episodeStart: {gte: $from, lte: $to}},
+    orderBy: [{field: EPISODE_START, direction: DESC}]`
+
+const w1Query = `query W1($from: Date!, $to: Date!, $after: String) {
+  episodes(first: 50, after: $after, ` + listingFilter + `) {
+    edges { cursor node { id episodeKey episodeStart treatmentSpecialty
+      patient { sex birthYear }
+      diagnoses { code description } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
+// walkQuery follows W1's listing with pages of the largest size, reading
+// nothing but cursors.
+const walkQuery = `query Walk($from: Date!, $to: Date!, $after: String) {
+  episodes(first: 100, after: $after, ` + listingFilter + `) { pageInfo { hasNextPage endCursor } }
+}`
+
+const countQuery = `query Count($from: Date!, $to: Date!) {
+  episodes(first: 0, ` + listingFilter + `) { totalCount }
+}`
+
+const w3Query = `query W3($id: ID!) {
+  patient(id: $id) { id pseudoId sex birthYear region
+    episodes(first: 100) { nodes { id episodeKey episodeStart episodeEnd providerCode treatmentSpecialty
+      diagnoses { position code description } procedures { position code description date } } }
+  }
+}`
+
+const w4Query = `query W4 {
+  episodes(first: 50, filter: {diagnosis: {startsWith: "L40"}, procedure: {startsWith: "S06"}}) {
+    nodes { id episodeKey episodeStart diagnoses { position code } procedures { position code } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
+const w5Query = `query W5 {
+  patients(first: 20) {
+    nodes { id pseudoId sex birthYear
+      episodes(first: 5) { nodes { id episodeKey episodeStart treatmentSpecialty diagnoses { code } } }
+    }
+  }
+}`
+
+// pickPatientQuery finds W3's patient: the one with most episodes among
+// the first patients.
+const pickPatientQuery = `query { patients(first: 100) { nodes { id episodes(first: 0) { totalCount } } } }`
+
+// prepare builds the workloads, walking W1's listing to W2's depth once.
+func prepare(ctx context.Context, cl *client, cfg Config, progress io.Writer) ([]workload, error) {
+	window := map[string]any{"from": listingFrom, "to": listingTo}
+
+	var count struct{ Episodes struct{ TotalCount int } }
+	if err := cl.query(ctx, newRequest("setup", countQuery, window), &count); err != nil {
+		return nil, fmt.Errorf("count the listing: %w", err)
+	}
+	depth := min(cfg.Depth, count.Episodes.TotalCount-100)
+	depth -= depth % 100
+	if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, "W2") {
+		depth = 0 // nothing needs the walk
+	}
+	fmt.Fprintf(progress, "bench: walking %d of the listing's %d rows for W2\n", depth, count.Episodes.TotalCount)
+	var after any
+	for walked := 0; walked < depth; walked += 100 {
+		var page struct {
+			Episodes struct {
+				PageInfo struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+			}
+		}
+		vars := map[string]any{"from": listingFrom, "to": listingTo, "after": after}
+		if err := cl.query(ctx, newRequest("setup", walkQuery, vars), &page); err != nil {
+			return nil, fmt.Errorf("walk to W2's depth: %w", err)
+		}
+		if !page.Episodes.PageInfo.HasNextPage {
+			return nil, fmt.Errorf("the listing ended after %d rows", walked+100)
+		}
+		after = page.Episodes.PageInfo.EndCursor
+	}
+
+	var pick struct {
+		Patients struct {
+			Nodes []struct {
+				ID       string
+				Episodes struct{ TotalCount int }
+			}
+		}
+	}
+	if err := cl.query(ctx, newRequest("setup", pickPatientQuery, nil), &pick); err != nil {
+		return nil, fmt.Errorf("choose W3's patient: %w", err)
+	}
+	patient, most := "", -1
+	for _, p := range pick.Patients.Nodes {
+		if p.Episodes.TotalCount > most {
+			patient, most = p.ID, p.Episodes.TotalCount
+		}
+	}
+	if patient == "" {
+		return nil, fmt.Errorf("no patients")
+	}
+
+	w2vars := map[string]any{"from": listingFrom, "to": listingTo, "after": after}
+	return []workload{
+		{name: "W1 listing (50, filtered, sorted)", note: fmt.Sprintf("treatmentSpecialty in [330, 257], episodeStart %s..%s, EPISODE_START DESC; %d rows match", listingFrom, listingTo, count.Episodes.TotalCount),
+			req: newRequest("W1", w1Query, window)},
+		{name: "W2 same listing at depth", note: fmt.Sprintf("the W1 page after row %d", depth),
+			req: newRequest("W2", w1Query, w2vars)},
+		{name: "W3 patient with everything", note: fmt.Sprintf("patient with %d episodes, their diagnoses and procedures", most),
+			req: newRequest("W3", w3Query, map[string]any{"id": patient})},
+		{name: "W4 diagnosis L40 + procedure S06", note: "first 50 episodes with both",
+			req: newRequest("W4", w4Query, nil)},
+		{name: "W5 20 patients × 5 episodes", note: "patients page of 20, each with its first 5 episodes and their diagnoses",
+			req: newRequest("W5", w5Query, nil)},
+	}, nil
+}
