@@ -268,6 +268,9 @@ func serverArgs(l layout, srv *server, port int) []string {
 		"--bind-address=127.0.0.1",
 		"--pid-file=" + l.pid,
 		"--log-error=" + l.errLog,
+		// Its own temporary directory: files in a shared /tmp can be swept
+		// away by other programs while a query's temporary table is in use.
+		"--tmpdir=" + filepath.Join(l.root, "tmp"),
 		"--skip-name-resolve",
 		"--innodb-buffer-pool-size=512M",
 		"--innodb-flush-log-at-trx-commit=2",
@@ -300,7 +303,7 @@ func start(ctx context.Context, l layout, opts Options, log *slog.Logger, prev *
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(l.root, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(l.root, "tmp"), 0o755); err != nil {
 		return nil, fmt.Errorf("devdb: %w", err)
 	}
 	if err := initDataDir(ctx, l, srv, log); err != nil {
