@@ -41,7 +41,7 @@ func patientKeyValue(p *model.Patient, col string) any {
 // PatientsByID returns the patients with the given row ids that are in the
 // caller's scope, in no particular order.
 func (d *DB) PatientsByID(ctx context.Context, ids []int64) ([]*model.Patient, error) {
-	q := builder.Select(qualified("p", patientSelect)...).From("patients p").Where(sq.Eq{"p.id": ids})
+	q := builder.Select(patientColumns(ctx, "p")...).From("patients p").Where(sq.Eq{"p.id": ids})
 	if s := patientScope(ctx, "p"); s != nil {
 		q = q.Where(s)
 	}
@@ -81,11 +81,7 @@ func (d *DB) ListPatients(ctx context.Context, q model.PatientQuery) (*model.Pat
 		return nil, err
 	}
 	conn := &model.PatientConnection{Query: q, Edges: []*model.PatientEdge{}, Nodes: []*model.Patient{}}
-	if w.limit == 0 {
-		conn.PageInfo = w.pageInfo(0, "", "")
-		return conn, nil
-	}
-	sel = sel.Columns(qualified("p", patientSelect)...)
+	sel = sel.Columns(patientColumns(ctx, "p")...)
 	if w.after != nil {
 		sel = sel.Where(ord.seek(*w.after, false))
 	}

@@ -91,3 +91,31 @@ func (d *DB) PatientsAtOrgs(ctx context.Context, ids []int64, orgs []string) (ma
 	})
 	return out, err
 }
+
+type noIdentifiableKey struct{}
+
+// WithoutIdentifiable marks ctx as serving a caller who may read no
+// restricted field (NHS number, date of birth, postcode). Patient queries
+// then do not read those columns at all, so the values never leave the
+// database for that caller, whatever happens above this layer.
+func WithoutIdentifiable(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noIdentifiableKey{}, true)
+}
+
+// patientColumns returns the patient columns to read for the caller, in
+// scanPatient's order, with restricted ones replaced by NULL when the
+// caller may not read them.
+func patientColumns(ctx context.Context, alias string) []string {
+	cols := qualified(alias, patientSelect)
+	if off, _ := ctx.Value(noIdentifiableKey{}).(bool); off {
+		for i, c := range patientSelect {
+			if restrictedPatientColumns[c] {
+				cols[i] = "NULL AS " + c
+			}
+		}
+	}
+	return cols
+}
+
+// restrictedPatientColumns are the HES restricted fields stored on patients.
+var restrictedPatientColumns = map[string]bool{"nhs_number": true, "date_of_birth": true, "postcode": true}

@@ -28,7 +28,8 @@ func Middleware(v *Verifier, log *slog.Logger) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			headers := r.Header.Values("Authorization")
 			if len(headers) == 0 {
-				next.ServeHTTP(w, r.WithContext(WithViewer(r.Context(), public)))
+				ctx := db.WithoutIdentifiable(WithViewer(r.Context(), public))
+				next.ServeHTTP(w, r.WithContext(ctx))
 				return
 			}
 			viewer, err := authenticate(r, v, headers)
@@ -40,6 +41,9 @@ func Middleware(v *Verifier, log *slog.Logger) func(http.Handler) http.Handler {
 			ctx := WithViewer(r.Context(), viewer)
 			if s := viewer.RowScope(); s != nil {
 				ctx = db.WithScope(ctx, s)
+			}
+			if !viewer.MayReadIdentifiable() {
+				ctx = db.WithoutIdentifiable(ctx)
 			}
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
