@@ -1417,8 +1417,17 @@ func TestEnginePageBounds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(conn.Edges) != 0 || conn.PageInfo.StartCursor != nil || conn.PageInfo.EndCursor != nil {
+		// Rows exist beyond the empty page, so Relay's hasNextPage is true.
+		if len(conn.Edges) != 0 || conn.PageInfo.StartCursor != nil || conn.PageInfo.EndCursor != nil || !conn.PageInfo.HasNextPage {
 			t.Errorf("first: 0 gave %d edges, pageInfo %s", len(conn.Edges), describe(conn.PageInfo))
+		}
+		empty, err := d.ListEpisodes(ctx, model.EpisodeQuery{Page: model.Page{First: ptr(0)},
+			Filter: &model.EpisodeFilter{EpisodeDuration: &model.IntFilter{Lt: ptr(-1)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if empty.PageInfo.HasNextPage {
+			t.Errorf("first: 0 over no rows says hasNextPage")
 		}
 	})
 

@@ -203,9 +203,6 @@ func (d *DB) ListEpisodes(ctx context.Context, q model.EpisodeQuery) (*model.Epi
 	if err != nil {
 		return nil, err
 	}
-	if w.limit == 0 {
-		return d.episodePage(q, ord, w, nil, 0), nil
-	}
 	r := newEpisodeReader(q.Fields, ord)
 	sel = sel.Columns(r.columns("e")...)
 	if w.after != nil {

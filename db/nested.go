@@ -59,46 +59,31 @@ func (d *DB) ListEpisodesForPatients(ctx context.Context, patientIDs []int64, q 
 
 	rows := map[int64][]*model.Episode{}
 	totals := map[int64]int{}
-	if w.limit == 0 {
+	r := newEpisodeReader(q.Fields, ord)
+	window := "PARTITION BY e.patient_id ORDER BY " + strings.Join(ord.orderBy(w.backward), ", ")
+	inner := base.Columns(r.columns("e")...).Column("ROW_NUMBER() OVER (" + window + ") AS rn")
+	outer := builder.Select(r.columns("w")...).Column("w.rn")
+	if q.Total {
+		inner = inner.Column("COUNT(*) OVER (PARTITION BY e.patient_id) AS total")
+		outer = outer.Column("w.total")
+	}
+	outer = outer.FromSelect(inner, "w").Where(sq.LtOrEq{"w.rn": w.limit + 1}).OrderBy("w.patient_id", "w.rn")
+	if err := d.scanAll(ctx, outer, func(rs *sql.Rows) error {
+		var rn int64
+		var total int
+		extra := []any{&rn}
 		if q.Total {
-			count := base.Columns("e.patient_id", "COUNT(*)").GroupBy("e.patient_id")
-			if err := d.scanAll(ctx, count, func(rs *sql.Rows) error {
-				var id int64
-				var n int
-				err := rs.Scan(&id, &n)
-				totals[id] = n
-				return err
-			}); err != nil {
-				return nil, err
-			}
+			extra = append(extra, &total)
 		}
-	} else {
-		r := newEpisodeReader(q.Fields, ord)
-		window := "PARTITION BY e.patient_id ORDER BY " + strings.Join(ord.orderBy(w.backward), ", ")
-		inner := base.Columns(r.columns("e")...).Column("ROW_NUMBER() OVER (" + window + ") AS rn")
-		outer := builder.Select(r.columns("w")...).Column("w.rn")
-		if q.Total {
-			inner = inner.Column("COUNT(*) OVER (PARTITION BY e.patient_id) AS total")
-			outer = outer.Column("w.total")
+		e, err := r.scan(rs, extra...)
+		if err != nil {
+			return err
 		}
-		outer = outer.FromSelect(inner, "w").Where(sq.LtOrEq{"w.rn": w.limit + 1}).OrderBy("w.patient_id", "w.rn")
-		if err := d.scanAll(ctx, outer, func(rs *sql.Rows) error {
-			var rn int64
-			var total int
-			extra := []any{&rn}
-			if q.Total {
-				extra = append(extra, &total)
-			}
-			e, err := r.scan(rs, extra...)
-			if err != nil {
-				return err
-			}
-			rows[e.PatientID] = append(rows[e.PatientID], e)
-			totals[e.PatientID] = total
-			return nil
-		}); err != nil {
-			return nil, err
-		}
+		rows[e.PatientID] = append(rows[e.PatientID], e)
+		totals[e.PatientID] = total
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	for _, id := range ids {
 		one := q
