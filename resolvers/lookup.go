@@ -2,9 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"errors"
-
-	"github.com/vikstrous/dataloadgen"
 
 	"github.com/hesgql/hesgql/graph/model"
 )
@@ -15,12 +12,19 @@ func notFound(id string) error {
 	return model.Errorf(model.ErrNotFound, "no object with id %q", id)
 }
 
+// patientByKey reads one patient directly: a lone key gains nothing from
+// the loader's batching window, only its wait. The loader is primed so that
+// nested fields asking for the same patient find it.
 func (r *Resolver) patientByKey(ctx context.Context, key int64) (*model.Patient, error) {
-	p, err := loadersFrom(ctx).patient.Load(ctx, key)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
+	ps, err := r.DB.PatientsByID(ctx, []int64{key})
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
 		return nil, notFound(model.GlobalID(model.TypePatient, key))
 	}
-	return p, err
+	loadersFrom(ctx).patient.Prime(key, ps[0])
+	return ps[0], nil
 }
 
 func (r *Resolver) episodeByKey(ctx context.Context, key int64) (*model.Episode, error) {
