@@ -149,6 +149,19 @@ func (d *DB) Ping(ctx context.Context) error { return d.sql.PingContext(ctx) }
 // EnsureDatabase creates the database named in dsn if it does not exist,
 // connecting without selecting it.
 func EnsureDatabase(ctx context.Context, dsn string) error {
+	return onServer(ctx, dsn, func(name string) string {
+		return "CREATE DATABASE IF NOT EXISTS `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+	})
+}
+
+// DropDatabase removes the database named in dsn; tests use it to clean up.
+func DropDatabase(ctx context.Context, dsn string) error {
+	return onServer(ctx, dsn, func(name string) string { return "DROP DATABASE IF EXISTS `" + name + "`" })
+}
+
+// onServer runs one statement about the database named in dsn, over a
+// connection that selects no database (it may not exist yet).
+func onServer(ctx context.Context, dsn string, statement func(name string) string) error {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return fmt.Errorf("parse DSN: %w", err)
@@ -167,27 +180,8 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 	}
 	pool := sql.OpenDB(conn)
 	defer pool.Close()
-	_, err = pool.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-	if err != nil {
-		return fmt.Errorf("create database %s: %w", name, err)
+	if _, err := pool.ExecContext(ctx, statement(name)); err != nil {
+		return fmt.Errorf("database %s: %w", name, err)
 	}
 	return nil
-}
-
-// DropDatabase removes the database named in dsn; tests use it to clean up.
-func DropDatabase(ctx context.Context, dsn string) error {
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		return err
-	}
-	name := cfg.DBName
-	cfg.DBName = ""
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return err
-	}
-	pool := sql.OpenDB(conn)
-	defer pool.Close()
-	_, err = pool.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+strings.ReplaceAll(name, "`", "")+"`")
-	return err
 }

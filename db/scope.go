@@ -42,20 +42,18 @@ func scopeFrom(ctx context.Context) *Scope {
 // patientScope returns the predicate limiting patients (alias p) to the
 // caller's scope, or nil when unrestricted.
 func patientScope(ctx context.Context, p string) sq.Sqlizer {
-	s := scopeFrom(ctx)
-	if s == nil {
-		return nil
-	}
-	if len(s.Orgs) == 0 {
-		return sq.Expr("1 = 0")
-	}
-	sub := builder.Select("1").From("episodes se").
-		Where("se.patient_id = " + p + ".id").Where(sq.Eq{"se.procode3": s.Orgs})
-	return existsExpr(sub)
+	return scopeOn(ctx, p+".id")
 }
 
 // episodeScope limits episodes (alias e) to patients in scope.
 func episodeScope(ctx context.Context, e string) sq.Sqlizer {
+	return scopeOn(ctx, e+".patient_id")
+}
+
+// scopeOn limits rows whose patient id is patientID to patients with an
+// episode at one of the caller's organisations; the (procode3, patient_id)
+// index serves the probe.
+func scopeOn(ctx context.Context, patientID string) sq.Sqlizer {
 	s := scopeFrom(ctx)
 	if s == nil {
 		return nil
@@ -64,7 +62,7 @@ func episodeScope(ctx context.Context, e string) sq.Sqlizer {
 		return sq.Expr("1 = 0")
 	}
 	sub := builder.Select("1").From("episodes se").
-		Where("se.patient_id = " + e + ".patient_id").Where(sq.Eq{"se.procode3": s.Orgs})
+		Where("se.patient_id = " + patientID).Where(sq.Eq{"se.procode3": s.Orgs})
 	return existsExpr(sub)
 }
 
