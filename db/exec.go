@@ -35,9 +35,15 @@ func (d *DB) exec(ctx context.Context, q querier, b sq.Sqlizer) (sql.Result, err
 	return q.ExecContext(ctx, text, args...)
 }
 
-// scanAll runs b and calls scan for each row.
+// scanAll runs b on the pool and calls scan for each row.
 func (d *DB) scanAll(ctx context.Context, b sq.Sqlizer, scan func(*sql.Rows) error) error {
-	rows, err := d.query(ctx, d.sql, b)
+	return d.scanWith(ctx, d.sql, b, scan)
+}
+
+// scanWith runs b on q (the pool, a transaction or a pinned connection)
+// and calls scan for each row.
+func (d *DB) scanWith(ctx context.Context, q querier, b sq.Sqlizer, scan func(*sql.Rows) error) error {
+	rows, err := d.query(ctx, q, b)
 	if err != nil {
 		return err
 	}

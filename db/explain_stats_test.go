@@ -1,17 +1,13 @@
 package db_test
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/hesgql/hesgql/db"
-	"github.com/hesgql/hesgql/db/dbtest"
 	"github.com/hesgql/hesgql/graph/model"
-	"github.com/hesgql/hesgql/internal/hes"
 )
 
 // Tabulations read nearly every episode, so a plan that reads the episode
@@ -19,21 +15,7 @@ import (
 // a full extract: each shape here must read episodes from an index alone.
 func TestExplainTabulationPlans(t *testing.T) {
 	ctx := context.Background()
-	dsn := dbtest.NewDSN(t)
-	loader := dbtest.Open(t, dsn)
-	var buf bytes.Buffer
-	if err := hes.Generate(&buf, hes.GenerateOptions{Seed: 5, Episodes: 20_000}); err != nil {
-		t.Fatal(err)
-	}
-	loadExtract(t, loader, "generated.txt", buf.String())
-	conn, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.Exec("ANALYZE TABLE episodes, patients"); err != nil {
-		t.Fatal(err)
-	}
+	dsn, conn := explainFixture(t, 5)
 	tap, tapped := newStatementTap(t, dsn)
 	d, err := db.Open(ctx, tapped, db.Options{CursorKey: []byte("explain"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

@@ -168,21 +168,7 @@ type planShape struct {
 // order rather than sorted.
 func TestExplainListingPlans(t *testing.T) {
 	ctx := context.Background()
-	dsn := dbtest.NewDSN(t)
-	loader := dbtest.Open(t, dsn)
-	var buf bytes.Buffer
-	if err := hes.Generate(&buf, hes.GenerateOptions{Seed: 3, Episodes: 20_000}); err != nil {
-		t.Fatal(err)
-	}
-	loadExtract(t, loader, "generated.txt", buf.String())
-	conn, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.Exec("ANALYZE TABLE episodes, patients, diagnoses, procedures"); err != nil {
-		t.Fatal(err)
-	}
+	dsn, conn := explainFixture(t, 3)
 	var patientID int64
 	if err := conn.QueryRow(`SELECT patient_id FROM episodes GROUP BY patient_id ORDER BY COUNT(*) DESC, patient_id LIMIT 1`).Scan(&patientID); err != nil {
 		t.Fatal(err)
@@ -353,4 +339,26 @@ func TestExplainListingPlans(t *testing.T) {
 			}
 		})
 	}
+}
+
+// explainFixture loads 20,000 generated episodes into a fresh database and
+// refreshes the optimiser's statistics, so that plans are those a real
+// table of that size gets. It returns the DSN and a plain connection.
+func explainFixture(t *testing.T, seed int64) (string, *sql.DB) {
+	t.Helper()
+	dsn := dbtest.NewDSN(t)
+	var buf bytes.Buffer
+	if err := hes.Generate(&buf, hes.GenerateOptions{Seed: seed, Episodes: 20_000}); err != nil {
+		t.Fatal(err)
+	}
+	loadExtract(t, dbtest.Open(t, dsn), "generated.txt", buf.String())
+	conn, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.Exec("ANALYZE TABLE episodes, patients, diagnoses, procedures"); err != nil {
+		t.Fatal(err)
+	}
+	return dsn, conn
 }

@@ -366,7 +366,7 @@ func (x *Export) Run(ctx context.Context, emit func(cells []string) error) (n in
 		return 0, err
 	}
 	var connID int64
-	if err := x.d.scanOn(ctx, conn, builder.Select("CONNECTION_ID()"), func(r *sql.Rows) error { return r.Scan(&connID) }); err != nil {
+	if err := x.d.scanWith(ctx, conn, builder.Select("CONNECTION_ID()"), func(r *sql.Rows) error { return r.Scan(&connID) }); err != nil {
 		conn.Close()
 		return 0, err
 	}
@@ -387,7 +387,7 @@ func (x *Export) Run(ctx context.Context, emit func(cells []string) error) (n in
 	var after *position
 	for {
 		got := 0
-		err := x.d.scanOn(ctx, conn, x.batchQuery(after), func(rows *sql.Rows) error {
+		err := x.d.scanWith(ctx, conn, x.batchQuery(after), func(rows *sql.Rows) error {
 			if err := rows.Scan(row.dest...); err != nil {
 				return err
 			}
@@ -407,21 +407,6 @@ func (x *Export) Run(ctx context.Context, emit func(cells []string) error) (n in
 		p := row.position()
 		after = &p
 	}
-}
-
-// scanOn runs b on one pinned connection and calls scan for each row.
-func (d *DB) scanOn(ctx context.Context, conn *sql.Conn, b sq.Sqlizer, scan func(*sql.Rows) error) error {
-	rows, err := d.query(ctx, conn, b)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // errUnknownThread is the server's answer to a KILL of a connection that
