@@ -124,23 +124,14 @@ func (d *DB) ListAuditEvents(ctx context.Context, q AuditQuery) (*model.AuditEve
 	if err != nil {
 		return nil, err
 	}
-	fetched := len(rows)
-	if fetched > w.limit {
-		rows = rows[:w.limit]
-	}
-	if w.backward {
-		reverse(rows)
-	}
-	for _, r := range rows {
-		c := d.encodeCursor(ord, position{ID: r.id, Values: []any{r.ev.At.Format(auditTimeLayout)}})
-		conn.Edges = append(conn.Edges, &model.AuditEventEdge{Cursor: c, Node: r.ev})
+	rows, cursors, info := keysetPage(d, ord, w, rows, func(r row) position {
+		return position{ID: r.id, Values: []any{r.ev.At.Format(auditTimeLayout)}}
+	})
+	for i, r := range rows {
+		conn.Edges = append(conn.Edges, &model.AuditEventEdge{Cursor: cursors[i], Node: r.ev})
 		conn.Nodes = append(conn.Nodes, r.ev)
 	}
-	start, end := "", ""
-	if n := len(conn.Edges); n > 0 {
-		start, end = conn.Edges[0].Cursor, conn.Edges[n-1].Cursor
-	}
-	conn.PageInfo = w.pageInfo(fetched, start, end)
+	conn.PageInfo = info
 	return conn, nil
 }
 

@@ -152,20 +152,14 @@ func (d *DB) SearchCodes(ctx context.Context, q CodeQuery) (*model.CodeConnectio
 	if err != nil {
 		return nil, err
 	}
-	fetched := len(codes)
-	if fetched > w.limit {
-		codes = codes[:w.limit]
-	}
-	for _, c := range codes {
-		cursor := d.encodeCursor(ord, position{Values: []any{c.Code}})
-		conn.Edges = append(conn.Edges, &model.CodeEdge{Cursor: cursor, Node: c})
+	codes, cursors, info := keysetPage(d, ord, w, codes, func(c *model.Code) position {
+		return position{Values: []any{c.Code}}
+	})
+	for i, c := range codes {
+		conn.Edges = append(conn.Edges, &model.CodeEdge{Cursor: cursors[i], Node: c})
 		conn.Nodes = append(conn.Nodes, c)
 	}
-	start, end := "", ""
-	if n := len(conn.Edges); n > 0 {
-		start, end = conn.Edges[0].Cursor, conn.Edges[n-1].Cursor
-	}
-	conn.PageInfo = w.pageInfo(fetched, start, end)
+	conn.PageInfo = info
 	return conn, nil
 }
 

@@ -220,33 +220,24 @@ func (d *DB) ListEpisodes(ctx context.Context, q model.EpisodeQuery) (*model.Epi
 	}); err != nil {
 		return nil, err
 	}
-	return d.episodePage(q, ord, w, rows, len(rows)), nil
+	return d.episodePage(q, ord, w, rows), nil
 }
 
 // episodePage turns the rows fetched for window w (up to limit+1, in read
 // order) into a connection with cursors made under ord.
-func (d *DB) episodePage(q model.EpisodeQuery, ord ordering, w window, rows []*model.Episode, fetched int) *model.EpisodeConnection {
-	if len(rows) > w.limit {
-		rows = rows[:w.limit]
-	}
-	if w.backward {
-		reverse(rows)
-	}
-	conn := &model.EpisodeConnection{Query: q, Edges: make([]*model.EpisodeEdge, 0, len(rows)), Nodes: make([]*model.Episode, 0, len(rows))}
+func (d *DB) episodePage(q model.EpisodeQuery, ord ordering, w window, rows []*model.Episode) *model.EpisodeConnection {
 	cols := ord.columns()
-	for _, e := range rows {
+	rows, cursors, info := keysetPage(d, ord, w, rows, func(e *model.Episode) position {
 		pos := position{ID: e.RowID, Values: make([]any, 0, len(cols))}
 		for _, col := range cols {
 			pos.Values = append(pos.Values, episodeKeyValue(e, col))
 		}
-		conn.Edges = append(conn.Edges, &model.EpisodeEdge{Cursor: d.encodeCursor(ord, pos), Node: e})
-		conn.Nodes = append(conn.Nodes, e)
+		return pos
+	})
+	conn := &model.EpisodeConnection{Query: q, Edges: make([]*model.EpisodeEdge, len(rows)), Nodes: rows, PageInfo: info}
+	for i, e := range rows {
+		conn.Edges[i] = &model.EpisodeEdge{Cursor: cursors[i], Node: e}
 	}
-	start, end := "", ""
-	if n := len(conn.Edges); n > 0 {
-		start, end = conn.Edges[0].Cursor, conn.Edges[n-1].Cursor
-	}
-	conn.PageInfo = w.pageInfo(fetched, start, end)
 	return conn
 }
 

@@ -96,7 +96,7 @@ func (d *DB) ListEpisodesForPatients(ctx context.Context, patientIDs []int64, q 
 		// ListEpisodes makes them, so they continue there.
 		po := ord
 		po.binding = bindingOf("episodes", q.OrderBy, q.Filter, id)
-		out[id] = d.episodePage(one, po, w, rows[id], len(rows[id]))
+		out[id] = d.episodePage(one, po, w, rows[id])
 	}
 	return out, nil
 }

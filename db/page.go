@@ -77,3 +77,29 @@ func (w window) pageInfo(fetched int, start, end string) *model.PageInfo {
 	}
 	return pi
 }
+
+// keysetPage finishes a page read with limit+1 rows: it drops the probe row,
+// puts a backward page back in listing order, signs each row's cursor with
+// pos, and works out the page information. The caller builds its edges
+// from rows and cursors, which stay index-aligned.
+func keysetPage[T any](d *DB, ord ordering, w window, rows []T, pos func(T) position) (kept []T, cursors []string, info *model.PageInfo) {
+	fetched := len(rows)
+	if fetched > w.limit {
+		rows = rows[:w.limit]
+	}
+	if rows == nil {
+		rows = []T{} // an empty page is an empty list, never null
+	}
+	if w.backward {
+		reverse(rows)
+	}
+	cursors = make([]string, len(rows))
+	for i, r := range rows {
+		cursors[i] = d.encodeCursor(ord, pos(r))
+	}
+	start, end := "", ""
+	if n := len(cursors); n > 0 {
+		start, end = cursors[0], cursors[n-1]
+	}
+	return rows, cursors, w.pageInfo(fetched, start, end)
+}

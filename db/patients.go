@@ -97,26 +97,19 @@ func (d *DB) ListPatients(ctx context.Context, q model.PatientQuery) (*model.Pat
 	}); err != nil {
 		return nil, err
 	}
-	fetched := len(rows)
-	if fetched > w.limit {
-		rows = rows[:w.limit]
-	}
-	if w.backward {
-		reverse(rows)
-	}
-	for _, p := range rows {
-		pos := position{ID: p.RowID, Values: make([]any, 0, len(ord.keys))}
-		for _, col := range ord.columns() {
+	cols := ord.columns()
+	rows, cursors, info := keysetPage(d, ord, w, rows, func(p *model.Patient) position {
+		pos := position{ID: p.RowID, Values: make([]any, 0, len(cols))}
+		for _, col := range cols {
 			pos.Values = append(pos.Values, patientKeyValue(p, col))
 		}
-		conn.Edges = append(conn.Edges, &model.PatientEdge{Cursor: d.encodeCursor(ord, pos), Node: p})
+		return pos
+	})
+	for i, p := range rows {
+		conn.Edges = append(conn.Edges, &model.PatientEdge{Cursor: cursors[i], Node: p})
 		conn.Nodes = append(conn.Nodes, p)
 	}
-	start, end := "", ""
-	if n := len(conn.Edges); n > 0 {
-		start, end = conn.Edges[0].Cursor, conn.Edges[n-1].Cursor
-	}
-	conn.PageInfo = w.pageInfo(fetched, start, end)
+	conn.PageInfo = info
 	return conn, nil
 }
 
