@@ -311,16 +311,7 @@ func TestExplainListingPlans(t *testing.T) {
 
 	for _, s := range shapes {
 		t.Run(s.name, func(t *testing.T) {
-			tap.take()
-			if err := s.run(d); err != nil {
-				t.Fatal(err)
-			}
-			queries := tap.take()
-			if len(queries) != 1 {
-				t.Fatalf("captured %d statements, want 1: %q", len(queries), queries)
-			}
-			plan := explain(t, conn, queries[0])
-			t.Logf("%s%s", queries[0], formatPlan(plan))
+			plan := explainOnly(t, tap, conn, func() error { return s.run(d) })
 			found := false
 			for _, r := range plan {
 				if r["table"] != s.main {
@@ -361,4 +352,21 @@ func explainFixture(t *testing.T, seed int64) (string, *sql.DB) {
 		t.Fatal(err)
 	}
 	return dsn, conn
+}
+
+// explainOnly runs call, which must issue exactly one statement, and returns
+// that statement's plan, logging both.
+func explainOnly(t *testing.T, tap *statementTap, conn *sql.DB, call func() error) []planRow {
+	t.Helper()
+	tap.take()
+	if err := call(); err != nil {
+		t.Fatal(err)
+	}
+	queries := tap.take()
+	if len(queries) != 1 {
+		t.Fatalf("captured %d statements, want 1: %q", len(queries), queries)
+	}
+	plan := explain(t, conn, queries[0])
+	t.Logf("%s%s", queries[0], formatPlan(plan))
+	return plan
 }
