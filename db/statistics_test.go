@@ -20,7 +20,7 @@ import (
 	"github.com/hesgql/hesgql/internal/load"
 )
 
-const samplePath = "../../shared/data/artificial_hes_apc_0102_sample.csv"
+const samplePath = "../testdata/artificial_hes_apc_0102_sample.csv"
 
 // sampleEpisode is what the reference count needs of one extract row.
 type sampleEpisode struct {

@@ -25,7 +25,7 @@ import (
 	"github.com/hesgql/hesgql/internal/load"
 )
 
-const statsSamplePath = "../../../shared/data/artificial_hes_apc_0102_sample.csv"
+const statsSamplePath = "../../testdata/artificial_hes_apc_0102_sample.csv"
 
 // statsServer serves the API over a fresh database holding the shared
 // artificial sample, and returns a plain connection to that database.

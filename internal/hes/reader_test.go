@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-const samplePath = "../../../shared/data/artificial_hes_apc_0102_sample.csv"
+const samplePath = "../../testdata/artificial_hes_apc_0102_sample.csv"
 
 // readAll reads every row, failing the test on a fatal error.
 func readAll(t testing.TB, in io.Reader, opts ReaderOptions) ([]Record, []*RowError, Stats) {

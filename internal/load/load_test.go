@@ -18,7 +18,7 @@ import (
 	"github.com/hesgql/hesgql/internal/load"
 )
 
-const samplePath = "../../../shared/data/artificial_hes_apc_0102_sample.csv"
+const samplePath = "../../testdata/artificial_hes_apc_0102_sample.csv"
 
 // counts returns row counts of the clinical tables, read with plain SQL.
 func counts(t *testing.T, dsn string) map[string]int {
