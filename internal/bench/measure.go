@@ -191,6 +191,15 @@ func measure(ctx context.Context, cl *client, rec *recorder, d *db.DB, w workloa
 	cpuRuns := max(len(gt)/3, 10)
 	res.gql.cpu = cpuPerCall(ctx, gql, cpuRuns)
 	res.floor.cpu = cpuPerCall(ctx, sql, cpuRuns)
+	// The server's own cost, without the client or loopback HTTP, against
+	// the floor's: the statements plus encoding the same JSON.
+	floorJSON, err := floorCall(d, floor, body)
+	if err != nil {
+		return res, err
+	}
+	costRuns := max(len(gt), 20)
+	res.server = measureCost(ctx, serverCall(rec, cl.token, w.req), costRuns)
+	res.floorCost = measureCost(ctx, floorJSON, costRuns)
 	res.samples = len(gt)
 	res.gql.p50, res.gql.p95, res.gql.p99 = percentiles(gt)
 	res.floor.p50, res.floor.p95, res.floor.p99 = percentiles(st)
