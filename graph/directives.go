@@ -5,9 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"reflect"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -27,18 +25,16 @@ func Directives() DirectiveRoot {
 }
 
 // hasRole guards a field, or every field returning an object type that
-// carries the directive. Callers who pass but could never read restricted
-// fields get the objects with those values cleared, so that no later path
-// (a resolver bug, a new field, a serialiser) can disclose them.
+// carries the directive. Restricted values need no clearing here: for
+// callers who could never read them, db selects NULL in their place
+// (db.WithoutIdentifiable, set by the auth middleware), so they never leave
+// the database.
 func hasRole(ctx context.Context, obj any, next graphql.Resolver, roles []model.Role) (any, error) {
 	v := auth.FromContext(ctx)
 	if !v.HasAny(roles) {
 		return nil, denied(ctx, v, "one of the roles "+roleList(roles))
 	}
 	res, err := next(ctx)
-	if err == nil && !v.MayReadIdentifiable() {
-		res = scrubIdentifiable(res)
-	}
 	if err == nil {
 		primeScopeCheck(ctx, res)
 	}
@@ -167,111 +163,6 @@ func patientOf(obj any) int64 {
 		return o.PatientID
 	}
 	return 0
-}
-
-// identifiableFields maps each Go model type name to the indexes of its
-// struct fields that back @identifiable schema fields. It is derived from
-// the schema, so a field newly marked @identifiable is cleared too.
-var identifiableFields = sync.OnceValue(func() map[string][][]int {
-	out := map[string][][]int{}
-	for name, def := range parsedSchema.Types {
-		if def.Kind != ast.Object {
-			continue
-		}
-		for _, f := range def.Fields {
-			if f.Directives.ForName("identifiable") != nil {
-				out[name] = append(out[name], fieldIndex(name, f.Name))
-			}
-		}
-	}
-	return out
-})
-
-// modelTypes lists the model structs that hold restricted values, by name.
-var modelTypes = map[string]reflect.Type{
-	"Patient": reflect.TypeFor[model.Patient](),
-	"Episode": reflect.TypeFor[model.Episode](),
-}
-
-// fieldIndex finds the struct field gqlgen binds a schema field to (names
-// match case-insensitively); nil when the field is computed by a resolver
-// and so holds nothing to clear.
-func fieldIndex(typeName, field string) []int {
-	t, ok := modelTypes[typeName]
-	if !ok {
-		return nil
-	}
-	for i := 0; i < t.NumField(); i++ {
-		if strings.EqualFold(t.Field(i).Name, field) {
-			return []int{i}
-		}
-	}
-	return nil
-}
-
-// scrubIdentifiable returns what a field resolved to (one model object or a
-// list of them) with restricted values cleared. Loaded objects are shared
-// by the fields of a request that run concurrently, so it clears copies and
-// leaves the originals alone.
-func scrubIdentifiable(res any) any {
-	rv := reflect.ValueOf(res)
-	if !rv.IsValid() {
-		return res
-	}
-	if rv.Kind() == reflect.Slice {
-		if rv.Len() == 0 || !holdsRestricted(rv.Type().Elem()) {
-			return res
-		}
-		out := reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
-		for i := 0; i < rv.Len(); i++ {
-			out.Index(i).Set(scrubbed(rv.Index(i)))
-		}
-		return out.Interface()
-	}
-	if rv.Kind() == reflect.Interface || rv.Kind() == reflect.Pointer {
-		return scrubbed(rv).Interface()
-	}
-	return res
-}
-
-// holdsRestricted reports whether values of t may be model objects with
-// restricted fields.
-func holdsRestricted(t reflect.Type) bool {
-	if t.Kind() == reflect.Interface {
-		return true
-	}
-	return t.Kind() == reflect.Pointer && len(identifiableFields()[t.Elem().Name()]) > 0 && modelTypes[t.Elem().Name()] == t.Elem()
-}
-
-// scrubbed returns v, or for a pointer to a model struct with restricted
-// fields, a pointer to a copy with those fields zeroed; v's own type is
-// kept so that it can stand where v stood.
-func scrubbed(v reflect.Value) reflect.Value {
-	p := v
-	for p.Kind() == reflect.Interface && !p.IsNil() {
-		p = p.Elem()
-	}
-	if p.Kind() != reflect.Pointer || p.IsNil() || p.Elem().Kind() != reflect.Struct {
-		return v
-	}
-	t := p.Elem().Type()
-	fields := identifiableFields()[t.Name()]
-	if len(fields) == 0 || modelTypes[t.Name()] != t {
-		return v
-	}
-	cp := reflect.New(t)
-	cp.Elem().Set(p.Elem())
-	for _, idx := range fields {
-		if idx != nil {
-			cp.Elem().FieldByIndex(idx).SetZero()
-		}
-	}
-	if v.Kind() == reflect.Interface {
-		out := reflect.New(v.Type()).Elem()
-		out.Set(cp)
-		return out
-	}
-	return cp
 }
 
 // governance is the per-operation state of the directives.
