@@ -9455,7 +9455,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAuditEvent2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEvent(ctx, sel, v[i])
@@ -9487,7 +9487,7 @@ func (ec *executionContext) marshalNAuditEventConnection2ᚖgithubᚗcomᚋhesgq
 }
 
 func (ec *executionContext) marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEventEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEventEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventEdge(ctx, sel, v[i])
@@ -9525,7 +9525,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNCode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Code) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCode(ctx, sel, v[i])
@@ -9557,7 +9557,7 @@ func (ec *executionContext) marshalNCodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhe
 }
 
 func (ec *executionContext) marshalNCodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CodeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCodeEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeEdge(ctx, sel, v[i])
@@ -9589,7 +9589,7 @@ func (ec *executionContext) marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgr
 }
 
 func (ec *executionContext) marshalNDataRelease2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDataReleaseᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DataRelease) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDataRelease2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDataRelease(ctx, sel, v[i])
@@ -9613,7 +9613,7 @@ func (ec *executionContext) marshalNDataRelease2ᚖgithubᚗcomᚋhesgqlᚋhesgq
 }
 
 func (ec *executionContext) marshalNDiagnosis2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Diagnosis) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosis(ctx, sel, v[i])
@@ -9661,7 +9661,7 @@ func (ec *executionContext) unmarshalNDimension2ᚕgithubᚗcomᚋhesgqlᚋhesgq
 }
 
 func (ec *executionContext) marshalNDimension2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Dimension) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDimension2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDimension(ctx, sel, v[i])
@@ -9677,7 +9677,7 @@ func (ec *executionContext) marshalNDimension2ᚕgithubᚗcomᚋhesgqlᚋhesgql�
 }
 
 func (ec *executionContext) marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, sel, v[i])
@@ -9709,7 +9709,7 @@ func (ec *executionContext) marshalNEpisodeConnection2ᚖgithubᚗcomᚋhesgql�
 }
 
 func (ec *executionContext) marshalNEpisodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EpisodeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEpisodeEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeEdge(ctx, sel, v[i])
@@ -9789,7 +9789,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgql�
 }
 
 func (ec *executionContext) marshalNPatient2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Patient) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, sel, v[i])
@@ -9821,7 +9821,7 @@ func (ec *executionContext) marshalNPatientConnection2ᚖgithubᚗcomᚋhesgql�
 }
 
 func (ec *executionContext) marshalNPatientEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PatientEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPatientEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientEdge(ctx, sel, v[i])
@@ -9865,7 +9865,7 @@ func (ec *executionContext) marshalNPatientSortField2githubᚗcomᚋhesgqlᚋhes
 }
 
 func (ec *executionContext) marshalNProcedure2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐProcedureᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Procedure) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProcedure2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐProcedure(ctx, sel, v[i])
@@ -9913,7 +9913,7 @@ func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋg
 }
 
 func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -10013,7 +10013,7 @@ func (ec *executionContext) marshalNTabulation2ᚖgithubᚗcomᚋhesgqlᚋhesgql
 }
 
 func (ec *executionContext) marshalNTabulationRow2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐTabulationRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TabulationRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTabulationRow2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐTabulationRow(ctx, sel, v[i])
@@ -10063,7 +10063,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -10107,7 +10107,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -10135,7 +10135,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -10163,7 +10163,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -10464,7 +10464,7 @@ func (ec *executionContext) marshalOSex2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgrap
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSex2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSex(ctx, sel, v[i])
@@ -10594,7 +10594,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -10613,7 +10613,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -10632,7 +10632,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -10651,7 +10651,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -30,6 +30,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	fs.IntVar(&bc.Concurrency, "concurrency", 32, "concurrent clients in the throughput phase")
 	fs.IntVar(&bc.Depth, "depth", 500_000, "W2's position in the W1 listing")
 	fs.BoolVar(&bc.ShowSQL, "sql", false, "print each workload's SQL statements after the report")
+	fs.StringVar(&bc.MemProfile, "memprofile", "", "write an allocation profile of the run to this file")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
 	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W5); empty runs all")
 	if err := fs.Parse(args); err != nil {

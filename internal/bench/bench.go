@@ -40,6 +40,7 @@ type Config struct {
 	Concurrency    int       // clients in the throughput phase
 	Depth          int       // W2's position in the listing
 	CPUProfile     string    // file for a CPU profile of the measured phases; "" for none
+	MemProfile     string    // file for an allocation profile of the run; "" for none
 	ShowSQL        bool      // print each workload's statements after the report
 	Only           []string  // workloads to run by name (W1…W5); empty runs all
 	Out            io.Writer // the report
@@ -140,6 +141,17 @@ func Run(ctx context.Context, d *db.DB, cfg Config) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+
+	if cfg.MemProfile != "" {
+		// Sample finely: the interest is where a request's many small
+		// allocations come from.
+		runtime.MemProfileRate = 4096
+		defer func() {
+			if err := writeHeapProfile(cfg.MemProfile); err != nil {
+				fmt.Fprintf(cfg.Progress, "bench: memory profile: %v\n", err)
+			}
+		}()
 	}
 
 	var results []result
@@ -250,6 +262,18 @@ func report(w io.Writer, rs []result, cfg Config) {
 	for _, r := range rs {
 		check(r.gql.rps/r.floor.rps >= 0.7, "%s throughput GraphQL ÷ floor = %.2f (target ≥ 0.7)", r.name[:2], r.gql.rps/r.floor.rps)
 	}
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func ms3(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d.Nanoseconds())/1e6) }
