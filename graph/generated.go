@@ -37,7 +37,6 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	HasRole      func(ctx context.Context, obj any, next graphql.Resolver, roles []model.Role) (res any, err error)
 	Identifiable func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
@@ -2046,20 +2045,6 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
-func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "roles",
-		func(ctx context.Context, v any) ([]model.Role, error) {
-			return ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["roles"] = arg0
-	return args, nil
-}
-
 func (ec *executionContext) field_Patient_episodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2737,25 +2722,7 @@ func (ec *executionContext) _AuditEventConnection_nodes(ctx context.Context, fie
 		func(ctx context.Context) (any, error) {
 			return obj.Nodes, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
-				if err != nil {
-					var zeroVal []*model.AuditEvent
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal []*model.AuditEvent
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEvent) graphql.Marshaler {
 			return ec.marshalNAuditEvent2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventᚄ(ctx, selections, v)
 		},
@@ -2865,25 +2832,7 @@ func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field grap
 		func(ctx context.Context) (any, error) {
 			return obj.Node, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
-				if err != nil {
-					var zeroVal *model.AuditEvent
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.AuditEvent
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEvent) graphql.Marshaler {
 			return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEvent(ctx, selections, v)
 		},
@@ -3572,25 +3521,7 @@ func (ec *executionContext) _Episode_patient(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Episode().Patient(ctx, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.Patient
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Patient
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
 			return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
 		},
@@ -4233,25 +4164,7 @@ func (ec *executionContext) _EpisodeConnection_nodes(ctx context.Context, field 
 		func(ctx context.Context) (any, error) {
 			return obj.Nodes, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal []*model.Episode
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal []*model.Episode
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
 			return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx, selections, v)
 		},
@@ -4361,25 +4274,7 @@ func (ec *executionContext) _EpisodeEdge_node(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return obj.Node, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.Episode
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Episode
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
 			return ec.marshalNEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
 		},
@@ -4825,25 +4720,7 @@ func (ec *executionContext) _PatientConnection_nodes(ctx context.Context, field 
 		func(ctx context.Context) (any, error) {
 			return obj.Nodes, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal []*model.Patient
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal []*model.Patient
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Patient) graphql.Marshaler {
 			return ec.marshalNPatient2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientᚄ(ctx, selections, v)
 		},
@@ -4953,25 +4830,7 @@ func (ec *executionContext) _PatientEdge_node(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return obj.Node, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.Patient
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Patient
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
 			return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
 		},
@@ -5096,25 +4955,7 @@ func (ec *executionContext) _Query_node(ctx context.Context, field graphql.Colle
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal model.Node
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal model.Node
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
 			return ec.marshalONode2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐNode(ctx, selections, v)
 		},
@@ -5158,25 +4999,7 @@ func (ec *executionContext) _Query_patient(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Patient(ctx, fc.Args["id"].(string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.Patient
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Patient
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
 			return ec.marshalOPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
 		},
@@ -5220,25 +5043,7 @@ func (ec *executionContext) _Query_episode(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Episode(ctx, fc.Args["id"].(string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.Episode
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Episode
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
 			return ec.marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
 		},
@@ -5282,25 +5087,7 @@ func (ec *executionContext) _Query_patients(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Patients(ctx, fc.Args["filter"].(*model.PatientFilter), fc.Args["orderBy"].([]*model.PatientOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.PatientConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.PatientConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PatientConnection) graphql.Marshaler {
 			return ec.marshalNPatientConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientConnection(ctx, selections, v)
 		},
@@ -5344,25 +5131,7 @@ func (ec *executionContext) _Query_episodes(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Episodes(ctx, fc.Args["filter"].(*model.EpisodeFilter), fc.Args["orderBy"].([]*model.EpisodeOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.EpisodeConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.EpisodeConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EpisodeConnection) graphql.Marshaler {
 			return ec.marshalNEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx, selections, v)
 		},
@@ -5602,25 +5371,7 @@ func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["filter"].(*model.AuditEventFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
-				if err != nil {
-					var zeroVal *model.AuditEventConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.AuditEventConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
 			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx, selections, v)
 		},

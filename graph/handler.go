@@ -37,9 +37,9 @@ type HandlerOptions struct {
 	// AllowList, when not nil, maps the SHA-256 of each registered query to
 	// its text, and only those queries run.
 	AllowList map[string]string
-	// Governance gives directives their per-operation state and audits
-	// restricted reads. Without it every restricted field is refused.
-	Governance *Governance
+	// Governance (internal/governance) enforces who may read what and
+	// audits restricted reads. Without it every restricted field is refused.
+	Governance graphql.HandlerExtension
 }
 
 // NewHandler serves an executable schema over HTTP: POST and GET (queries
@@ -73,7 +73,7 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 	}
 	srv.Use(newLimitExtension(opts.Limits))
 	if opts.Governance != nil {
-		srv.Use(*opts.Governance)
+		srv.Use(opts.Governance)
 	}
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
