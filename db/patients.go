@@ -51,6 +51,7 @@ func (d *DB) PatientsByID(ctx context.Context, ids []int64) ([]*model.Patient, e
 		out = append(out, p)
 		return err
 	})
+	notePatients(ctx, out)
 	return out, err
 }
 
@@ -97,6 +98,7 @@ func (d *DB) ListPatients(ctx context.Context, q model.PatientQuery) (*model.Pat
 	}); err != nil {
 		return nil, err
 	}
+	notePatients(ctx, rows)
 	cols := ord.columns()
 	rows, cursors, info := keysetPage(d, ord, w, rows, func(p *model.Patient) position {
 		pos := position{ID: p.RowID, Values: make([]any, 0, len(cols))}

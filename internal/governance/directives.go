@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/hesgql/hesgql/graph"
 	"github.com/hesgql/hesgql/graph/model"
@@ -18,71 +17,6 @@ import (
 // per operation (roles.go).
 func Directives() graph.DirectiveRoot {
 	return graph.DirectiveRoot{Identifiable: identifiable}
-}
-
-// primeScopeCheck asks in one query whether the patients of a list a
-// clinician is about to read restricted fields of belong to their
-// organisations, so that every per-field check finds its answer cached:
-// lists are marshalled one element after another, so a check left to the
-// loader's batching window would cost a statement per patient.
-func primeScopeCheck(ctx context.Context, st *governance, res any) {
-	var ids []int64
-	switch l := res.(type) {
-	case []*model.Patient:
-		for _, p := range l {
-			if p != nil {
-				ids = append(ids, p.RowID)
-			}
-		}
-	case []*model.Episode:
-		for _, e := range l {
-			if e != nil {
-				ids = append(ids, e.PatientID)
-			}
-		}
-	case []*model.PatientEdge:
-		for _, e := range l {
-			if e != nil && e.Node != nil {
-				ids = append(ids, e.Node.RowID)
-			}
-		}
-	case []*model.EpisodeEdge:
-		for _, e := range l {
-			if e != nil && e.Node != nil {
-				ids = append(ids, e.Node.PatientID)
-			}
-		}
-	default:
-		return
-	}
-	if len(ids) < 2 || !selectsIdentifiable(ctx) {
-		return
-	}
-	// Errors are cached per key; each field reports its own.
-	_, _ = st.inScope.LoadAll(ctx, ids)
-}
-
-// selectsIdentifiable reports whether the current field's selection reaches
-// a restricted field within three levels (patient lists, episode lists,
-// their edges).
-func selectsIdentifiable(ctx context.Context) bool {
-	oc, fc := graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx)
-	if oc == nil || fc == nil {
-		return false
-	}
-	var walk func(set ast.SelectionSet, depth int) bool
-	walk = func(set ast.SelectionSet, depth int) bool {
-		for _, f := range graphql.CollectFields(oc, set, nil) {
-			if f.Definition != nil && f.Definition.Directives.ForName("identifiable") != nil {
-				return true
-			}
-			if depth < 3 && walk(f.Selections, depth+1) {
-				return true
-			}
-		}
-		return false
-	}
-	return walk(fc.Field.Selections, 0)
 }
 
 // identifiable guards a HES restricted field: ADMIN may read it, a
@@ -104,6 +38,14 @@ func identifiable(ctx context.Context, obj any, next graphql.Resolver) (any, err
 		if patient == 0 || st.inScope == nil {
 			return nil, denied(ctx, v, "a patient of your organisations")
 		}
+		// The first check of a request asks about every patient it has
+		// read so far in one statement; later ones find their answer
+		// cached. Lists are marshalled one element after another, so
+		// leaving it to the loader's batching window would cost a
+		// statement per patient.
+		if ids := st.reads.Take(); len(ids) > 0 {
+			_, _ = st.inScope.LoadAll(ctx, ids) // errors are cached per key; each field reports its own
+		}
 		ok, err := st.inScope.Load(ctx, patient)
 		if err != nil {
 			return nil, err
@@ -122,13 +64,18 @@ func identifiable(ctx context.Context, obj any, next graphql.Resolver) (any, err
 	return res, err
 }
 
-// denied is UNAUTHENTICATED for callers without a token (a token may help)
-// and FORBIDDEN for the others (it will not).
+// denied is the refusal of the field being resolved.
 func denied(ctx context.Context, v *auth.Viewer, needs string) error {
 	field := "this field"
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
 		field = fc.Object + "." + fc.Field.Name
 	}
+	return deniedError(v, field, needs)
+}
+
+// deniedError is UNAUTHENTICATED for callers without a token (a token may
+// help) and FORBIDDEN for the others (it will not).
+func deniedError(v *auth.Viewer, field, needs string) error {
 	if !v.Authenticated {
 		return model.Errorf(model.ErrUnauthenticated, "%s needs authentication", field)
 	}

@@ -17,12 +17,9 @@ import (
 
 // governance is the per-operation state of the rules and directives.
 type governance struct {
-	viewer  *auth.Viewer
 	audit   *auth.Collector
 	inScope *dataloadgen.Loader[int64, bool] // clinicians only
-	// checkFields is set when the operation selects a field the viewer's
-	// roles do not open: only then are fields checked one by one.
-	checkFields bool
+	reads   *db.PatientReads                 // clinicians only: the patients to check
 }
 
 type governanceKey struct{}
@@ -33,7 +30,7 @@ func governanceFrom(ctx context.Context) *governance {
 }
 
 // Governance is the gqlgen extension that applies the schema's rules to
-// every operation: it enforces @hasRole (once per operation, see roles.go),
+// every operation: it enforces @hasRole (on root fields, see roles.go),
 // gives the @identifiable directive what it needs (an audit collector and,
 // for clinicians, a batched check that a patient belongs to their
 // organisations) and, when the operation has run, hands an audit record of
@@ -53,7 +50,7 @@ type Governance struct {
 var _ interface {
 	graphql.HandlerExtension
 	graphql.ResponseInterceptor
-	graphql.FieldInterceptor
+	graphql.RootFieldInterceptor
 } = &Governance{}
 
 // ExtensionName names the extension for gqlgen.
@@ -78,10 +75,7 @@ func (g *Governance) Validate(es graphql.ExecutableSchema) error {
 // the data was read on its behalf all the same.
 func (g *Governance) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	v := auth.FromContext(ctx)
-	st := &governance{viewer: v, audit: auth.NewCollector()}
-	if oc := graphql.GetOperationContext(ctx); oc != nil {
-		st.checkFields = g.rules.deniesSome(oc, v)
-	}
+	st := &governance{audit: auth.NewCollector()}
 	if v.Has(model.RoleClinician) && !v.Has(model.RoleAdmin) && g.PatientsAtOrgs != nil {
 		orgs := v.Orgs
 		st.inScope = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]bool, error) {
@@ -95,6 +89,7 @@ func (g *Governance) InterceptResponse(ctx context.Context, next graphql.Respons
 			}
 			return out, nil
 		}, dataloadgen.WithWait(500*time.Microsecond), dataloadgen.WithBatchCapacity(1000))
+		ctx, st.reads = db.WithPatientReads(ctx)
 	}
 	resp := next(context.WithValue(ctx, governanceKey{}, st))
 	if !st.audit.Empty() {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/hesgql/hesgql/graph/model"
 	"github.com/hesgql/hesgql/internal/auth"
@@ -21,11 +22,17 @@ import (
 type Rules struct {
 	needs    map[string]map[string][][]model.Role // object → field → role sets
 	possible map[string][]string                  // interface or union → object types
+	roots    map[ast.Operation]string             // operation type → root type name
 }
 
 // NewRules reads the role rules of a schema.
 func NewRules(s *ast.Schema) (*Rules, error) {
-	r := &Rules{needs: map[string]map[string][][]model.Role{}, possible: map[string][]string{}}
+	r := &Rules{needs: map[string]map[string][][]model.Role{}, possible: map[string][]string{}, roots: map[ast.Operation]string{}}
+	for op, def := range map[ast.Operation]*ast.Definition{ast.Query: s.Query, ast.Mutation: s.Mutation, ast.Subscription: s.Subscription} {
+		if def != nil {
+			r.roots[op] = def.Name
+		}
+	}
 	for name, def := range s.Types {
 		if def.Kind == ast.Interface || def.Kind == ast.Union {
 			for _, p := range s.GetPossibleTypes(def) {
@@ -62,6 +69,9 @@ func NewRules(s *ast.Schema) (*Rules, error) {
 			}
 		}
 	}
+	if err := r.checkNested(s); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -97,79 +107,108 @@ func (r *Rules) missing(v *auth.Viewer, object, field string) []model.Role {
 	return nil
 }
 
-// deniesSome reports whether the operation selects, anywhere, a field that
-// v's roles do not open. The role alone decides, so this walk of the
-// operation (not of the data) is the whole check for the common case of a
-// caller asking only for what they may read; otherwise fields are checked
-// one by one as they resolve (InterceptField). It errs on the side of
-// checking: fragments are followed whatever their @skip/@include, and a
-// field of an interface counts as a field of each type implementing it.
-func (r *Rules) deniesSome(oc *graphql.OperationContext, v *auth.Viewer) bool {
-	if oc.Operation == nil {
-		return true
-	}
-	seen := map[string]bool{}
-	var walk func(set ast.SelectionSet) bool
-	walk = func(set ast.SelectionSet) bool {
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				if s.ObjectDefinition != nil {
-					for _, owner := range r.owners(s.ObjectDefinition) {
-						if r.missing(v, owner, s.Name) != nil {
-							return true
-						}
-					}
-				}
-				if walk(s.SelectionSet) {
-					return true
-				}
-			case *ast.InlineFragment:
-				if walk(s.SelectionSet) {
-					return true
-				}
-			case *ast.FragmentSpread:
-				if seen[s.Name] || s.Definition == nil {
+// checkNested makes sure the root fields decide: every guarded field below
+// a root field must need no more than the root fields that lead to it
+// already demanded, so that a caller who passed the root may read it. Then
+// the role check runs once per root field of an operation, not once per
+// object of the response (a page of 50 episodes has 50 Episode.patient
+// fields). A schema that breaks this would need per-field checks, which
+// this package does not make: it refuses the schema instead.
+func (r *Rules) checkNested(s *ast.Schema) error {
+	type visit struct{ typ, key string }
+	seen := map[visit]bool{}
+	var walk func(typ string, established [][]model.Role, via string) error
+	walk = func(typ string, established [][]model.Role, via string) error {
+		owners := []string{typ}
+		if p, ok := r.possible[typ]; ok {
+			owners = p
+		}
+		for _, owner := range owners {
+			def := s.Types[owner]
+			if def == nil || def.Kind != ast.Object {
+				continue
+			}
+			k := visit{owner, fmt.Sprint(established)}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			for _, f := range def.Fields {
+				if strings.HasPrefix(f.Name, "__") {
 					continue
 				}
-				seen[s.Name] = true
-				if walk(s.Definition.SelectionSet) {
-					return true
+				next := established
+				for _, set := range r.needs[owner][f.Name] {
+					if !implied(established, set) {
+						return fmt.Errorf("governance: %s.%s (reached through %s) needs one of %v, which the root field does not demand; declare it on the root field", owner, f.Name, via, set)
+					}
+					next = addSet(next, set)
+				}
+				if err := walk(f.Type.Name(), next, via); err != nil {
+					return err
 				}
 			}
 		}
-		return false
+		return nil
 	}
-	return walk(oc.Operation.SelectionSet)
-}
-
-// owners are the object types whose field a selection on def reads.
-func (r *Rules) owners(def *ast.Definition) []string {
-	if def.Kind == ast.Object {
-		return []string{def.Name}
-	}
-	return r.possible[def.Name]
-}
-
-// InterceptField enforces @hasRole on one field, when the operation's walk
-// found that it selects something the caller may not read; a denied field
-// resolves to null with its error, and its resolver does not run. For
-// clinicians it also primes the per-patient scope check for lists.
-func (g *Governance) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	st := governanceFrom(ctx)
-	if st == nil || (!st.checkFields && st.inScope == nil) {
-		return next(ctx)
-	}
-	if st.checkFields {
-		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Field != nil {
-			if set := g.rules.missing(st.viewer, fc.Object, fc.Field.Name); set != nil {
-				return nil, denied(ctx, st.viewer, "one of the roles "+roleList(set))
+	for _, root := range []*ast.Definition{s.Query, s.Mutation, s.Subscription} {
+		if root == nil {
+			continue
+		}
+		for _, f := range root.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			if err := walk(f.Type.Name(), r.needs[root.Name][f.Name], root.Name+"."+f.Name); err != nil {
+				return err
 			}
 		}
 	}
-	res, err := next(ctx)
-	if err == nil && st.inScope != nil {
-		primeScopeCheck(ctx, st, res)
+	return nil
+}
+
+// implied reports whether meeting every set of established means meeting
+// set: some established set holds only roles of set.
+func implied(established [][]model.Role, set []model.Role) bool {
+	for _, e := range established {
+		if !slices.ContainsFunc(e, func(r model.Role) bool { return !slices.Contains(set, r) }) {
+			return true
+		}
 	}
-	return res, err
+	return false
+}
+
+func addSet(sets [][]model.Role, set []model.Role) [][]model.Role {
+	for _, s := range sets {
+		if slices.Equal(s, set) {
+			return sets
+		}
+	}
+	return append(slices.Clone(sets), set)
+}
+
+// InterceptRootField enforces @hasRole. Only root fields are checked:
+// checkNested has made sure that what lies below them needs nothing more.
+// A denied root field resolves to null with its error at its path, and its
+// resolver does not run; the other root fields are answered.
+func (g *Governance) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	rc := graphql.GetRootFieldContext(ctx)
+	oc := graphql.GetOperationContext(ctx)
+	if rc == nil || oc.Operation == nil {
+		return next(ctx)
+	}
+	// rc.Object names the field; the owner is the operation's root type.
+	owner := g.rules.roots[oc.Operation.Operation]
+	v := auth.FromContext(ctx)
+	set := g.rules.missing(v, owner, rc.Field.Name)
+	if set == nil {
+		return next(ctx)
+	}
+	err := deniedError(v, owner+"."+rc.Field.Name, "one of the roles "+roleList(set))
+	gqlErr := &gqlerror.Error{Err: err, Message: err.Error(), Path: ast.Path{ast.PathName(rc.Field.Alias)}}
+	if pos := rc.Field.Position; pos != nil {
+		gqlErr.Locations = []gqlerror.Location{{Line: pos.Line, Column: pos.Column}}
+	}
+	graphql.AddError(ctx, gqlErr)
+	return graphql.Null
 }
