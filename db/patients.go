@@ -12,6 +12,12 @@ import (
 // patientSelect lists the columns scanned by scanPatient, in order.
 var patientSelect = []string{"id", "pseudo_id", "sex", "ethnicity", "birth_year", "nhs_number", "date_of_birth", "postcode", "region"}
 
+// patientFieldOf names the Patient field of the schema each column backs.
+var patientFieldOf = map[string]string{
+	"id": "id", "pseudo_id": "pseudoId", "sex": "sex", "ethnicity": "ethnicity", "birth_year": "birthYear",
+	"nhs_number": "nhsNumber", "date_of_birth": "dateOfBirth", "postcode": "postcode", "region": "region",
+}
+
 func scanPatient(rows *sql.Rows) (*model.Patient, error) {
 	var p model.Patient
 	var sex, eth, nhs, post, region sql.NullString

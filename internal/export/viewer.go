@@ -34,14 +34,6 @@ func ViewerAccess(r *http.Request) (Access, error) {
 	return a, nil
 }
 
-// restrictedFields names the identifiable columns as the audit log names
-// GraphQL fields (Type.field).
-var restrictedFields = map[string]string{
-	"patient.nhsNumber":   "Patient.nhsNumber",
-	"patient.dateOfBirth": "Patient.dateOfBirth",
-	"patient.postcode":    "Patient.postcode",
-}
-
 // StoreAudit is the Audit function writing to the store's audit log, in the
 // request, so that an extract starts only once its record is stored.
 func StoreAudit(d *db.DB) func(context.Context, AuditRecord) error {
@@ -51,9 +43,11 @@ func StoreAudit(d *db.DB) func(context.Context, AuditRecord) error {
 		sum := sha256.Sum256([]byte(rec.Query))
 		fields := make([]string, len(rec.Columns))
 		for i, c := range rec.Columns {
-			fields[i] = restrictedFields[c]
-			if fields[i] == "" {
-				fields[i] = c
+			// The audit log names a column by the schema field it mirrors
+			// (Type.field), as it names the GraphQL reads.
+			fields[i] = c
+			if f, ok := db.ExportColumnField(c); ok {
+				fields[i] = f.String()
 			}
 		}
 		return d.InsertAuditRecords(ctx, []db.AuditRecord{{
