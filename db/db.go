@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	sq "github.com/Masterminds/squirrel"
@@ -50,6 +51,7 @@ type DB struct {
 	version   string
 	log       *slog.Logger
 	cursorKey []byte
+	macs      sync.Pool // of hash.Hash keyed with cursorKey (keyset.go)
 	stats     statementStats
 }
 
