@@ -66,3 +66,39 @@ func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 	}
 	return graphql.DeferredGroup{Context: ctx}
 }
+
+// resolveInline stands, in the generated code, for FieldSet.ResolveConcurrently
+// on the fields of non-root objects that have resolvers. gqlgen defers those
+// and, when an object has more than one, runs all but the first in
+// goroutines of their own: one per episode of a page selecting its patient
+// and diagnoses. They do no I/O of their own while the page is marshalled
+// (see marshalSlice), so they are resolved in place instead, with the same
+// panic recovery and null accounting. A @defer'd field keeps gqlgen's path.
+func resolveInline(ctx context.Context, out *graphql.FieldSet, field graphql.CollectedField, oc *graphql.OperationContext,
+	deferred *graphql.DeferredGroup, i int, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
+	if field.IsDeferred() {
+		out.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
+		return
+	}
+	res := func() (res graphql.Marshaler) {
+		if recoverFromPanic {
+			defer func() {
+				if r := recover(); r != nil {
+					oc.Error(ctx, oc.Recover(ctx, r))
+					res = graphql.Null
+				}
+			}()
+		}
+		return resolve(ctx)
+	}()
+	out.Values[i] = res
+	// What marks the object invalid, as gqlgen counts it: null for a
+	// non-null field, the required-null marker for a nullable one.
+	invalid := graphql.RequiredNull
+	if nonNull {
+		invalid = graphql.Null
+	}
+	if res == invalid {
+		out.Invalids++
+	}
+}

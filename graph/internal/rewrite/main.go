@@ -1,4 +1,4 @@
-// Command rewrite is the second step of graph's go:generate: it points two
+// Command rewrite is the second step of graph's go:generate: it points three
 // calls of gqlgen's generated code at graph's own lighter versions
 // (graph/marshal.go says why for each). Each is a fixed textual
 // substitution of a call by one with the same result, so the output stays
@@ -17,6 +17,8 @@ var substitutions = []struct{ upstream, local string }{
 	{"graphql.MarshalSliceConcurrently(", "marshalSlice("},
 	// The response path, a field set and a map per object, for @defer.
 	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := newDeferredGroup(ctx, fields)"},
+	// A goroutine per object for its second and later resolver fields.
+	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,"},
 }
 
 func main() {
