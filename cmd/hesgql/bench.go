@@ -32,7 +32,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	fs.BoolVar(&bc.ShowSQL, "sql", false, "print each workload's SQL statements after the report")
 	fs.StringVar(&bc.MemProfile, "memprofile", "", "write an allocation profile of the run to this file")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
-	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W5); empty runs all")
+	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W6); empty runs all")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

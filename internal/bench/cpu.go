@@ -51,7 +51,7 @@ func serverCall(h http.Handler, token string, r request) func(context.Context) e
 	return func(ctx context.Context) error {
 		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(r.body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", "Bearer "+r.bearer(token))
 		req.Header.Set(workloadHeader, r.name)
 		w := &discardWriter{header: http.Header{}}
 		h.ServeHTTP(w, req)

@@ -87,6 +87,16 @@ func newClient(url, token string, conns int) *client {
 type request struct {
 	name string
 	body []byte
+	// token, when set, is the caller's in place of the client's own.
+	token string
+}
+
+// bearer is the token r is sent with by a client whose own is token.
+func (r request) bearer(token string) string {
+	if r.token != "" {
+		return r.token
+	}
+	return token
 }
 
 func newRequest(name, query string, vars map[string]any) request {
@@ -102,7 +112,7 @@ func (c *client) do(ctx context.Context, r request, trace bool) ([]byte, error) 
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Authorization", "Bearer "+r.bearer(c.token))
 	req.Header.Set(workloadHeader, r.name)
 	if trace {
 		req.Header.Set(traceHeader, "1")
