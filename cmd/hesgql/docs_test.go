@@ -99,6 +99,16 @@ func TestDocsCommands(t *testing.T) {
 				t.Errorf("docsNotRun lists %q, which no document has any more", cmd)
 			}
 		}
+		// On a fresh machine the first command compiles for minutes without
+		// a line of output; a reader must be told before running it.
+		readme, err := os.ReadFile(filepath.Join(moduleRoot(t), "README.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _, _ := strings.Cut(string(readme), "```sh")
+		if !regexp.MustCompile(`compiles[^.]*minutes`).MatchString(strings.Join(strings.Fields(before), " ")) {
+			t.Errorf("README does not say, before its first command, that the first run compiles for minutes")
+		}
 		for _, want := range []string{docsInstall, docsServe} {
 			if !seen[want] {
 				t.Errorf("README has no shell line %q: it must say how to run the server and put hesgql on PATH", want)
