@@ -119,6 +119,11 @@ func TestDocsCommands(t *testing.T) {
 		return
 	}
 
+	for _, tool := range []string{"bash", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the documented examples use %s, which is not installed (apt-get install curl jq): %v", tool, err)
+		}
+	}
 	root := moduleRoot(t)
 	work := t.TempDir()
 	bin := filepath.Join(work, "bin")

@@ -9,6 +9,10 @@
 // starting process exits: the next `go test` or `serve` finds it through a
 // state file and reuses it, which turns a multi-second start into a
 // millisecond check. Stop shuts it down; the data directory persists.
+// Inspect reports it. A server still running after its data directory was
+// deleted (rm -rf .data) is an orphan, found through /proc by its --datadir;
+// Ensure and Stop shut orphans down rather than leave one running beside a
+// new server.
 //
 // There is no embedded SQL engine here on purpose: the product runs on
 // MariaDB/MySQL, and tests must exercise the same planner and dialect.
