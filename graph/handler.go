@@ -71,6 +71,7 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 		}
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](n)})
 	}
+	srv.Use(enumVariables{schema: es.Schema()})
 	srv.Use(newLimitExtension(opts.Limits))
 	if opts.Governance != nil {
 		srv.Use(*opts.Governance)
