@@ -194,6 +194,7 @@ func TestRequestErrorStatusByMediaType(t *testing.T) {
 		"ValidationFailure": `{"query":"{ noSuchField8f31 }"}`,
 		"UnknownOperation":  `{"query":"query A { viewer { authenticated } }","operationName":"B"}`,
 		"VariableCoercion":  `{"query":"query($n: Int!) { diagnosisCodes(first: $n) { totalCount } }","variables":{"n":"two"}}`,
+		"NullForNonNull":    `{"query":"query CoerceFailure($id: ID!) { __typename }","variables":{"id":null}}`,
 		"EnumCase":          `{"query":"query($g: [Dimension!]!) { statistics(groupBy: $g) { rows { keys } } }","variables":{"g":["sex"]}}`,
 		"LimitRefusal":      `{"query":"{ a: viewer { roles } b: viewer { roles } c: viewer { roles } d: viewer { roles } e: viewer { roles } f: viewer { roles } g: viewer { roles } h: viewer { roles } i: viewer { roles } j: viewer { roles } k: viewer { roles } }"}`,
 	}
@@ -222,6 +223,12 @@ func TestRequestErrorStatusByMediaType(t *testing.T) {
 			})
 		}
 	}
+	t.Run("GETMutation", func(t *testing.T) {
+		a := rawCall{method: http.MethodGet, target: "/graphql?query=" + url.QueryEscape(`mutation { __typename }`), accept: "application/graphql-response+json"}.do(t, s, tok)
+		if a.status/100 != 4 || len(a.errors) == 0 || a.errors[0].Code() != model.ErrBadUserInput {
+			t.Errorf("status %d: %s", a.status, a.body)
+		}
+	})
 	for _, accept := range []string{"application/json", "application/graphql-response+json"} {
 		t.Run("Executed/"+accept, func(t *testing.T) {
 			a := rawCall{method: http.MethodPost, target: "/graphql", contentType: "application/json", accept: accept, body: `{"query":"` + viewerQuery + `"}`}.do(t, s, tok)
