@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -137,13 +136,8 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions["code"] = model.ErrForbidden
 			return gqlErr
 		}
-		if strings.Contains(gqlErr.Message, "request body too large") {
-			gqlErr.Message = "the request body is too large"
-			gqlErr.Extensions["code"] = model.ErrTooComplex
-			return gqlErr
-		}
 		if len(gqlErr.Message) > maxMessageBytes {
-			// Transport errors quote the request body; a message need not.
+			// Parser messages can quote the query text; a message need not.
 			gqlErr.Message = gqlErr.Message[:maxMessageBytes] + "…"
 		}
 		switch gqlErr.Extensions["code"] {
