@@ -238,3 +238,44 @@ func TestRequestErrorStatusByMediaType(t *testing.T) {
 		})
 	}
 }
+
+// A path the API does not serve, or a method a path does not take, is
+// answered in the same JSON error shape, not the router's plain text.
+func TestUnroutedRequestsAreCoded(t *testing.T) {
+	s := apptest.New(t)
+	tok := s.Token(t, []model.Role{model.RoleResearcher})
+	for name, c := range map[string]struct {
+		call   rawCall
+		status int
+		code   string
+		allow  string
+	}{
+		"UnknownPath":         {rawCall{method: http.MethodGet, target: "/graphq1"}, http.StatusNotFound, model.ErrNotFound, ""},
+		"UnknownExport":       {rawCall{method: http.MethodGet, target: "/export/patients.csv"}, http.StatusNotFound, model.ErrNotFound, ""},
+		"PostHealthz":         {rawCall{method: http.MethodPost, target: "/healthz", contentType: "application/json", body: `{}`}, http.StatusMethodNotAllowed, model.ErrBadUserInput, "GET"},
+		"DeleteExtract":       {rawCall{method: http.MethodDelete, target: "/export/episodes.csv"}, http.StatusMethodNotAllowed, model.ErrBadUserInput, "OPTIONS"},
+		"PostGraphiQLAsset":   {rawCall{method: http.MethodPost, target: "/graphiql/graphiql.min.js"}, http.StatusMethodNotAllowed, model.ErrBadUserInput, "GET"},
+		"PutMetrics":          {rawCall{method: http.MethodPut, target: "/metrics"}, http.StatusMethodNotAllowed, model.ErrBadUserInput, "GET"},
+		"UnknownPathWithPost": {rawCall{method: http.MethodPost, target: "/nothing/here", contentType: "application/json", body: `{}`}, http.StatusNotFound, model.ErrNotFound, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := c.call.do(t, s, tok)
+			a.wantError(t, c.status, c.code)
+			if c.allow != "" && !strings.Contains(a.header.Get("Allow"), c.allow) {
+				t.Errorf("Allow = %q, want it to list %s", a.header.Get("Allow"), c.allow)
+			}
+		})
+	}
+	// Routed requests are untouched.
+	for _, path := range []string{"/healthz", "/", "/metrics"} {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
+		resp, err := s.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d", path, resp.StatusCode)
+		}
+	}
+}

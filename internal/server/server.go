@@ -101,7 +101,7 @@ func Handler(cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return requestID(logRequests(log, m, limitHeaders(maxHeaderBytes, mux)))
+	return requestID(logRequests(log, m, limitHeaders(maxHeaderBytes, jsonMisses(mux))))
 }
 
 // maxBody refuses bodies over limit before they are read into memory.
