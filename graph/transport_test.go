@@ -54,3 +54,29 @@ func FuzzDecodeBody(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeBody measures the strict body decoding against a plain
+// decode of the same body into gqlgen's parameters (what its POST transport
+// does), to show what the strictness costs per request.
+func BenchmarkDecodeBody(b *testing.B) {
+	body := []byte(`{"query":"query Episodes($f: EpisodeFilter, $n: Int) { episodes(first: $n, filter: $f) { totalCount nodes { episodeKey diagnoses { code description } } } }",` +
+		`"operationName":"Episodes","variables":{"n":20,"f":{"financialYear":{"eq":"2324"},"treatmentSpecialty":{"in":["330","257"]},"diagnosis":{"startsWith":"L40"}}}}`)
+	b.Run("Strict", func(b *testing.B) {
+		for b.Loop() {
+			var p graphql.RawParams
+			if err := decodeBody(body, &p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Plain", func(b *testing.B) {
+		for b.Loop() {
+			var p graphql.RawParams
+			dec := json.NewDecoder(bytes.NewReader(body))
+			dec.UseNumber()
+			if err := dec.Decode(&p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
