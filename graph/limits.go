@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -80,12 +79,6 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxComplexity, DefaultMaxComplexity)
 	def(&l.DefaultPageSize, DefaultPageSize)
 	return l
-}
-
-func init() {
-	// Limit rejections are the client's request being refused as a whole,
-	// like a validation failure: HTTP 422 (400 for graphql-response+json).
-	errcode.RegisterErrorType(model.ErrTooComplex, errcode.KindProtocol)
 }
 
 // tooComplex is a limit rejection naming the limit and the values.

@@ -110,10 +110,32 @@ func TestLimitsConfigurable(t *testing.T) {
 	}
 }
 
-func TestLimitRejectionIsProtocolError(t *testing.T) {
-	code, errs := post(t, newHandler(graph.Limits{}), `{ `+roots(20)+` }`, nil)
-	if code != http.StatusUnprocessableEntity || limitOf(errs) != "rootFields" {
-		t.Errorf("status %d, errors %v; want 422 QUERY_TOO_COMPLEX", code, errs)
+// A limit refuses the request as a whole, like a validation failure: a
+// GraphQL request error, 200 for application/json and 400 for
+// application/graphql-response+json (GraphQL over HTTP), with no data.
+func TestLimitRejectionIsRequestError(t *testing.T) {
+	h := newHandler(graph.Limits{})
+	for accept, want := range map[string]int{"": http.StatusOK, "application/json": http.StatusOK, "application/graphql-response+json": http.StatusBadRequest} {
+		body, _ := json.Marshal(map[string]any{"query": `{ ` + roots(20) + ` }`})
+		r := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if accept != "" {
+			r.Header.Set("Accept", accept)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		var out map[string]json.RawMessage
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+			t.Fatalf("decode %q: %v", w.Body.String(), err)
+		}
+		var errs []map[string]any
+		_ = json.Unmarshal(out["errors"], &errs)
+		if w.Code != want || limitOf(errs) != "rootFields" {
+			t.Errorf("Accept %q: status %d, errors %v; want %d QUERY_TOO_COMPLEX", accept, w.Code, errs, want)
+		}
+		if _, ok := out["data"]; ok {
+			t.Errorf("Accept %q: a refused request has a data entry: %s", accept, w.Body)
+		}
 	}
 }
 

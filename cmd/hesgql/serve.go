@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"net"
 	"strconv"
 	"time"
@@ -113,7 +112,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	runErr := server.Run(ctx, cfg.Addr, a, cfg.Grace, log, func(addr net.Addr) {
 		log.Info("serving", "addr", addr.String(), "db", d.Flavor().String()+" "+d.Version(), "dev", cfg.Auth.Dev)
-		fmt.Fprintf(env.stdout, "hesgql: GraphiQL at http://%s/\n", addr)
+		announce(env.stdout, addr, cfg.GraphiQL)
 	})
 	// Requests have drained: write out the audit events they left queued.
 	cctx, cancel := context.WithTimeout(context.Background(), cfg.Grace+15*time.Second)
