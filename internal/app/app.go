@@ -61,6 +61,8 @@ func New(d *db.DB, opts Options) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	// Everything logged while serving a request names the request.
+	log = server.WithRequestIDs(log)
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
