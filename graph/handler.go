@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -40,6 +41,8 @@ type HandlerOptions struct {
 	// Governance gives directives their per-operation state and audits
 	// restricted reads. Without it every restricted field is refused.
 	Governance *Governance
+	// Registerer receives the handler's metrics (nil: not exported).
+	Registerer prometheus.Registerer
 }
 
 // NewHandler serves an executable schema over HTTP: POST and GET (queries
@@ -75,6 +78,7 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 	if opts.Governance != nil {
 		srv.Use(*opts.Governance)
 	}
+	srv.Use(newErrorMetrics(opts.Registerer))
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", v, "path", pathOf(ctx))
@@ -104,6 +108,9 @@ func pathOf(ctx context.Context) string {
 // shown as "internal error".
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
+		if ctx.Err() != nil {
+			return clientGone(ctx, log, err)
+		}
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		if gqlErr.Extensions == nil {
 			gqlErr.Extensions = map[string]any{}

@@ -93,6 +93,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		Limits:           opts.Limits,
 		AllowList:        opts.AllowList,
 		APQCacheSize:     opts.APQCacheSize,
+		Registerer:       reg,
 		Governance: &graph.Governance{
 			PatientsAtOrgs: d.PatientsAtOrgs,
 			Audit:          a.audit.Enqueue,
