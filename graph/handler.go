@@ -78,7 +78,9 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 	if opts.Governance != nil {
 		srv.Use(*opts.Governance)
 	}
+	// Outermost of the two: errors are counted after the outage folded them.
 	srv.Use(newErrorMetrics(opts.Registerer))
+	srv.Use(newOutage(log))
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", v, "path", pathOf(ctx))

@@ -128,6 +128,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		// Innermost first: the caller is authenticated before the body is
 		// read, and loaders are made per authenticated request.
 		Middleware: []func(http.Handler) http.Handler{
+			graph.UnavailableStatus,
 			func(next http.Handler) http.Handler { return resolvers.LoaderMiddleware(d, next) },
 			func(next http.Handler) http.Handler { return graph.LimitBody(maxBody, next) },
 			authenticate,
