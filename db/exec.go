@@ -21,7 +21,8 @@ func (d *DB) query(ctx context.Context, q querier, b sq.Sqlizer) (*sql.Rows, err
 	}
 	d.countStatement(ctx)
 	traceStatement(ctx, text, args)
-	return q.QueryContext(ctx, text, args...)
+	rows, err := q.QueryContext(ctx, text, args...)
+	return rows, unavailable(ctx, err)
 }
 
 // exec runs a built statement and counts it.
@@ -32,7 +33,8 @@ func (d *DB) exec(ctx context.Context, q querier, b sq.Sqlizer) (sql.Result, err
 	}
 	d.countStatement(ctx)
 	traceStatement(ctx, text, args)
-	return q.ExecContext(ctx, text, args...)
+	res, err := q.ExecContext(ctx, text, args...)
+	return res, unavailable(ctx, err)
 }
 
 // scanAll runs b on the pool and calls scan for each row.
@@ -53,5 +55,6 @@ func (d *DB) scanWith(ctx context.Context, q querier, b sq.Sqlizer, scan func(*s
 			return err
 		}
 	}
-	return rows.Err()
+	// A connection lost part way through shows only here.
+	return unavailable(ctx, rows.Err())
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -39,6 +40,8 @@ type HandlerOptions struct {
 	// Governance gives directives their per-operation state and audits
 	// restricted reads. Without it every restricted field is refused.
 	Governance *Governance
+	// Registerer receives the handler's metrics (nil: not exported).
+	Registerer prometheus.Registerer
 }
 
 // NewHandler serves an executable schema over HTTP: POST and GET (queries
@@ -76,6 +79,9 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 	if opts.Governance != nil {
 		srv.Use(*opts.Governance)
 	}
+	// Outermost of the two: errors are counted after the outage folded them.
+	srv.Use(newErrorMetrics(opts.Registerer))
+	srv.Use(newOutage(log))
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", v, "path", pathOf(ctx))
@@ -105,6 +111,9 @@ func pathOf(ctx context.Context) string {
 // shown as "internal error".
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
+		if ctx.Err() != nil {
+			return clientGone(ctx, log, err)
+		}
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		if gqlErr.Extensions == nil {
 			gqlErr.Extensions = map[string]any{}

@@ -23,9 +23,10 @@ type authConfig struct {
 	OIDCAudience string
 }
 
-func (c *authConfig) register(fs *flag.FlagSet, env *environment) {
+func (c *authConfig) register(s *settings) {
+	fs, env := s.fs, s.env
 	c.Secret = env.getenv("HES_JWT_SECRET")
-	fs.BoolVar(&c.Dev, "dev", envBool(env, "HES_DEV"), "development mode: a built-in token secret when HES_JWT_SECRET is unset, GraphiQL, introspection and field suggestions on [HES_DEV]")
+	s.Bool(&c.Dev, "dev", "HES_DEV", false, "development mode: a built-in token secret when HES_JWT_SECRET is unset, GraphiQL, introspection and field suggestions on [HES_DEV]")
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env.getenv("HES_OIDC_ISSUER"), "expected iss claim of tokens [HES_OIDC_ISSUER]")
 	fs.StringVar(&c.OIDCJWKSURL, "oidc-jwks-url", env.getenv("HES_OIDC_JWKS_URL"), "the OIDC issuer's JWKS URL; RS256/ES256 tokens are verified with its keys [HES_OIDC_JWKS_URL]")
 	fs.StringVar(&c.OIDCAudience, "oidc-audience", env.getenv("HES_OIDC_AUDIENCE"), "expected aud claim of tokens [HES_OIDC_AUDIENCE]")
@@ -89,21 +90,23 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintln(env.stderr, "usage: hesgql token --role ROLE [--org CODE]... [--ttl 1h] [--sub NAME]\n\nPrints a token signed with HES_JWT_SECRET (or, with --dev, the development secret).")
 		fs.PrintDefaults()
 	}
+	s := newSettings(fs, env)
 	var cfg authConfig
-	cfg.register(fs, env)
+	cfg.register(s)
 	var roles, orgs listFlag
 	fs.Var(&roles, "role", "RESEARCHER, CLINICIAN or ADMIN; repeat or separate with commas")
 	fs.Var(&orgs, "org", "provider code (PROCODE3) a clinician works for; repeat or separate with commas")
-	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
+	var ttl time.Duration
+	s.Duration(&ttl, "ttl", "", time.Hour, "how long the token is valid")
 	sub := fs.String("sub", "developer", "the token's subject (sub claim), recorded in the audit log")
-	if err := fs.Parse(args); err != nil {
+	if err := s.parse(args); err != nil {
 		return err
 	}
 	if len(roles) == 0 {
 		fs.Usage()
 		return errors.New("token: give at least one --role")
 	}
-	spec := auth.TokenSpec{Subject: *sub, TTL: *ttl, Orgs: orgs, Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience}
+	spec := auth.TokenSpec{Subject: *sub, TTL: ttl, Orgs: orgs, Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience}
 	for _, r := range roles {
 		role := model.Role(strings.ToUpper(r))
 		if !role.IsValid() {

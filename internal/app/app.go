@@ -61,6 +61,8 @@ func New(d *db.DB, opts Options) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	// Everything logged while serving a request names the request.
+	log = server.WithRequestIDs(log)
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -91,6 +93,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		Limits:           opts.Limits,
 		AllowList:        opts.AllowList,
 		APQCacheSize:     opts.APQCacheSize,
+		Registerer:       reg,
 		Governance: &graph.Governance{
 			PatientsAtOrgs: d.PatientsAtOrgs,
 			Audit:          a.audit.Enqueue,
@@ -125,6 +128,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		// Innermost first: the caller is authenticated before the body is
 		// read, and loaders are made per authenticated request.
 		Middleware: []func(http.Handler) http.Handler{
+			graph.UnavailableStatus,
 			func(next http.Handler) http.Handler { return resolvers.LoaderMiddleware(d, next) },
 			func(next http.Handler) http.Handler { return graph.LimitBody(maxBody, next) },
 			authenticate,

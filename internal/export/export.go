@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hesgql/hesgql/db"
@@ -237,6 +238,11 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusNotFound
 	case model.ErrTooComplex:
 		status = http.StatusUnprocessableEntity
+	case model.ErrUnavailable:
+		// Retryable: the database cannot be reached (API.md, Errors).
+		h.opts.Logger.ErrorContext(r.Context(), "extract failed: database unavailable", "err", me.Err)
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", strconv.Itoa(model.RetryAfterSeconds))
 	}
 	ext := map[string]any{"code": me.Code}
 	if me.Field != "" {
