@@ -118,7 +118,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, model.Errorf(model.ErrForbidden, "the extract needs the RESEARCHER, CLINICIAN or ADMIN role"))
 		return
 	}
-	req, err := parseRequest(r.URL.Query())
+	req, err := parseRequest(r.URL.RawQuery)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -40,25 +40,37 @@ type request struct {
 	rawFilter, rawOrderBy string
 }
 
-// parseRequest reads the query string of an extract request.
-func parseRequest(v url.Values) (*request, error) {
+// parseRequest reads the raw query string of an extract request. A query
+// string that does not parse is refused as a whole: url.URL.Query drops a
+// pair with a bad escape or a ";" separator without a word, and a dropped
+// filter would silently widen the extract to every row.
+func parseRequest(rawQuery string) (*request, error) {
+	v, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, malformedQuery(rawQuery, err)
+	}
 	for name, vals := range v {
 		switch name {
 		case "filter", "orderBy", "columns":
 			if len(vals) > 1 {
 				return nil, model.InputError(name, "give the parameter once")
 			}
+		case "":
+			return nil, model.InputError("query", "a parameter without a name: write name=value pairs separated by &")
 		default:
 			return nil, model.InputError(name, "unknown parameter %q: the extract takes filter, orderBy and columns", name)
 		}
 	}
 	req := &request{rawFilter: v.Get("filter"), rawOrderBy: v.Get("orderBy")}
-	if req.rawFilter != "" {
+	// An empty value is refused rather than read as "no filter": it is what
+	// a script sends when the variable it meant to interpolate is unset.
+	// JSON null is the argument's own "none", as in GraphQL.
+	if v.Has("filter") {
 		if err := decodeInput(req.rawFilter, filterType, "filter", &req.filter); err != nil {
 			return nil, err
 		}
 	}
-	if req.rawOrderBy != "" {
+	if v.Has("orderBy") {
 		if err := decodeInput(req.rawOrderBy, orderByType, "orderBy", &req.orderBy); err != nil {
 			return nil, err
 		}
@@ -83,6 +95,24 @@ func parseRequest(v url.Values) (*request, error) {
 	return req, nil
 }
 
+// malformedQuery names the parameter whose pair does not parse, or "query"
+// when its name itself is malformed or the pairs are split by ";".
+func malformedQuery(rawQuery string, err error) error {
+	hint := "percent-encode parameter values (curl -G --data-urlencode) and separate pairs with &"
+	for _, pair := range strings.Split(rawQuery, "&") {
+		if _, perr := url.ParseQuery(pair); perr == nil {
+			continue
+		}
+		key, _, _ := strings.Cut(pair, "=")
+		name, kerr := url.QueryUnescape(key)
+		if kerr != nil || strings.Contains(pair, ";") || name == "" {
+			break
+		}
+		return model.InputError(name, "the value does not decode (%v): %s", err, hint)
+	}
+	return model.InputError("query", "the query string does not parse (%v): %s", err, hint)
+}
+
 // identifiableColumns returns the requested columns that are HES restricted.
 func (r *request) identifiableColumns() []string {
 	var out []string
@@ -100,6 +130,9 @@ func decodeInput(raw string, t *ast.Type, path string, out any) error {
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
 	var v any
+	if strings.TrimSpace(raw) == "" {
+		return model.InputError(path, "empty: give a JSON value, or leave the parameter out")
+	}
 	if err := dec.Decode(&v); err != nil {
 		return model.InputError(path, "not valid JSON: %v", err)
 	}
