@@ -44,6 +44,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	fs.IntVar(&cfg.Limits.MaxAliases, "max-aliases", envInt(env, "HES_MAX_ALIASES", graph.DefaultMaxAliases), "most aliased fields in a query [HES_MAX_ALIASES]")
 	fs.IntVar(&cfg.Limits.MaxRootFields, "max-root-fields", envInt(env, "HES_MAX_ROOT_FIELDS", graph.DefaultMaxRootFields), "most top-level fields in a query [HES_MAX_ROOT_FIELDS]")
 	fs.IntVar(&cfg.Limits.MaxComplexity, "max-complexity", envInt(env, "HES_MAX_COMPLEXITY", graph.DefaultMaxComplexity), "highest estimated query cost (connections count once per row) [HES_MAX_COMPLEXITY]")
+	fs.IntVar(&cfg.Limits.MaxFilterDepth, "max-filter-depth", envInt(env, "HES_MAX_FILTER_DEPTH", graph.DefaultMaxFilterDepth), "deepest object nesting of one filter argument or extract parameter [HES_MAX_FILTER_DEPTH]")
+	fs.IntVar(&cfg.Limits.MaxFilterNodes, "max-filter-nodes", envInt(env, "HES_MAX_FILTER_NODES", graph.DefaultMaxFilterNodes), "most values (objects, fields, list entries) in one filter argument or extract parameter [HES_MAX_FILTER_NODES]")
 	fs.IntVar(&cfg.Limits.MaxQueryBytes, "max-query-bytes", envInt(env, "HES_MAX_QUERY_BYTES", graph.DefaultMaxQueryBytes), "longest query text [HES_MAX_QUERY_BYTES]")
 	fs.StringVar(&cfg.AllowList, "allowlist", env.getenv("HES_ALLOWLIST"), "JSON file of {sha256: query}: run only these queries [HES_ALLOWLIST]")
 	fs.BoolVar(&cfg.Demo, "demo", envBool(env, "HES_DEMO"), "load generated demo data when the database holds no episodes; implies --dev [HES_DEMO]")

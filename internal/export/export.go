@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hesgql/hesgql/db"
+	"github.com/hesgql/hesgql/graph"
 	"github.com/hesgql/hesgql/graph/model"
 )
 
@@ -82,6 +83,10 @@ type Options struct {
 	// FlushInterval bounds how long a written row waits in the buffer
 	// (0 = 500ms).
 	FlushInterval time.Duration
+	// Limits bound the filter and orderBy parameters as they bound the
+	// arguments of a GraphQL query (MaxFilterDepth, MaxFilterNodes; zero
+	// values take the defaults).
+	Limits graph.Limits
 	// HoldBytes bounds the output held back, status line included, until
 	// the first batch has been read (0 = DefaultHoldBytes).
 	HoldBytes int
@@ -128,7 +133,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, model.Errorf(model.ErrForbidden, "the extract needs the RESEARCHER, CLINICIAN or ADMIN role"))
 		return
 	}
-	req, err := parseRequest(r.URL.RawQuery)
+	req, err := parseRequest(r.URL.RawQuery, h.opts.Limits)
 	if err != nil {
 		h.fail(w, r, err)
 		return

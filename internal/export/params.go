@@ -44,7 +44,7 @@ type request struct {
 // string that does not parse is refused as a whole: url.URL.Query drops a
 // pair with a bad escape or a ";" separator without a word, and a dropped
 // filter would silently widen the extract to every row.
-func parseRequest(rawQuery string) (*request, error) {
+func parseRequest(rawQuery string, limits graph.Limits) (*request, error) {
 	v, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return nil, malformedQuery(rawQuery, err)
@@ -66,12 +66,12 @@ func parseRequest(rawQuery string) (*request, error) {
 	// a script sends when the variable it meant to interpolate is unset.
 	// JSON null is the argument's own "none", as in GraphQL.
 	if v.Has("filter") {
-		if err := decodeInput(req.rawFilter, filterType, "filter", &req.filter); err != nil {
+		if err := decodeInput(req.rawFilter, filterType, "filter", limits, &req.filter); err != nil {
 			return nil, err
 		}
 	}
 	if v.Has("orderBy") {
-		if err := decodeInput(req.rawOrderBy, orderByType, "orderBy", &req.orderBy); err != nil {
+		if err := decodeInput(req.rawOrderBy, orderByType, "orderBy", limits, &req.orderBy); err != nil {
 			return nil, err
 		}
 	}
@@ -125,8 +125,10 @@ func (r *request) identifiableColumns() []string {
 }
 
 // decodeInput coerces the JSON text raw to the GraphQL input type t and
-// stores it in out.
-func decodeInput(raw string, t *ast.Type, path string, out any) error {
+// stores it in out. The value must also keep within the filter limits of
+// the GraphQL arguments (nesting depth and size), which are checked first,
+// before coercion walks it and before the database sees it.
+func decodeInput(raw string, t *ast.Type, path string, limits graph.Limits, out any) error {
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -138,6 +140,10 @@ func decodeInput(raw string, t *ast.Type, path string, out any) error {
 	}
 	if dec.More() {
 		return model.InputError(path, "not valid JSON: more than one value")
+	}
+	if _, lerr := graph.CheckInput(path, v, limits); lerr != nil {
+		field, _ := lerr.Extensions["field"].(string)
+		return &model.Error{Code: model.ErrTooComplex, Field: field, Message: lerr.Message}
 	}
 	coerced, err := coerce(v, t, path)
 	if err != nil {
