@@ -4,14 +4,19 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/hesgql/hesgql/graph/model"
 )
 
 // Arguments are checked on the validated operation, variables applied,
-// before its cost and before any resolver: every input-object argument
-// (the filters), whose nesting and size reach the database as nested
-// subqueries and expressions. MariaDB refuses a
+// before its cost and before any resolver: page sizes first, because a
+// `first: 2147483647` is a mistake in one argument that the caller should
+// hear about as such (API.md: BAD_USER_INPUT), not as the cost it would
+// have; then every input-object argument (the filters), whose nesting and
+// size reach the database as nested subqueries and expressions. MariaDB refuses a
 // `patient.hasEpisode` chain 40 deep ("Too high level of nesting for
 // select") and overruns its thread stack on a `not` 1,000 deep; both were
 // reachable without a token through `statistics`.
@@ -55,6 +60,21 @@ func (w *argWalker) field(f *ast.Field, path ast.Path) *gqlerror.Error {
 		return nil
 	}
 	args := f.ArgumentMap(w.vars)
+	for _, name := range []string{"first", "last"} {
+		if f.Definition.Arguments.ForName(name) == nil {
+			continue
+		}
+		n, ok := toInt(args[name])
+		if !ok {
+			continue
+		}
+		switch {
+		case n < 0:
+			return argError(path, name, "must not be negative")
+		case n > model.MaxPageSize:
+			return argError(path, name, fmt.Sprintf("must be at most %d", model.MaxPageSize))
+		}
+	}
 	for _, a := range f.Definition.Arguments {
 		if v, ok := args[a.Name]; ok && isInputObject(a.Type) {
 			if _, err := CheckInput(a.Name, v, w.l); err != nil {
@@ -64,6 +84,18 @@ func (w *argWalker) field(f *ast.Field, path ast.Path) *gqlerror.Error {
 		}
 	}
 	return nil
+}
+
+// argError is a BAD_USER_INPUT refusal of one argument. It carries the
+// validation code until presented, so that the answer has the status of
+// any other invalid argument (422; 400 for graphql-response+json) and the
+// presenter's reason.
+func argError(path ast.Path, arg, msg string) *gqlerror.Error {
+	return &gqlerror.Error{
+		Message:    arg + ": " + msg,
+		Path:       path,
+		Extensions: map[string]any{"code": errcode.ValidationFailed, "field": arg},
+	}
 }
 
 // isInputObject reports whether t is an input object or a list of them.
