@@ -103,6 +103,9 @@ func TestLimitsConfigurable(t *testing.T) {
 		`{ viewer { a: roles b: orgs } }`:                    "aliases",
 		`{ viewer { roles } dataReleases { id } }`:           "rootFields",
 		`{ patients(first: 11) { nodes { id } } }`:           "complexity",
+		// Each value of a filter counts in the cost: 3 fields, 13 values
+		// (the filter, financialYear, in and its ten entries).
+		`{ statistics(filter: {financialYear: {in: ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]}}, groupBy: [SEX]) { rows { keys } } }`: "complexity",
 	} {
 		if _, errs := post(t, h, q, nil); limitOf(errs) != want {
 			t.Errorf("%s: %v, want %s", q, errs, want)
@@ -153,4 +156,19 @@ func roots(n int) string {
 		b.WriteString("r" + string(rune('a'+i)) + ": viewer { roles } ")
 	}
 	return b.String()
+}
+
+// A filter within the limits costs its values and no more.
+func TestFilterCost(t *testing.T) {
+	h := newHandler(graph.Limits{MaxComplexity: 16})
+	q := `{ statistics(filter: {financialYear: {in: ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]}}, groupBy: [SEX]) { rows { keys } } }`
+	if _, errs := post(t, h, q, nil); limitOf(errs) != "" {
+		t.Errorf("cost 16 refused at limit 16: %v", errs)
+	}
+	if _, errs := post(t, newHandler(graph.Limits{MaxFilterDepth: 2}), `{ statistics(filter: {not: {startAge: {gte: 1}}}, groupBy: [SEX]) { rows { keys } } }`, nil); limitOf(errs) != "filterDepth" {
+		t.Errorf("depth 3 at limit 2: %v, want filterDepth", errs)
+	}
+	if _, errs := post(t, newHandler(graph.Limits{MaxFilterNodes: 12}), q, nil); limitOf(errs) != "filterSize" {
+		t.Errorf("13 values at limit 12: %v, want filterSize", errs)
+	}
 }
