@@ -71,13 +71,10 @@ func (c *authConfig) secret(log *slog.Logger) ([]byte, error) {
 	return nil, errors.New("no token verification configured: set HES_JWT_SECRET (32+ bytes) or HES_OIDC_ISSUER, HES_OIDC_JWKS_URL and HES_OIDC_AUDIENCE; or run with --dev / HES_DEV=true")
 }
 
-// verifier builds the token verifier serve uses.
-func (c *authConfig) verifier(ctx context.Context, log *slog.Logger) (*auth.Verifier, error) {
+// verifier builds the token verifier serve uses, with the HS256 secret
+// serve resolved once (secret), so that its warnings are logged once.
+func (c *authConfig) verifier(ctx context.Context, log *slog.Logger, secret []byte) (*auth.Verifier, error) {
 	if err := c.checkMaxLifetime(); err != nil {
-		return nil, err
-	}
-	secret, err := c.secret(log)
-	if err != nil {
 		return nil, err
 	}
 	return auth.NewVerifier(ctx, auth.Config{
@@ -155,15 +152,11 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 }
 
 // graphiqlHeaders returns GraphiQL's pre-filled headers in development: a
-// RESEARCHER token, so that the README's first query runs as written. The
+// RESEARCHER token signed with secret (as resolved by serve), so that the README's first query runs as written. The
 // token is written into the page, which is why this happens only in dev mode.
-func (c *authConfig) graphiqlHeaders(log *slog.Logger) (string, error) {
-	if !c.Dev {
+func (c *authConfig) graphiqlHeaders(secret []byte) (string, error) {
+	if !c.Dev || secret == nil {
 		return "", nil
-	}
-	secret, err := c.secret(log)
-	if err != nil || secret == nil {
-		return "", err
 	}
 	// A day, or less when the server accepts less: a pre-filled token the
 	// server refuses would greet the developer with 401s.
