@@ -6,6 +6,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -46,6 +47,7 @@ type Options struct {
 // DB is the HES store.
 type DB struct {
 	sql       *sql.DB
+	killer    *sql.DB // KILL QUERY for statements whose context ended
 	flavor    Flavor
 	version   string
 	log       *slog.Logger
@@ -93,7 +95,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool := sql.OpenDB(conn)
+	pool := sql.OpenDB(threadConnector{conn})
 	maxOpen := opts.MaxOpenConns
 	if maxOpen <= 0 {
 		maxOpen = 64
@@ -113,7 +115,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if len(key) == 0 {
 		key = []byte("hesgql-development-cursor-key")
 	}
-	return &DB{sql: pool, flavor: flavor, version: version, log: log, cursorKey: key}, nil
+	killer := newKiller(conn)
+	// Open the kill connection now, so that the first kill does not wait
+	// for a handshake.
+	if err := killer.PingContext(ctx); err != nil {
+		pool.Close()
+		killer.Close()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	return &DB{sql: pool, killer: killer, flavor: flavor, version: version, log: log, cursorKey: key}, nil
 }
 
 // probe opens one short-lived connection to learn the server flavour.
@@ -134,8 +144,8 @@ func probe(ctx context.Context, cfg *mysql.Config) (Flavor, string, error) {
 	return FlavorMySQL, version, nil
 }
 
-// Close closes the connection pool.
-func (d *DB) Close() error { return d.sql.Close() }
+// Close closes the connection pools.
+func (d *DB) Close() error { return errors.Join(d.sql.Close(), d.killer.Close()) }
 
 // Flavor reports the server family.
 func (d *DB) Flavor() Flavor { return d.flavor }

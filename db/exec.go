@@ -37,9 +37,10 @@ func (d *DB) exec(ctx context.Context, q querier, b sq.Sqlizer) (sql.Result, err
 	return res, unavailable(ctx, err)
 }
 
-// scanAll runs b on the pool and calls scan for each row.
+// scanAll runs b on a pooled connection and calls scan for each row; if
+// ctx ends first, the statement is killed on the server (pinned).
 func (d *DB) scanAll(ctx context.Context, b sq.Sqlizer, scan func(*sql.Rows) error) error {
-	return d.scanWith(ctx, d.sql, b, scan)
+	return d.pinned(ctx, func(c *sql.Conn) error { return d.scanWith(ctx, c, b, scan) })
 }
 
 // scanWith runs b on q (the pool, a transaction or a pinned connection)

@@ -3,11 +3,9 @@ package db
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	sq "github.com/Masterminds/squirrel"
 	"github.com/go-sql-driver/mysql"
@@ -363,27 +361,13 @@ func (r *exportRow) position() position {
 // the statement then running is killed on the server, not left to finish.
 // It returns the number of rows emitted.
 func (x *Export) Run(ctx context.Context, emit func(cells []string) error, next func() error) (n int64, err error) {
-	conn, err := x.d.sql.Conn(ctx)
+	// One connection for every batch, so that whichever statement is
+	// running when the download is abandoned is the one killed.
+	conn, release, err := x.d.pin(ctx)
 	if err != nil {
 		return 0, err
 	}
-	var connID int64
-	if err := x.d.scanWith(ctx, conn, builder.Select("CONNECTION_ID()"), func(r *sql.Rows) error { return r.Scan(&connID) }); err != nil {
-		conn.Close()
-		return 0, err
-	}
-	// Cancelling the context makes the driver drop the connection, but the
-	// server carries on with a statement until it next writes to it; an
-	// explicit KILL QUERY stops a long sort at once.
-	stop := context.AfterFunc(ctx, func() { x.d.killQuery(connID) })
-	defer func() {
-		if !stop() {
-			// The kill may have raced with the end of a statement; never
-			// hand a connection that may carry it back to the pool.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-		conn.Close()
-	}()
+	defer release()
 
 	row := x.newRow()
 	var after *position
@@ -432,22 +416,4 @@ func statementError(err error) error {
 			Message: "a batch of the extract took longer than the server's statement time limit: filter the extract or order it by one field"}
 	}
 	return err
-}
-
-// errUnknownThread is the server's answer to a KILL of a connection that
-// no longer exists.
-const errUnknownThread = 1094
-
-// killQuery stops the statement running on a server connection, if any.
-func (d *DB) killQuery(connID int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err := d.exec(ctx, d.sql, sq.Expr("KILL QUERY ?", connID))
-	var me *mysql.MySQLError
-	if errors.As(err, &me) && me.Number == errUnknownThread {
-		return // the connection had already closed, taking its statement with it
-	}
-	if err != nil {
-		d.log.Warn("could not stop an abandoned extract query", "connection", connID, "err", err)
-	}
 }

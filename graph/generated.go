@@ -1199,7 +1199,7 @@ input AuditEventFilter {
 
 extend type Query {
   "The audit log of restricted-field reads, newest first."
-  auditEvents(filter: AuditEventFilter, first: Int, after: String): AuditEventConnection!
+  auditEvents(filter: AuditEventFilter, first: Int, after: String): AuditEventConnection
     @hasRole(roles: [ADMIN])
 }
 `, BuiltIn: false},
@@ -1482,7 +1482,7 @@ input PatientFilter {
     after: String
     last: Int
     before: String
-  ): PatientConnection! @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
+  ): PatientConnection @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
   episodes(
     filter: EpisodeFilter
     orderBy: [EpisodeOrder!]
@@ -1490,7 +1490,7 @@ input PatientFilter {
     after: String
     last: Int
     before: String
-  ): EpisodeConnection! @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
+  ): EpisodeConnection @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
   "Disclosure-controlled counts of episodes, admissions and patients."
   statistics(filter: EpisodeFilter, groupBy: [Dimension!]!): Tabulation!
   "ICD-10 codes by code prefix or words of the description."
@@ -5302,10 +5302,10 @@ func (ec *executionContext) _Query_patients(ctx context.Context, field graphql.C
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PatientConnection) graphql.Marshaler {
-			return ec.marshalNPatientConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientConnection(ctx, selections, v)
+			return ec.marshalOPatientConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_patients(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5364,10 +5364,10 @@ func (ec *executionContext) _Query_episodes(ctx context.Context, field graphql.C
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EpisodeConnection) graphql.Marshaler {
-			return ec.marshalNEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx, selections, v)
+			return ec.marshalOEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_episodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5622,10 +5622,10 @@ func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphq
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
-			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx, selections, v)
+			return ec.marshalOAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8876,13 +8876,13 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "patients":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_patients(ctx, field)
 				})
 		case "episodes":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_episodes(ctx, field)
 				})
@@ -8918,7 +8918,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "auditEvents":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
 				})
@@ -9478,14 +9478,6 @@ func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋhesgqlᚋhesgql
 	return ec._AuditEvent(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AuditEventConnection!")
-		return graphql.Null
-	}
-	return ec._AuditEventConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEventEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -9810,14 +9802,6 @@ func (ec *executionContext) marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋ
 		return graphql.Null
 	}
 	return ec._Patient(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNPatientConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientConnection(ctx context.Context, sel ast.SelectionSet, v *model.PatientConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PatientConnection!")
-		return graphql.Null
-	}
-	return ec._PatientConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPatientEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PatientEdge) graphql.Marshaler {
@@ -10200,6 +10184,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuditEventConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAuditEventFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventFilter(ctx context.Context, v any) (*model.AuditEventFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -10282,6 +10273,13 @@ func (ec *executionContext) marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋ
 		return graphql.Null
 	}
 	return ec._Episode(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx context.Context, sel ast.SelectionSet, v *model.EpisodeConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EpisodeConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOEpisodeFilter2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeFilterᚄ(ctx context.Context, v any) ([]*model.EpisodeFilter, error) {
@@ -10399,6 +10397,13 @@ func (ec *executionContext) marshalOPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋ
 		return graphql.Null
 	}
 	return ec._Patient(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPatientConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientConnection(ctx context.Context, sel ast.SelectionSet, v *model.PatientConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PatientConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPatientFilter2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientFilterᚄ(ctx context.Context, v any) ([]*model.PatientFilter, error) {

@@ -68,8 +68,14 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Refuse a bad token configuration before anything else starts.
-	verifier, err := cfg.Auth.verifier(ctx, log)
+	// Refuse a bad token configuration before anything else starts. The
+	// secret is resolved once: resolving it logs the development-mode
+	// banner, which must appear once per serve.
+	secret, err := cfg.Auth.secret(log)
+	if err != nil {
+		return err
+	}
+	verifier, err := cfg.Auth.verifier(ctx, log, secret)
 	if err != nil {
 		return err
 	}
@@ -101,7 +107,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 	var graphiqlHeaders string
 	if cfg.GraphiQL {
-		if graphiqlHeaders, err = cfg.Auth.graphiqlHeaders(log); err != nil {
+		if graphiqlHeaders, err = cfg.Auth.graphiqlHeaders(secret); err != nil {
 			return err
 		}
 	}
