@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -197,7 +196,7 @@ func startDocsServer(t *testing.T, env []string) string {
 	args := strings.Fields(strings.TrimPrefix(docsServe, "go run ./cmd/hesgql "))
 	cmd := exec.Command(filepath.Join(envValue(env, "GOBIN"), "hesgql"), args...)
 	cmd.Env = append(env, "HES_ADDR=127.0.0.1:0", "HES_DEMO_EPISODES=2000", "HES_LOG_LEVEL=info")
-	var logs syncBuffer
+	var logs lockedBuffer
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(pw, &logs), io.MultiWriter(pw, &logs)
 	if err := cmd.Start(); err != nil {
@@ -416,46 +415,4 @@ func envValue(env []string, name string) string {
 		}
 	}
 	return ""
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's two output streams.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// The static check catches what a reader would trip over, and only that.
-func TestCheckDocLine(t *testing.T) {
-	subs, vars := commandLineSurface(t)
-	cases := map[string]int{
-		"hesgql token --dev --role ADMIN --ttl=2h":                                     0,
-		`curl -H "Authorization: Bearer $(hesgql token --dev --role ADMIN)" http://x/`: 0,
-		"HES_LOG_LEVEL=debug go run ./cmd/hesgql serve --demo":                         0,
-		"go run ./cmd/hesgql devdb --data-dir /tmp/d status":                           0,
-		"go build -o hesgql ./cmd/hesgql && ./hesgql -h":                               0,
-		"psql hesgql_bench":                            0,
-		"hesgql token --role ADMIN --secret x":         1,
-		"go run ./cmd/hesgql serve --demo --port 8080": 1,
-		"HES_JWT=abc hesgql serve":                     1,
-		"hesgql devdb restart":                         1,
-		"TOKEN=$(hesgql mint --role ADMIN)":            1,
-		"export HES_SECRET=x; hesgql frob --x":         2,
-	}
-	for line, want := range cases {
-		if got := checkDocLine(line, subs, vars); len(got) != want {
-			t.Errorf("checkDocLine(%q) = %q, want %d problems", line, got, want)
-		}
-	}
 }
