@@ -196,7 +196,7 @@ func startDocsServer(t *testing.T, env []string) string {
 	args := strings.Fields(strings.TrimPrefix(docsServe, "go run ./cmd/hesgql "))
 	cmd := exec.Command(filepath.Join(envValue(env, "GOBIN"), "hesgql"), args...)
 	cmd.Env = append(env, "HES_ADDR=127.0.0.1:0", "HES_DEMO_EPISODES=2000", "HES_LOG_LEVEL=info")
-	var logs syncBuffer
+	var logs lockedBuffer
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(pw, &logs), io.MultiWriter(pw, &logs)
 	if err := cmd.Start(); err != nil {
