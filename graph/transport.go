@@ -190,8 +190,13 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	execute(w, r, exec, p, media, true)
 }
 
-// unsupported answers what no other transport serves: another method or
-// media type, or a WebSocket upgrade. It must be added last.
+// allowedMethods are the methods /graphql takes.
+const allowedMethods = "GET, POST, OPTIONS"
+
+// unsupported answers what no other transport serves: OPTIONS (the
+// methods), another method or media type, or a WebSocket upgrade. It must
+// be added last. (gqlgen's Options transport answers HEAD 405 without the
+// Allow header that a 405 must carry.)
 type unsupported struct{}
 
 var _ graphql.Transport = unsupported{}
@@ -201,6 +206,9 @@ func (unsupported) Supports(*http.Request) bool { return true }
 func (unsupported) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExecutor) {
 	media := responseMedia(r)
 	switch {
+	case r.Method == http.MethodOptions:
+		w.Header().Set("Allow", allowedMethods)
+		w.WriteHeader(http.StatusNoContent)
 	case r.Header.Get("Upgrade") != "":
 		badRequest(w, media, http.StatusBadRequest, "this server does not serve GraphQL over %s: use GET or POST", r.Header.Get("Upgrade"))
 	case r.Method == http.MethodPost:
@@ -211,7 +219,7 @@ func (unsupported) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExe
 		}
 		badRequest(w, media, http.StatusUnsupportedMediaType, "POST a JSON body with Content-Type: application/json (got %.100q)", ct)
 	default:
-		w.Header().Set("Allow", "GET, POST, OPTIONS")
+		w.Header().Set("Allow", allowedMethods)
 		badRequest(w, media, http.StatusMethodNotAllowed, "method %.20s is not allowed: GraphQL is served with GET (queries) and POST", r.Method)
 	}
 }

@@ -279,3 +279,19 @@ func TestUnroutedRequestsAreCoded(t *testing.T) {
 		}
 	}
 }
+
+// HEAD and a plain OPTIONS on /graphql say which methods it takes.
+func TestGraphQLMethodsAdvertised(t *testing.T) {
+	s := apptest.New(t)
+	for method, want := range map[string]int{http.MethodHead: http.StatusMethodNotAllowed, http.MethodOptions: http.StatusNoContent} {
+		req, _ := http.NewRequest(method, s.URL+"/graphql", nil)
+		resp, err := s.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || resp.Header.Get("Allow") != "GET, POST, OPTIONS" {
+			t.Errorf("%s /graphql: %d, Allow %q; want %d with GET, POST, OPTIONS", method, resp.StatusCode, resp.Header.Get("Allow"), want)
+		}
+	}
+}
