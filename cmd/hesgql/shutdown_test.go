@@ -15,21 +15,21 @@ import (
 	"github.com/hesgql/hesgql/db/dbtest"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's and the test's
+// shutdownLog is a log buffer safe for the server's and the test's
 // goroutines.
-type syncBuffer struct {
+type shutdownLog struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *shutdownLog) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
 // jsonLines decodes the JSON log lines written so far (others are skipped).
-func (s *syncBuffer) jsonLines() []map[string]any {
+func (s *shutdownLog) jsonLines() []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []map[string]any
@@ -43,7 +43,7 @@ func (s *syncBuffer) jsonLines() []map[string]any {
 	return out
 }
 
-func (s *syncBuffer) find(msg string) map[string]any {
+func (s *shutdownLog) find(msg string) map[string]any {
 	for _, l := range s.jsonLines() {
 		if l["msg"] == msg {
 			return l
@@ -58,7 +58,7 @@ func (s *syncBuffer) find(msg string) map[string]any {
 func TestServeShutdownAbandonsSlowRequests(t *testing.T) {
 	env := envFunc(map[string]string{"HES_DSN": dbtest.NewDSN(t), "HES_DEV": "true", "HES_LOG_FORMAT": "json",
 		"HES_SHUTDOWN_GRACE": "300ms"})
-	var logs syncBuffer
+	var logs shutdownLog
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
