@@ -69,6 +69,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if cfg.DBName == "" {
 		return nil, fmt.Errorf("the DSN names no database")
 	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg.Logger = newDriverLog(log)
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.InterpolateParams = true // one round trip per statement instead of prepare+execute+close
@@ -106,10 +111,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect: %w", err)
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.Default()
 	}
 	key := opts.CursorKey
 	if len(key) == 0 {

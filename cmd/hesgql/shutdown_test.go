@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -55,8 +56,16 @@ func TestServeShutdownAbandonsSlowRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 200\r\nX-Request-Id: slow-request-1\r\n\r\n{\"query\":", addr)
-	time.Sleep(200 * time.Millisecond)
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 200\r\n"+
+		"Expect: 100-continue\r\nX-Request-Id: slow-request-1\r\n\r\n", addr)
+	// net/http answers 100 Continue when the handler starts reading the
+	// body: from then on the request is in flight.
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.Contains(status, "100") {
+		t.Fatalf("no 100 Continue: %q %v", status, err)
+	}
+	fmt.Fprint(conn, `{"query":`)
 
 	cancel() // what SIGTERM does through signal.NotifyContext
 	start := time.Now()

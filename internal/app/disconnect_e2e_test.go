@@ -50,8 +50,19 @@ func TestClientDisconnectIsNotAnError(t *testing.T) {
 	}
 	t.Cleanup(unlock)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// The client gives up once the query is seen waiting for the lock.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		defer cancel()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			var n int
+			err := admin.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE '%data_releases%' AND STATE LIKE '%lock%'").Scan(&n)
+			if err != nil || n > 0 {
+				return
+			}
+		}
+	}()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/graphql", strings.NewReader(`{"query":"{ dataReleases { fileName } }"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+s.Token(t, []model.Role{model.RoleResearcher}))
