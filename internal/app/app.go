@@ -111,7 +111,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		"GET /export/episodes.csv": export.Handler(d, export.Options{
 			Logger:    log,
 			Authorize: export.ViewerAccess,
-			Audit:     export.StoreAudit(d),
+			Audit:     export.StoreAudit(a.audit),
 			RequestID: server.RequestID,
 			Limits:    opts.Limits,
 		}),

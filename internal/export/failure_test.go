@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hesgql/hesgql/db"
 	"github.com/hesgql/hesgql/db/dbtest"
 	"github.com/hesgql/hesgql/graph/model"
 	"github.com/hesgql/hesgql/internal/apptest"
@@ -77,8 +79,10 @@ func TestExportFailure(t *testing.T) {
 	}
 	for _, stmt := range []string{
 		"CREATE TABLE failing_patients (id BIGINT UNSIGNED PRIMARY KEY)",
+		"CREATE TABLE slow_patients (id BIGINT UNSIGNED PRIMARY KEY)",
 		`CREATE VIEW patients AS SELECT id,
-			IF(id IN (SELECT id FROM failing_patients), (SELECT 'x' UNION ALL SELECT 'y'), pseudo_id) AS pseudo_id,
+			IF(id IN (SELECT id FROM failing_patients), (SELECT 'x' UNION ALL SELECT 'y'),
+				IF(id IN (SELECT id FROM slow_patients) AND SLEEP(1) = 0, pseudo_id, pseudo_id)) AS pseudo_id,
 			sex, ethnicity, birth_year, birth_month, nhs_number, date_of_birth, postcode, region FROM patients_stored`,
 	} {
 		if _, err := conn.Exec(stmt); err != nil {
@@ -107,6 +111,31 @@ func TestExportFailure(t *testing.T) {
 		}
 		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 			t.Errorf("Content-Type %q", ct)
+		}
+	})
+
+	// A first batch stopped by the statement time limit is the caller's
+	// to narrow, as in GraphQL.
+	t.Run("ErrStatementTime", func(t *testing.T) {
+		if _, err := conn.Exec("DELETE FROM failing_patients"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec("INSERT INTO slow_patients SELECT patient_id FROM episodes ORDER BY id LIMIT 1"); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Exec("DELETE FROM slow_patients")
+		limited, err := db.Open(context.Background(), dsn, db.Options{Logger: quietLogger(), CursorKey: []byte("k"), StatementTimeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer limited.Close()
+		resp := newExportServer(t, limited, export.Options{BatchSize: batch}).request(context.Background(), t, tok, q)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		var e apiError
+		if resp.StatusCode != http.StatusUnprocessableEntity || json.Unmarshal(body, &e) != nil || len(e.Errors) != 1 ||
+			e.Errors[0].Extensions.Code != model.ErrTooComplex {
+			t.Fatalf("first batch over the time limit: status %d, body %.150q: want 422 and one QUERY_TOO_COMPLEX", resp.StatusCode, body)
 		}
 	})
 
