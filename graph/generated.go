@@ -85,6 +85,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CodedValue struct {
+		Code        func(childComplexity int) int
+		Description func(childComplexity int) int
+		Group       func(childComplexity int) int
+		Label       func(childComplexity int) int
+		Period      func(childComplexity int) int
+	}
+
 	Count struct {
 		Display    func(childComplexity int) int
 		Suppressed func(childComplexity int) int
@@ -111,33 +119,45 @@ type ComplexityRoot struct {
 	}
 
 	Episode struct {
-		AdministrativeCategory func(childComplexity int) int
-		AdmissionDate          func(childComplexity int) int
-		AdmissionMethod        func(childComplexity int) int
-		AdmissionSource        func(childComplexity int) int
-		Diagnoses              func(childComplexity int) int
-		DischargeDate          func(childComplexity int) int
-		DischargeDestination   func(childComplexity int) int
-		DischargeMethod        func(childComplexity int) int
-		EpisodeDuration        func(childComplexity int) int
-		EpisodeEnd             func(childComplexity int) int
-		EpisodeKey             func(childComplexity int) int
-		EpisodeOrder           func(childComplexity int) int
-		EpisodeStart           func(childComplexity int) int
-		EpisodeStatus          func(childComplexity int) int
-		EpisodeType            func(childComplexity int) int
-		FinancialYear          func(childComplexity int) int
-		ID                     func(childComplexity int) int
-		MainSpecialty          func(childComplexity int) int
-		Patient                func(childComplexity int) int
-		PatientClassification  func(childComplexity int) int
-		PrimaryDiagnosis       func(childComplexity int) int
-		Procedures             func(childComplexity int) int
-		ProviderCode           func(childComplexity int) int
-		SiteCode               func(childComplexity int) int
-		SpellDuration          func(childComplexity int) int
-		StartAge               func(childComplexity int) int
-		TreatmentSpecialty     func(childComplexity int) int
+		AdministrativeCategory      func(childComplexity int) int
+		AdministrativeCategoryLabel func(childComplexity int) int
+		AdmissionDate               func(childComplexity int) int
+		AdmissionMethod             func(childComplexity int) int
+		AdmissionMethodGroup        func(childComplexity int) int
+		AdmissionMethodGroupLabel   func(childComplexity int) int
+		AdmissionMethodLabel        func(childComplexity int) int
+		AdmissionSource             func(childComplexity int) int
+		AdmissionSourceLabel        func(childComplexity int) int
+		Diagnoses                   func(childComplexity int) int
+		DischargeDate               func(childComplexity int) int
+		DischargeDestination        func(childComplexity int) int
+		DischargeDestinationLabel   func(childComplexity int) int
+		DischargeMethod             func(childComplexity int) int
+		DischargeMethodLabel        func(childComplexity int) int
+		EpisodeDuration             func(childComplexity int) int
+		EpisodeEnd                  func(childComplexity int) int
+		EpisodeKey                  func(childComplexity int) int
+		EpisodeOrder                func(childComplexity int) int
+		EpisodeStart                func(childComplexity int) int
+		EpisodeStatus               func(childComplexity int) int
+		EpisodeStatusLabel          func(childComplexity int) int
+		EpisodeType                 func(childComplexity int) int
+		EpisodeTypeLabel            func(childComplexity int) int
+		FinancialYear               func(childComplexity int) int
+		ID                          func(childComplexity int) int
+		MainSpecialty               func(childComplexity int) int
+		MainSpecialtyLabel          func(childComplexity int) int
+		Patient                     func(childComplexity int) int
+		PatientClassification       func(childComplexity int) int
+		PatientClassificationLabel  func(childComplexity int) int
+		PrimaryDiagnosis            func(childComplexity int) int
+		Procedures                  func(childComplexity int) int
+		ProviderCode                func(childComplexity int) int
+		SiteCode                    func(childComplexity int) int
+		SpellDuration               func(childComplexity int) int
+		StartAge                    func(childComplexity int) int
+		TreatmentSpecialty          func(childComplexity int) int
+		TreatmentSpecialtyLabel     func(childComplexity int) int
 	}
 
 	EpisodeConnection struct {
@@ -160,16 +180,19 @@ type ComplexityRoot struct {
 	}
 
 	Patient struct {
-		BirthYear   func(childComplexity int) int
-		DateOfBirth func(childComplexity int) int
-		Episodes    func(childComplexity int, filter *model.EpisodeFilter, orderBy []*model.EpisodeOrder, first *int, after *string, last *int, before *string) int
-		Ethnicity   func(childComplexity int) int
-		ID          func(childComplexity int) int
-		NhsNumber   func(childComplexity int) int
-		Postcode    func(childComplexity int) int
-		PseudoID    func(childComplexity int) int
-		Region      func(childComplexity int) int
-		Sex         func(childComplexity int) int
+		BirthYear      func(childComplexity int) int
+		DateOfBirth    func(childComplexity int) int
+		Episodes       func(childComplexity int, filter *model.EpisodeFilter, orderBy []*model.EpisodeOrder, first *int, after *string, last *int, before *string) int
+		Ethnicity      func(childComplexity int) int
+		EthnicityLabel func(childComplexity int) int
+		ID             func(childComplexity int) int
+		NhsNumber      func(childComplexity int) int
+		Postcode       func(childComplexity int) int
+		PseudoID       func(childComplexity int) int
+		Region         func(childComplexity int) int
+		RegionLabel    func(childComplexity int) int
+		Sex            func(childComplexity int) int
+		SexLabel       func(childComplexity int) int
 	}
 
 	PatientConnection struct {
@@ -193,6 +216,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AuditEvents    func(childComplexity int, filter *model.AuditEventFilter, first *int, after *string) int
+		CodeList       func(childComplexity int, field model.CodedField) int
 		DataReleases   func(childComplexity int) int
 		DiagnosisCodes func(childComplexity int, search *string, first *int, after *string) int
 		Episode        func(childComplexity int, id string) int
@@ -215,6 +239,7 @@ type ComplexityRoot struct {
 		Admissions func(childComplexity int) int
 		Episodes   func(childComplexity int) int
 		Keys       func(childComplexity int) int
+		Labels     func(childComplexity int) int
 		Patients   func(childComplexity int) int
 	}
 
@@ -258,6 +283,7 @@ type QueryResolver interface {
 	DataReleases(ctx context.Context) ([]*model.DataRelease, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	AuditEvents(ctx context.Context, filter *model.AuditEventFilter, first *int, after *string) (*model.AuditEventConnection, error)
+	CodeList(ctx context.Context, field model.CodedField) ([]*model.CodedValue, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -434,6 +460,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CodeEdge.Node(childComplexity), true
 
+	case "CodedValue.code":
+		if e.ComplexityRoot.CodedValue.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodedValue.Code(childComplexity), true
+	case "CodedValue.description":
+		if e.ComplexityRoot.CodedValue.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodedValue.Description(childComplexity), true
+	case "CodedValue.group":
+		if e.ComplexityRoot.CodedValue.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodedValue.Group(childComplexity), true
+	case "CodedValue.label":
+		if e.ComplexityRoot.CodedValue.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodedValue.Label(childComplexity), true
+	case "CodedValue.period":
+		if e.ComplexityRoot.CodedValue.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodedValue.Period(childComplexity), true
+
 	case "Count.display":
 		if e.ComplexityRoot.Count.Display == nil {
 			break
@@ -539,6 +596,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.AdministrativeCategory(childComplexity), true
+	case "Episode.administrativeCategoryLabel":
+		if e.ComplexityRoot.Episode.AdministrativeCategoryLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.AdministrativeCategoryLabel(childComplexity), true
 	case "Episode.admissionDate":
 		if e.ComplexityRoot.Episode.AdmissionDate == nil {
 			break
@@ -551,12 +614,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.AdmissionMethod(childComplexity), true
+	case "Episode.admissionMethodGroup":
+		if e.ComplexityRoot.Episode.AdmissionMethodGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.AdmissionMethodGroup(childComplexity), true
+	case "Episode.admissionMethodGroupLabel":
+		if e.ComplexityRoot.Episode.AdmissionMethodGroupLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.AdmissionMethodGroupLabel(childComplexity), true
+	case "Episode.admissionMethodLabel":
+		if e.ComplexityRoot.Episode.AdmissionMethodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.AdmissionMethodLabel(childComplexity), true
 	case "Episode.admissionSource":
 		if e.ComplexityRoot.Episode.AdmissionSource == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Episode.AdmissionSource(childComplexity), true
+	case "Episode.admissionSourceLabel":
+		if e.ComplexityRoot.Episode.AdmissionSourceLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.AdmissionSourceLabel(childComplexity), true
 	case "Episode.diagnoses":
 		if e.ComplexityRoot.Episode.Diagnoses == nil {
 			break
@@ -575,12 +662,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.DischargeDestination(childComplexity), true
+	case "Episode.dischargeDestinationLabel":
+		if e.ComplexityRoot.Episode.DischargeDestinationLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.DischargeDestinationLabel(childComplexity), true
 	case "Episode.dischargeMethod":
 		if e.ComplexityRoot.Episode.DischargeMethod == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Episode.DischargeMethod(childComplexity), true
+	case "Episode.dischargeMethodLabel":
+		if e.ComplexityRoot.Episode.DischargeMethodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.DischargeMethodLabel(childComplexity), true
 	case "Episode.episodeDuration":
 		if e.ComplexityRoot.Episode.EpisodeDuration == nil {
 			break
@@ -617,12 +716,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.EpisodeStatus(childComplexity), true
+	case "Episode.episodeStatusLabel":
+		if e.ComplexityRoot.Episode.EpisodeStatusLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.EpisodeStatusLabel(childComplexity), true
 	case "Episode.episodeType":
 		if e.ComplexityRoot.Episode.EpisodeType == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Episode.EpisodeType(childComplexity), true
+	case "Episode.episodeTypeLabel":
+		if e.ComplexityRoot.Episode.EpisodeTypeLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.EpisodeTypeLabel(childComplexity), true
 	case "Episode.financialYear":
 		if e.ComplexityRoot.Episode.FinancialYear == nil {
 			break
@@ -641,6 +752,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.MainSpecialty(childComplexity), true
+	case "Episode.mainSpecialtyLabel":
+		if e.ComplexityRoot.Episode.MainSpecialtyLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.MainSpecialtyLabel(childComplexity), true
 	case "Episode.patient":
 		if e.ComplexityRoot.Episode.Patient == nil {
 			break
@@ -653,6 +770,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.PatientClassification(childComplexity), true
+	case "Episode.patientClassificationLabel":
+		if e.ComplexityRoot.Episode.PatientClassificationLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.PatientClassificationLabel(childComplexity), true
 	case "Episode.primaryDiagnosis":
 		if e.ComplexityRoot.Episode.PrimaryDiagnosis == nil {
 			break
@@ -695,6 +818,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.TreatmentSpecialty(childComplexity), true
+	case "Episode.treatmentSpecialtyLabel":
+		if e.ComplexityRoot.Episode.TreatmentSpecialtyLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.TreatmentSpecialtyLabel(childComplexity), true
 
 	case "EpisodeConnection.edges":
 		if e.ComplexityRoot.EpisodeConnection.Edges == nil {
@@ -788,6 +917,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Patient.Ethnicity(childComplexity), true
+	case "Patient.ethnicityLabel":
+		if e.ComplexityRoot.Patient.EthnicityLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.EthnicityLabel(childComplexity), true
 	case "Patient.id":
 		if e.ComplexityRoot.Patient.ID == nil {
 			break
@@ -818,12 +953,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Patient.Region(childComplexity), true
+	case "Patient.regionLabel":
+		if e.ComplexityRoot.Patient.RegionLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.RegionLabel(childComplexity), true
 	case "Patient.sex":
 		if e.ComplexityRoot.Patient.Sex == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Patient.Sex(childComplexity), true
+	case "Patient.sexLabel":
+		if e.ComplexityRoot.Patient.SexLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.SexLabel(childComplexity), true
 
 	case "PatientConnection.edges":
 		if e.ComplexityRoot.PatientConnection.Edges == nil {
@@ -899,6 +1046,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["filter"].(*model.AuditEventFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.codeList":
+		if e.ComplexityRoot.Query.CodeList == nil {
+			break
+		}
+
+		args, err := ec.field_Query_codeList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CodeList(childComplexity, args["field"].(model.CodedField)), true
 	case "Query.dataReleases":
 		if e.ComplexityRoot.Query.DataReleases == nil {
 			break
@@ -1038,6 +1196,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TabulationRow.Keys(childComplexity), true
+	case "TabulationRow.labels":
+		if e.ComplexityRoot.TabulationRow.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TabulationRow.Labels(childComplexity), true
 	case "TabulationRow.patients":
 		if e.ComplexityRoot.TabulationRow.Patients == nil {
 			break
@@ -1401,6 +1565,102 @@ input CodeFilter {
   startsWithAny: [String!]
 }
 `, BuiltIn: false},
+	{Name: "../schema/labels.graphqls", Input: `# Labels for coded values, from the HES APC data dictionary (NHS Digital, TOS
+# v1.15; internal/hes/dictionary). Each coded String field keeps its code and
+# gains a sibling ` + "`" + `<field>Label` + "`" + `, so that existing queries are unchanged.
+
+"A coded HES field whose codes and labels ` + "`" + `codeList` + "`" + ` lists."
+enum CodedField {
+  "Patient.sex: SEX, person stated gender code."
+  SEX
+  "Patient.ethnicity: ETHNOS, ethnic category."
+  ETHNICITY
+  "Patient.region: RESGOR, government office region of residence."
+  REGION
+  "Episode.episodeStatus: EPISTAT."
+  EPISODE_STATUS
+  "Episode.episodeType: EPITYPE."
+  EPISODE_TYPE
+  "Episode.patientClassification: CLASSPAT."
+  PATIENT_CLASSIFICATION
+  "Episode.admissionMethod: ADMIMETH, with its group in ` + "`" + `group` + "`" + `."
+  ADMISSION_METHOD
+  "Episode.admissionMethodGroup: the groups of ADMIMETH, keyed as the ADMISSION_METHOD_GROUP statistics dimension."
+  ADMISSION_METHOD_GROUP
+  "Episode.admissionSource: ADMISORC."
+  ADMISSION_SOURCE
+  "Episode.dischargeMethod: DISMETH."
+  DISCHARGE_METHOD
+  "Episode.dischargeDestination: DISDEST."
+  DISCHARGE_DESTINATION
+  "Episode.administrativeCategory: ADMINCAT."
+  ADMINISTRATIVE_CATEGORY
+  "Episode.treatmentSpecialty: TRETSPEF, treatment function."
+  TREATMENT_SPECIALTY
+  "Episode.mainSpecialty: MAINSPEF, the consultant's main specialty."
+  MAIN_SPECIALTY
+}
+
+"One code of a coded field and its meaning in the HES data dictionary."
+type CodedValue {
+  "The code as stored and filtered on, e.g. 21 or 330."
+  code: String!
+  "Short meaning, for drop-downs and table headings."
+  label: String!
+  "The dictionary's full text for the code."
+  description: String
+  "When the code was in use, where the dictionary says so (\"From 1 April 2004\")."
+  period: String
+  "ADMISSION_METHOD only: the key of the code's admission method group (ELECTIVE, EMERGENCY, MATERNITY, OTHER, UNKNOWN)."
+  group: String
+}
+
+extend type Query {
+  "The valid codes of a coded field with their labels, in data dictionary order (for drop-downs and legends)."
+  codeList(field: CodedField!): [CodedValue!]!
+}
+
+extend type Patient {
+  "Label of ` + "`" + `sex` + "`" + ` from the data dictionary (SEX)."
+  sexLabel: String
+  "Label of ` + "`" + `ethnicity` + "`" + ` (ETHNOS); null for a code the dictionary does not list."
+  ethnicityLabel: String
+  "Label of ` + "`" + `region` + "`" + ` (RESGOR); null for a code the dictionary does not list."
+  regionLabel: String
+}
+
+extend type Episode {
+  "Label of ` + "`" + `episodeStatus` + "`" + ` (EPISTAT)."
+  episodeStatusLabel: String
+  "Label of ` + "`" + `episodeType` + "`" + ` (EPITYPE)."
+  episodeTypeLabel: String
+  "Label of ` + "`" + `patientClassification` + "`" + ` (CLASSPAT)."
+  patientClassificationLabel: String
+  "Label of ` + "`" + `admissionMethod` + "`" + ` (ADMIMETH)."
+  admissionMethodLabel: String
+  "Group of ` + "`" + `admissionMethod` + "`" + `: ELECTIVE, EMERGENCY, MATERNITY, OTHER or UNKNOWN, exactly as the ADMISSION_METHOD_GROUP statistics dimension groups it (a code the dictionary does not list is OTHER; none recorded is UNKNOWN)."
+  admissionMethodGroup: String
+  "Label of ` + "`" + `admissionMethodGroup` + "`" + `."
+  admissionMethodGroupLabel: String
+  "Label of ` + "`" + `admissionSource` + "`" + ` (ADMISORC)."
+  admissionSourceLabel: String
+  "Label of ` + "`" + `dischargeMethod` + "`" + ` (DISMETH)."
+  dischargeMethodLabel: String
+  "Label of ` + "`" + `dischargeDestination` + "`" + ` (DISDEST)."
+  dischargeDestinationLabel: String
+  "Label of ` + "`" + `administrativeCategory` + "`" + ` (ADMINCAT)."
+  administrativeCategoryLabel: String
+  "Label of ` + "`" + `treatmentSpecialty` + "`" + ` (TRETSPEF)."
+  treatmentSpecialtyLabel: String
+  "Label of ` + "`" + `mainSpecialty` + "`" + ` (MAINSPEF)."
+  mainSpecialtyLabel: String
+}
+
+extend type TabulationRow {
+  "One label per key, in the same order: the meaning of a coded key (specialty, sex, admission method group, diagnosis chapter, financial year, age band); null where the key is its own label (provider, 3-character diagnosis) or is null."
+  labels: [String]!
+}
+`, BuiltIn: false},
 	{Name: "../schema/patient.graphqls", Input: `"A person, identified in HES by a pseudonymised id."
 type Patient implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
   id: ID!
@@ -1678,6 +1938,22 @@ func (ec *executionContext) childFields_CodeEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type CodeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CodedValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_CodedValue_code(ctx, field)
+	case "label":
+		return ec.fieldContext_CodedValue_label(ctx, field)
+	case "description":
+		return ec.fieldContext_CodedValue_description(ctx, field)
+	case "period":
+		return ec.fieldContext_CodedValue_period(ctx, field)
+	case "group":
+		return ec.fieldContext_CodedValue_group(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CodedValue", field.Name)
+}
+
 func (ec *executionContext) childFields_Count(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -1784,6 +2060,30 @@ func (ec *executionContext) childFields_Episode(ctx context.Context, field graph
 		return ec.fieldContext_Episode_diagnoses(ctx, field)
 	case "procedures":
 		return ec.fieldContext_Episode_procedures(ctx, field)
+	case "episodeStatusLabel":
+		return ec.fieldContext_Episode_episodeStatusLabel(ctx, field)
+	case "episodeTypeLabel":
+		return ec.fieldContext_Episode_episodeTypeLabel(ctx, field)
+	case "patientClassificationLabel":
+		return ec.fieldContext_Episode_patientClassificationLabel(ctx, field)
+	case "admissionMethodLabel":
+		return ec.fieldContext_Episode_admissionMethodLabel(ctx, field)
+	case "admissionMethodGroup":
+		return ec.fieldContext_Episode_admissionMethodGroup(ctx, field)
+	case "admissionMethodGroupLabel":
+		return ec.fieldContext_Episode_admissionMethodGroupLabel(ctx, field)
+	case "admissionSourceLabel":
+		return ec.fieldContext_Episode_admissionSourceLabel(ctx, field)
+	case "dischargeMethodLabel":
+		return ec.fieldContext_Episode_dischargeMethodLabel(ctx, field)
+	case "dischargeDestinationLabel":
+		return ec.fieldContext_Episode_dischargeDestinationLabel(ctx, field)
+	case "administrativeCategoryLabel":
+		return ec.fieldContext_Episode_administrativeCategoryLabel(ctx, field)
+	case "treatmentSpecialtyLabel":
+		return ec.fieldContext_Episode_treatmentSpecialtyLabel(ctx, field)
+	case "mainSpecialtyLabel":
+		return ec.fieldContext_Episode_mainSpecialtyLabel(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Episode", field.Name)
 }
@@ -1848,6 +2148,12 @@ func (ec *executionContext) childFields_Patient(ctx context.Context, field graph
 		return ec.fieldContext_Patient_region(ctx, field)
 	case "episodes":
 		return ec.fieldContext_Patient_episodes(ctx, field)
+	case "sexLabel":
+		return ec.fieldContext_Patient_sexLabel(ctx, field)
+	case "ethnicityLabel":
+		return ec.fieldContext_Patient_ethnicityLabel(ctx, field)
+	case "regionLabel":
+		return ec.fieldContext_Patient_regionLabel(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Patient", field.Name)
 }
@@ -1912,6 +2218,8 @@ func (ec *executionContext) childFields_TabulationRow(ctx context.Context, field
 		return ec.fieldContext_TabulationRow_admissions(ctx, field)
 	case "patients":
 		return ec.fieldContext_TabulationRow_patients(ctx, field)
+	case "labels":
+		return ec.fieldContext_TabulationRow_labels(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TabulationRow", field.Name)
 }
@@ -2155,6 +2463,20 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_codeList_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "field",
+		func(ctx context.Context, v any) (model.CodedField, error) {
+			return ec.unmarshalNCodedField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedField(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["field"] = arg0
 	return args, nil
 }
 
@@ -3145,6 +3467,121 @@ func (ec *executionContext) fieldContext_CodeEdge_node(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CodedValue_code(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodedValue_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CodedValue_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _CodedValue_label(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodedValue_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CodedValue_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _CodedValue_description(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodedValue_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CodedValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _CodedValue_period(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodedValue_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CodedValue_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _CodedValue_group(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodedValue_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CodedValue_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _Count_value(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
@@ -4190,6 +4627,282 @@ func (ec *executionContext) fieldContext_Episode_procedures(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Episode_episodeStatusLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_episodeStatusLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpisodeStatusLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_episodeStatusLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_episodeTypeLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_episodeTypeLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpisodeTypeLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_episodeTypeLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_patientClassificationLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_patientClassificationLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PatientClassificationLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_patientClassificationLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_admissionMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_admissionMethodLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionMethodLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_admissionMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_admissionMethodGroup(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_admissionMethodGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionMethodGroup(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_admissionMethodGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_admissionMethodGroupLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_admissionMethodGroupLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionMethodGroupLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_admissionMethodGroupLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_admissionSourceLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_admissionSourceLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionSourceLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_admissionSourceLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_dischargeMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_dischargeMethodLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeMethodLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_dischargeMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_dischargeDestinationLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_dischargeDestinationLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeDestinationLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_dischargeDestinationLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_administrativeCategoryLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_administrativeCategoryLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdministrativeCategoryLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_administrativeCategoryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_treatmentSpecialtyLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_treatmentSpecialtyLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TreatmentSpecialtyLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_treatmentSpecialtyLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_mainSpecialtyLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_mainSpecialtyLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MainSpecialtyLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_mainSpecialtyLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
 func (ec *executionContext) _EpisodeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4780,6 +5493,75 @@ func (ec *executionContext) fieldContext_Patient_episodes(ctx context.Context, f
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Patient_sexLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_sexLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SexLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_sexLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
+}
+
+func (ec *executionContext) _Patient_ethnicityLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_ethnicityLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EthnicityLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_ethnicityLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
+}
+
+func (ec *executionContext) _Patient_regionLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_regionLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_regionLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
 }
 
 func (ec *executionContext) _PatientConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
@@ -5652,6 +6434,50 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_codeList(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_codeList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CodeList(ctx, fc.Args["field"].(model.CodedField))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CodedValue) graphql.Marshaler {
+			return ec.marshalNCodedValue2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_codeList(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CodedValue(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_codeList_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5923,6 +6749,29 @@ func (ec *executionContext) fieldContext_TabulationRow_patients(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TabulationRow_labels(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TabulationRow_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*string) graphql.Marshaler {
+			return ec.marshalNString2ᚕᚖstring(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TabulationRow_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TabulationRow", field, false, false, "String")
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -8157,6 +9006,59 @@ func (ec *executionContext) _CodeEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var codedValueImplementors = []string{"CodedValue"}
+
+func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSet, obj *model.CodedValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, codedValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CodedValue")
+		case "code":
+			out.Values[i] = ec._CodedValue_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._CodedValue_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._CodedValue_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._CodedValue_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "group":
+			out.Values[i] = ec._CodedValue_group(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var countImplementors = []string{"Count"}
 
 func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, obj *model.Count) graphql.Marshaler {
@@ -8471,6 +9373,66 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Episode_procedures(ctx, field, obj)
 				})
+		case "episodeStatusLabel":
+			out.Values[i] = ec._Episode_episodeStatusLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "episodeTypeLabel":
+			out.Values[i] = ec._Episode_episodeTypeLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "patientClassificationLabel":
+			out.Values[i] = ec._Episode_patientClassificationLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethodLabel":
+			out.Values[i] = ec._Episode_admissionMethodLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethodGroup":
+			out.Values[i] = ec._Episode_admissionMethodGroup(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethodGroupLabel":
+			out.Values[i] = ec._Episode_admissionMethodGroupLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionSourceLabel":
+			out.Values[i] = ec._Episode_admissionSourceLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dischargeMethodLabel":
+			out.Values[i] = ec._Episode_dischargeMethodLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dischargeDestinationLabel":
+			out.Values[i] = ec._Episode_dischargeDestinationLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "administrativeCategoryLabel":
+			out.Values[i] = ec._Episode_administrativeCategoryLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "treatmentSpecialtyLabel":
+			out.Values[i] = ec._Episode_treatmentSpecialtyLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mainSpecialtyLabel":
+			out.Values[i] = ec._Episode_mainSpecialtyLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8685,6 +9647,21 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Patient_episodes(ctx, field, obj)
 				})
+		case "sexLabel":
+			out.Values[i] = ec._Patient_sexLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ethnicityLabel":
+			out.Values[i] = ec._Patient_ethnicityLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "regionLabel":
+			out.Values[i] = ec._Patient_regionLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8922,6 +9899,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
 				})
+		case "codeList":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_codeList(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -9024,6 +10007,11 @@ func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.Selectio
 			}
 		case "patients":
 			out.Values[i] = ec._TabulationRow_patients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labels":
+			out.Values[i] = ec._TabulationRow_labels(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9578,6 +10566,40 @@ func (ec *executionContext) marshalNCodeEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgql�
 		return graphql.Null
 	}
 	return ec._CodeEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCodedField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedField(ctx context.Context, v any) (model.CodedField, error) {
+	var res model.CodedField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCodedField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedField(ctx context.Context, sel ast.SelectionSet, v model.CodedField) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNCodedValue2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CodedValue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCodedValue2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCodedValue2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedValue(ctx context.Context, sel ast.SelectionSet, v *model.CodedValue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CodedValue!")
+		return graphql.Null
+	}
+	return ec._CodedValue(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx context.Context, sel ast.SelectionSet, v *model.Count) graphql.Marshaler {

@@ -89,6 +89,20 @@ type CodeFilter struct {
 	StartsWithAny []string `json:"startsWithAny,omitempty"`
 }
 
+// One code of a coded field and its meaning in the HES data dictionary.
+type CodedValue struct {
+	// The code as stored and filtered on, e.g. 21 or 330.
+	Code string `json:"code"`
+	// Short meaning, for drop-downs and table headings.
+	Label string `json:"label"`
+	// The dictionary's full text for the code.
+	Description *string `json:"description,omitempty"`
+	// When the code was in use, where the dictionary says so ("From 1 April 2004").
+	Period *string `json:"period,omitempty"`
+	// ADMISSION_METHOD only: the key of the code's admission method group (ELECTIVE, EMERGENCY, MATERNITY, OTHER, UNKNOWN).
+	Group *string `json:"group,omitempty"`
+}
+
 type Count struct {
 	Value      *int   `json:"value,omitempty"`
 	Display    string `json:"display"`
@@ -216,6 +230,8 @@ type TabulationRow struct {
 	Admissions *Count `json:"admissions"`
 	// Distinct patients.
 	Patients *Count `json:"patients"`
+	// One label per key, in the same order: the meaning of a coded key (specialty, sex, admission method group, diagnosis chapter, financial year, age band); null where the key is its own label (provider, 3-character diagnosis) or is null.
+	Labels []*string `json:"labels"`
 }
 
 // The caller as the API sees them.
@@ -224,6 +240,100 @@ type Viewer struct {
 	Roles         []Role   `json:"roles"`
 	Orgs          []string `json:"orgs"`
 	Authenticated bool     `json:"authenticated"`
+}
+
+// A coded HES field whose codes and labels `codeList` lists.
+type CodedField string
+
+const (
+	// Patient.sex: SEX, person stated gender code.
+	CodedFieldSex CodedField = "SEX"
+	// Patient.ethnicity: ETHNOS, ethnic category.
+	CodedFieldEthnicity CodedField = "ETHNICITY"
+	// Patient.region: RESGOR, government office region of residence.
+	CodedFieldRegion CodedField = "REGION"
+	// Episode.episodeStatus: EPISTAT.
+	CodedFieldEpisodeStatus CodedField = "EPISODE_STATUS"
+	// Episode.episodeType: EPITYPE.
+	CodedFieldEpisodeType CodedField = "EPISODE_TYPE"
+	// Episode.patientClassification: CLASSPAT.
+	CodedFieldPatientClassification CodedField = "PATIENT_CLASSIFICATION"
+	// Episode.admissionMethod: ADMIMETH, with its group in `group`.
+	CodedFieldAdmissionMethod CodedField = "ADMISSION_METHOD"
+	// Episode.admissionMethodGroup: the groups of ADMIMETH, keyed as the ADMISSION_METHOD_GROUP statistics dimension.
+	CodedFieldAdmissionMethodGroup CodedField = "ADMISSION_METHOD_GROUP"
+	// Episode.admissionSource: ADMISORC.
+	CodedFieldAdmissionSource CodedField = "ADMISSION_SOURCE"
+	// Episode.dischargeMethod: DISMETH.
+	CodedFieldDischargeMethod CodedField = "DISCHARGE_METHOD"
+	// Episode.dischargeDestination: DISDEST.
+	CodedFieldDischargeDestination CodedField = "DISCHARGE_DESTINATION"
+	// Episode.administrativeCategory: ADMINCAT.
+	CodedFieldAdministrativeCategory CodedField = "ADMINISTRATIVE_CATEGORY"
+	// Episode.treatmentSpecialty: TRETSPEF, treatment function.
+	CodedFieldTreatmentSpecialty CodedField = "TREATMENT_SPECIALTY"
+	// Episode.mainSpecialty: MAINSPEF, the consultant's main specialty.
+	CodedFieldMainSpecialty CodedField = "MAIN_SPECIALTY"
+)
+
+var AllCodedField = []CodedField{
+	CodedFieldSex,
+	CodedFieldEthnicity,
+	CodedFieldRegion,
+	CodedFieldEpisodeStatus,
+	CodedFieldEpisodeType,
+	CodedFieldPatientClassification,
+	CodedFieldAdmissionMethod,
+	CodedFieldAdmissionMethodGroup,
+	CodedFieldAdmissionSource,
+	CodedFieldDischargeMethod,
+	CodedFieldDischargeDestination,
+	CodedFieldAdministrativeCategory,
+	CodedFieldTreatmentSpecialty,
+	CodedFieldMainSpecialty,
+}
+
+func (e CodedField) IsValid() bool {
+	switch e {
+	case CodedFieldSex, CodedFieldEthnicity, CodedFieldRegion, CodedFieldEpisodeStatus, CodedFieldEpisodeType, CodedFieldPatientClassification, CodedFieldAdmissionMethod, CodedFieldAdmissionMethodGroup, CodedFieldAdmissionSource, CodedFieldDischargeMethod, CodedFieldDischargeDestination, CodedFieldAdministrativeCategory, CodedFieldTreatmentSpecialty, CodedFieldMainSpecialty:
+		return true
+	}
+	return false
+}
+
+func (e CodedField) String() string {
+	return string(e)
+}
+
+func (e *CodedField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CodedField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CodedField", str)
+	}
+	return nil
+}
+
+func (e CodedField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CodedField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CodedField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type Dimension string
