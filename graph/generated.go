@@ -1318,6 +1318,7 @@ One request that read restricted (@identifiable) fields: who asked, when, with w
 which fields and how many patients. Written for every such read; readable by ADMIN only.
 """
 type AuditEvent @hasRole(roles: [ADMIN]) {
+  "Opaque ID of the event."
   id: ID!
   "When the request was served."
   at: Time!
@@ -1339,15 +1340,24 @@ type AuditEvent @hasRole(roles: [ADMIN]) {
   requestId: String
 }
 
+"A page of audit events, newest first (Relay connection)."
+
 type AuditEventConnection {
+  "The events of the page, each with its cursor."
   edges: [AuditEventEdge!]!
+  "The events of the page, without cursors."
   nodes: [AuditEvent!]!
+  "Where the page sits in the whole list."
   pageInfo: PageInfo!
+  "Events matching the filter in all pages (costs a COUNT query, only when selected)."
   totalCount: Int!
 }
 
+"One audit event with its cursor."
 type AuditEventEdge {
+  "Opaque cursor of this event, to pass as ` + "`" + `after` + "`" + `."
   cursor: String!
+  "The audit event."
   node: AuditEvent!
 }
 
@@ -1363,38 +1373,62 @@ input AuditEventFilter {
 
 extend type Query {
   "The audit log of restricted-field reads, newest first."
-  auditEvents(filter: AuditEventFilter, first: Int, after: String): AuditEventConnection!
+  auditEvents(
+    "Narrows the log by subject and time."
+    filter: AuditEventFilter
+    "Page size: default 20, at most 100."
+    first: Int
+    "Cursor of the event after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
+    after: String
+  ): AuditEventConnection!
     @hasRole(roles: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/codes.graphqls", Input: `"A clinical classification code (ICD-10 or OPCS-4) from the project's lookup tables."
 type Code {
+  "The code in HES form, without the dot: L400, S068."
   code: String!
+  "What the code means, in the project's own words; null where the lookup has no row."
   description: String
+  "ICD-10 chapter numeral (XII) or OPCS-4 chapter letter (S)."
   chapter: String
 }
 
+"A page of codes, in code order (Relay connection)."
 type CodeConnection {
+  "The codes of the page, each with its cursor."
   edges: [CodeEdge!]!
+  "The codes of the page, without cursors."
   nodes: [Code!]!
+  "Where the page sits in the whole list."
   pageInfo: PageInfo!
+  "Codes matching the search in all pages (costs a COUNT query, only when selected)."
   totalCount: Int!
 }
 
+"One code with its cursor."
 type CodeEdge {
+  "Opaque cursor of this code, to pass as ` + "`" + `after` + "`" + `."
   cursor: String!
+  "The code."
   node: Code!
 }
 `, BuiltIn: false},
 	{Name: "../schema/directives.graphqls", Input: `"Roles a caller may hold, from the ` + "`" + `roles` + "`" + ` claim of their token."
 enum Role {
+  "Pseudonymised record-level data: patients, episodes, diagnoses, procedures, without identifiable fields."
   RESEARCHER
+  "Record-level data of the patients with an episode at one of the token's organisations (` + "`" + `orgs` + "`" + `), identifiable fields included; every such read is audited."
   CLINICIAN
+  "Everything: identifiable fields, statistics without disclosure control, the audit log."
   ADMIN
 }
 
 "Only callers holding one of the roles may read the field (or any field of the object)."
-directive @hasRole(roles: [Role!]!) on FIELD_DEFINITION | OBJECT
+directive @hasRole(
+  "The roles allowed; holding any one of them is enough."
+  roles: [Role!]!
+) on FIELD_DEFINITION | OBJECT
 
 """
 A HES restricted field (NHS number, date of birth, postcode…): readable by ADMIN, and by a
@@ -1405,9 +1439,11 @@ directive @identifiable on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../schema/episode.graphqls", Input: `"One finished or unfinished consultant episode (one HES APC row)."
 type Episode implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
+  "Opaque global ID (Node)."
   id: ID!
   "EPIKEY."
   episodeKey: String!
+  "The patient of the episode."
   patient: Patient!
   "FYEAR, such as 0102 for 2001-02."
   financialYear: String!
@@ -1415,9 +1451,13 @@ type Episode implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
   providerCode: String
   "SITETRET."
   siteCode: String
+  "ADMIDATE, start of the hospital spell."
   admissionDate: Date
+  "EPISTART, start of the episode (under this consultant)."
   episodeStart: Date
+  "EPIEND, end of the episode; null while unfinished."
   episodeEnd: Date
+  "DISDATE, end of the hospital spell; null while the patient is in hospital."
   dischargeDate: Date
   "EPIORDER."
   episodeOrder: Int
@@ -1447,6 +1487,7 @@ type Episode implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
   episodeDuration: Int
   "SPELDUR, days."
   spellDuration: Int
+  "The diagnosis in position 1 (DIAG_4_01), the main condition treated."
   primaryDiagnosis: Diagnosis
   "ICD-10 diagnoses in position order."
   diagnoses: [Diagnosis!]!
@@ -1456,9 +1497,11 @@ type Episode implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
 
 "An ICD-10 diagnosis of an episode."
 type Diagnosis {
+  "1 for the primary diagnosis, then the order of the DIAG_4_nn columns."
   position: Int!
   "HES form without the dot: L400."
   code: String!
+  "What the code means, from the project's ICD-10 lookup; null for a code it lacks."
   description: String
   "ICD-10 chapter numeral."
   chapter: String
@@ -1466,58 +1509,97 @@ type Diagnosis {
 
 "An OPCS-4 procedure of an episode."
 type Procedure {
+  "1 for the main procedure, then the order of the OPERTN_4_nn columns."
   position: Int!
   "HES form without the dot: S068."
   code: String!
+  "What the code means, from the project's OPCS-4 lookup; null for a code it lacks."
   description: String
+  "OPDATE_nn, when the procedure was carried out, where the extract has it."
   date: Date
 }
 
+"A page of episodes (Relay connection)."
 type EpisodeConnection {
+  "The episodes of the page, each with its cursor."
   edges: [EpisodeEdge!]!
+  "The episodes of the page, without cursors."
   nodes: [Episode!]!
+  "Where the page sits in the whole list."
   pageInfo: PageInfo!
+  "Episodes matching the filter in all pages (costs a COUNT query, only when selected)."
   totalCount: Int!
 }
 
+"One episode with its cursor."
 type EpisodeEdge {
+  "Opaque cursor of this episode, bound to the ordering and filter of the request."
   cursor: String!
+  "The episode."
   node: Episode!
 }
 
+"What episodes can be sorted by; the row key breaks ties."
 enum EpisodeSortField {
+  "EPISTART."
   EPISODE_START
+  "EPIEND."
   EPISODE_END
+  "ADMIDATE."
   ADMISSION_DATE
+  "DISDATE."
   DISCHARGE_DATE
+  "PROCODE3."
   PROVIDER_CODE
+  "STARTAGE."
   START_AGE
+  "EPIDUR."
   EPISODE_DURATION
+  "FYEAR."
   FINANCIAL_YEAR
 }
 
+"One sort key of an episode listing."
 input EpisodeOrder {
+  "The key."
   field: EpisodeSortField!
+  "Ascending (default) or descending."
   direction: SortDirection = ASC
 }
 `, BuiltIn: false},
 	{Name: "../schema/filters.graphqls", Input: `"Filters on episodes. Several fields in one input are ANDed."
 input EpisodeFilter {
+  "Every one of these filters matches."
   and: [EpisodeFilter!]
+  "At least one of these filters matches."
   or: [EpisodeFilter!]
+  "This filter does not match."
   not: EpisodeFilter
+  "FYEAR, such as 0102."
   financialYear: StringFilter
+  "PROCODE3."
   providerCode: StringFilter
+  "TRETSPEF code (codeList(field: TREATMENT_SPECIALTY) lists them)."
   treatmentSpecialty: StringFilter
+  "MAINSPEF code (codeList(field: MAIN_SPECIALTY))."
   mainSpecialty: StringFilter
+  "ADMIMETH code (codeList(field: ADMISSION_METHOD))."
   admissionMethod: StringFilter
+  "CLASSPAT code (codeList(field: PATIENT_CLASSIFICATION))."
   patientClassification: StringFilter
+  "ADMINCAT code (codeList(field: ADMINISTRATIVE_CATEGORY))."
   administrativeCategory: StringFilter
+  "EPISTAT code: 3 finished, 1 unfinished."
   episodeStatus: StringFilter
+  "ADMIDATE."
   admissionDate: DateFilter
+  "EPISTART."
   episodeStart: DateFilter
+  "EPIEND."
   episodeEnd: DateFilter
+  "STARTAGE in years."
   startAge: IntFilter
+  "EPIDUR, days."
   episodeDuration: IntFilter
   "Any diagnosis position matches."
   diagnosis: CodeFilter
@@ -1525,43 +1607,71 @@ input EpisodeFilter {
   primaryDiagnosis: CodeFilter
   "Any procedure matches."
   procedure: CodeFilter
+  "The episode's patient matches."
   patient: PatientFilter
 }
 
+"Conditions on a text field. Several operators are ANDed."
 input StringFilter {
+  "Equal to."
   eq: String
+  "Not equal to (a null value does not match)."
   ne: String
+  "Equal to one of these."
   in: [String!]
+  "Equal to none of these (a null value does not match)."
   notIn: [String!]
+  "Begins with this text (matched literally: % and _ are not wildcards)."
   startsWith: String
+  "true: the value is not recorded; false: it is."
   isNull: Boolean
 }
 
+"Conditions on a whole-number field. Several operators are ANDed."
 input IntFilter {
+  "Equal to."
   eq: Int
+  "Not equal to (a null value does not match)."
   ne: Int
+  "Equal to one of these."
   in: [Int!]
+  "Greater than."
   gt: Int
+  "Greater than or equal to."
   gte: Int
+  "Less than."
   lt: Int
+  "Less than or equal to."
   lte: Int
+  "true: the value is not recorded; false: it is."
   isNull: Boolean
 }
 
+"Conditions on a date field. Several operators are ANDed."
 input DateFilter {
+  "On this day."
   eq: Date
+  "After this day."
   gt: Date
+  "On or after this day."
   gte: Date
+  "Before this day."
   lt: Date
+  "On or before this day."
   lte: Date
+  "true: the date is not recorded; false: it is."
   isNull: Boolean
 }
 
 "Matches ICD-10 or OPCS-4 codes in HES form (no dot)."
 input CodeFilter {
+  "This code exactly (L400)."
   eq: String
+  "One of these codes."
   in: [String!]
+  "A code beginning with this prefix (L40 matches L400-L409)."
   startsWith: String
+  "A code beginning with any of these prefixes."
   startsWithAny: [String!]
 }
 `, BuiltIn: false},
@@ -1617,7 +1727,10 @@ type CodedValue {
 
 extend type Query {
   "The valid codes of a coded field with their labels, in data dictionary order (for drop-downs and legends)."
-  codeList(field: CodedField!): [CodedValue!]!
+  codeList(
+    "The field whose codes to list."
+    field: CodedField!
+  ): [CodedValue!]!
 }
 
 extend type Patient {
@@ -1663,12 +1776,15 @@ extend type TabulationRow {
 `, BuiltIn: false},
 	{Name: "../schema/patient.graphqls", Input: `"A person, identified in HES by a pseudonymised id."
 type Patient implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
+  "Opaque global ID (Node)."
   id: ID!
   "PSEUDO_HESID (or TOKEN_PERSON_ID / ENCRYPTED_HESID in other years)."
   pseudoId: String!
+  "SEX, person stated gender."
   sex: Sex
   "ETHNOS code."
   ethnicity: String
+  "Year of birth, from MYDOB (month and year of birth)."
   birthYear: Int
   "NEWNHSNO."
   nhsNumber: String @identifiable
@@ -1678,85 +1794,165 @@ type Patient implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
   postcode: String @identifiable
   "RESGOR, region of residence."
   region: String
+  "The patient's episodes, paginated (batched across patients)."
   episodes(
+    "Only episodes matching."
     filter: EpisodeFilter
+    "Sort keys in turn, the row key last; without any, the row key (load order)."
     orderBy: [EpisodeOrder!]
+    "Page size from the start: default 20, at most 100."
     first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
     after: String
+    "Page size from the end, with ` + "`" + `before` + "`" + `: at most 100."
     last: Int
+    "Cursor before which the page ends (` + "`" + `startCursor` + "`" + ` of the next page)."
     before: String
   ): EpisodeConnection!
 }
 
+"SEX, the person stated gender code."
 enum Sex {
+  "SEX 1."
   MALE
+  "SEX 2."
   FEMALE
+  "SEX 9: not specified (indeterminate)."
   NOT_SPECIFIED
+  "SEX 0 (X from 2022-23): not known, not recorded."
   NOT_KNOWN
 }
 
+"A page of patients (Relay connection)."
 type PatientConnection {
+  "The patients of the page, each with its cursor."
   edges: [PatientEdge!]!
+  "The patients of the page, without cursors."
   nodes: [Patient!]!
+  "Where the page sits in the whole list."
   pageInfo: PageInfo!
+  "Patients matching the filter in all pages (costs a COUNT query, only when selected)."
   totalCount: Int!
 }
 
+"One patient with its cursor."
 type PatientEdge {
+  "Opaque cursor of this patient, bound to the ordering and filter of the request."
   cursor: String!
+  "The patient."
   node: Patient!
 }
 
+"What patients can be sorted by; the row key breaks ties."
 enum PatientSortField {
+  "The pseudonymised id."
   PSEUDO_ID
+  "Year of birth."
   BIRTH_YEAR
 }
 
+"One sort key of a patient listing."
 input PatientOrder {
+  "The key."
   field: PatientSortField!
+  "Ascending (default) or descending."
   direction: SortDirection = ASC
 }
 
+"Filters on patients. Several fields in one input are ANDed."
 input PatientFilter {
+  "Every one of these filters matches."
   and: [PatientFilter!]
+  "At least one of these filters matches."
   or: [PatientFilter!]
+  "This filter does not match."
   not: PatientFilter
+  "SEX is one of these."
   sex: [Sex!]
+  "ETHNOS code (codeList(field: ETHNICITY) lists them)."
   ethnicity: StringFilter
+  "Year of birth."
   birthYear: IntFilter
+  "RESGOR code (codeList(field: REGION))."
   region: StringFilter
+  "The pseudonymised id."
   pseudoId: StringFilter
   "Patients with at least one episode matching."
   hasEpisode: EpisodeFilter
 }
 `, BuiltIn: false},
-	{Name: "../schema/query.graphqls", Input: `type Query {
+	{Name: "../schema/query.graphqls", Input: `"The root of every read: records (guarded by role), statistics and lookups (public)."
+type Query {
   "Any object by its opaque ID."
-  node(id: ID!): Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
-  patient(id: ID!): Patient
-  episode(id: ID!): Episode
+  node(
+    "An ` + "`" + `id` + "`" + ` returned by the API."
+    id: ID!
+  ): Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
+  "One patient by its opaque ID; null when there is none (or none the caller may see)."
+  patient(
+    "A Patient ` + "`" + `id` + "`" + `."
+    id: ID!
+  ): Patient
+  "One episode by its opaque ID; null when there is none (or none the caller may see)."
+  episode(
+    "An Episode ` + "`" + `id` + "`" + `."
+    id: ID!
+  ): Episode
+  "Patients, filtered, sorted and paginated; a CLINICIAN sees those with an episode at their organisations."
   patients(
+    "Only patients matching."
     filter: PatientFilter
+    "Sort keys in turn, the row key last; without any, the row key (load order)."
     orderBy: [PatientOrder!]
+    "Page size from the start: default 20, at most 100."
     first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
     after: String
+    "Page size from the end, with ` + "`" + `before` + "`" + `: at most 100."
     last: Int
+    "Cursor before which the page ends (` + "`" + `startCursor` + "`" + ` of the next page)."
     before: String
   ): PatientConnection! @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
+  "Episodes, filtered, sorted and paginated; a CLINICIAN sees those of patients with an episode at their organisations."
   episodes(
+    "Only episodes matching."
     filter: EpisodeFilter
+    "Sort keys in turn, the row key last; without any, the row key (load order)."
     orderBy: [EpisodeOrder!]
+    "Page size from the start: default 20, at most 100."
     first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
     after: String
+    "Page size from the end, with ` + "`" + `before` + "`" + `: at most 100."
     last: Int
+    "Cursor before which the page ends (` + "`" + `startCursor` + "`" + ` of the next page)."
     before: String
   ): EpisodeConnection! @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
   "Disclosure-controlled counts of episodes, admissions and patients."
-  statistics(filter: EpisodeFilter, groupBy: [Dimension!]!): Tabulation!
+  statistics(
+    "Only episodes matching (the same filter as ` + "`" + `episodes` + "`" + `)."
+    filter: EpisodeFilter
+    "The dimensions to group by, in order; one key per dimension in each row."
+    groupBy: [Dimension!]!
+  ): Tabulation!
   "ICD-10 codes by code prefix or words of the description."
-  diagnosisCodes(search: String, first: Int, after: String): CodeConnection!
+  diagnosisCodes(
+    "A code prefix (L40, L40.0) or words of the description (psoriasis); empty lists every code."
+    search: String
+    "Page size: default 20, at most 100."
+    first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
+    after: String
+  ): CodeConnection!
   "OPCS-4 codes by code prefix or words of the description."
-  procedureCodes(search: String, first: Int, after: String): CodeConnection!
+  procedureCodes(
+    "A code prefix (S06) or words of the description (excision); empty lists every code."
+    search: String
+    "Page size: default 20, at most 100."
+    first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
+    after: String
+  ): CodeConnection!
   "The HES extracts loaded, newest first, so that results can cite their data version."
   dataReleases: [DataRelease!]!
   "Who the API thinks the caller is."
@@ -1765,23 +1961,35 @@ input PatientFilter {
 `, BuiltIn: false},
 	{Name: "../schema/releases.graphqls", Input: `"One loaded HES extract."
 type DataRelease {
+  "Opaque ID of the load."
   id: ID!
+  "Name of the extract file loaded (without its directory)."
   fileName: String!
   "SHA-256 of the file, hex."
   checksum: String!
+  "The financial years (FYEAR, such as 0102) of the episodes in the file."
   financialYears: [String!]!
+  "Data rows read from the file."
   rowsRead: Int!
+  "Rows loaded as new episodes."
   rowsLoaded: Int!
+  "Rows that replaced an episode already loaded (same EPIKEY), as a refresh does."
   rowsUpdated: Int!
+  "Rows not loaded, each written with its reason to the load's rejects file."
   rowsRejected: Int!
+  "When the load finished."
   loadedAt: Time!
 }
 
 "The caller as the API sees them."
 type Viewer {
+  "The token's ` + "`" + `sub` + "`" + ` claim; null without a token."
   subject: String
+  "The roles of the token; empty for the public."
   roles: [Role!]!
+  "The organisations (PROCODE3) of the token, which bound a CLINICIAN's records."
   orgs: [String!]!
+  "True when the request carried a valid token."
   authenticated: Boolean!
 }
 `, BuiltIn: false},
@@ -1793,41 +2001,61 @@ scalar Time
 
 "An object with a globally unique, opaque ID."
 interface Node {
+  "Globally unique, opaque ID: pass it to ` + "`" + `node(id:)` + "`" + `; never parse it."
   id: ID!
 }
 
 "Relay page information."
 type PageInfo {
+  "More items follow this page (pass ` + "`" + `endCursor` + "`" + ` as ` + "`" + `after` + "`" + `)."
   hasNextPage: Boolean!
+  "Items precede this page (pass ` + "`" + `startCursor` + "`" + ` as ` + "`" + `before` + "`" + `)."
   hasPreviousPage: Boolean!
+  "Cursor of the first item of the page; null on an empty page."
   startCursor: String
+  "Cursor of the last item of the page; null on an empty page."
   endCursor: String
 }
 
+"Sort order. NULLs come first in ASC and last in DESC."
 enum SortDirection {
+  "Smallest first."
   ASC
+  "Largest first."
   DESC
 }
 `, BuiltIn: false},
-	{Name: "../schema/statistics.graphqls", Input: `enum Dimension {
+	{Name: "../schema/statistics.graphqls", Input: `"A dimension to group statistics by; docs/statistics.md gives each one's keys."
+enum Dimension {
+  "FYEAR, such as 0102 for 2001-02."
   FINANCIAL_YEAR
+  "PROCODE3, the provider."
   PROVIDER
+  "The patient's SEX, keyed by the Sex enum names."
   SEX
+  "STARTAGE in bands: 0, 1-4, 5-9, ..., 85-89, 90+."
   AGE_BAND
+  "TRETSPEF, the treatment specialty."
   TREATMENT_SPECIALTY
+  "ADMIMETH grouped: ELECTIVE, EMERGENCY, MATERNITY, OTHER, UNKNOWN."
   ADMISSION_METHOD_GROUP
+  "ICD-10 chapter numeral of the primary diagnosis."
   PRIMARY_DIAGNOSIS_CHAPTER
+  "First three characters (the category) of the primary diagnosis, such as L40."
   PRIMARY_DIAGNOSIS_3
 }
 
 "A table of counts, one row per combination of the grouped dimensions."
 type Tabulation {
+  "One row per group, ordered by the dimensions in turn (the not-recorded group first)."
   rows: [TabulationRow!]!
   "True when small-number suppression and rounding were applied."
   disclosureControl: Boolean!
+  "How the counts were made and controlled, in words to quote beside a published table."
   note: String
 }
 
+"One group of a tabulation: its keys and counts."
 type TabulationRow {
   "One key per groupBy dimension, in the same order."
   keys: [String]!
@@ -1839,9 +2067,13 @@ type TabulationRow {
   patients: Count!
 }
 
+"A count, under disclosure control for every caller but ADMIN."
 type Count {
+  "The count (rounded to the nearest 5 under disclosure control); null when suppressed."
   value: Int
+  "The count as it may be published: the number, or * when suppressed."
   display: String!
+  "True when the count is 1 to 7 and was suppressed."
   suppressed: Boolean!
 }
 `, BuiltIn: false},
