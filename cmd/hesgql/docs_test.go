@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hesgql/hesgql/db/dbtest"
+	"github.com/hesgql/hesgql/internal/devdb"
 )
 
 // The shell blocks of the README and docs/ run as written against the demo
@@ -127,11 +129,7 @@ func TestDocsCommands(t *testing.T) {
 			t.Fatalf("no documented %q to run", want)
 		}
 	}
-	for _, tool := range []string{"bash", "curl", "jq"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("the documented examples use %s, which is not installed (apt-get install curl jq): %v", tool, err)
-		}
-	}
+	requireTools(t, "bash", "curl", "jq")
 	root := moduleRoot(t)
 	work := t.TempDir()
 	bin := filepath.Join(work, "bin")
@@ -438,5 +436,25 @@ func TestCheckDocLine(t *testing.T) {
 		if got := checkDocLine(line, subs, vars); len(got) != want {
 			t.Errorf("checkDocLine(%q) = %q, want %d problems", line, got, want)
 		}
+	}
+}
+
+// requireTools installs the Debian packages of the tools the examples use
+// when they are missing (as the private MariaDB is installed), and fails
+// the test naming them where that is impossible.
+func requireTools(t *testing.T, tools ...string) {
+	t.Helper()
+	var missing []string
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	t.Logf("installing %v for the documented examples", missing)
+	if err := devdb.AptInstall(t.Context(), slog.Default(), missing...); err != nil {
+		t.Fatalf("the documented examples use %v, which are not installed: %v", missing, err)
 	}
 }
