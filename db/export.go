@@ -356,11 +356,13 @@ func (r *exportRow) position() position {
 }
 
 // Run reads the extract and calls emit with each row's cells, in order. The
-// cells are reused for the next row: emit must not keep them. Run stops at
-// the first error from emit or the database, and when ctx ends: the
-// statement then running is killed on the server, not left to finish.
+// cells are reused for the next row: emit must not keep them. Between two
+// batches it calls next, when not nil, before the next statement runs: the
+// caller knows then that the first statement has been read whole. Run stops
+// at the first error from emit, next or the database, and when ctx ends:
+// the statement then running is killed on the server, not left to finish.
 // It returns the number of rows emitted.
-func (x *Export) Run(ctx context.Context, emit func(cells []string) error) (n int64, err error) {
+func (x *Export) Run(ctx context.Context, emit func(cells []string) error, next func() error) (n int64, err error) {
 	conn, err := x.d.sql.Conn(ctx)
 	if err != nil {
 		return 0, err
@@ -399,14 +401,37 @@ func (x *Export) Run(ctx context.Context, emit func(cells []string) error) (n in
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return n, ctxErr
 			}
-			return n, err
+			return n, statementError(err)
 		}
 		if got < x.batch {
 			return n, nil
 		}
+		if next != nil {
+			if err := next(); err != nil {
+				return n, err
+			}
+		}
 		p := row.position()
 		after = &p
 	}
+}
+
+// Server error numbers of a statement stopped by its time limit.
+const (
+	errMariaDBStatementTimeout = 1969 // ER_STATEMENT_TIMEOUT (max_statement_time)
+	errMySQLQueryTimeout       = 3024 // ER_QUERY_TIMEOUT (max_execution_time)
+)
+
+// statementError gives a batch stopped by the server's statement time
+// limit its code: the extract asked for more work per statement than the
+// server allows, which the caller can change.
+func statementError(err error) error {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && (me.Number == errMariaDBStatementTimeout || me.Number == errMySQLQueryTimeout) {
+		return &model.Error{Code: model.ErrTooComplex,
+			Message: "a batch of the extract took longer than the server's statement time limit: filter the extract or order it by one field"}
+	}
+	return err
 }
 
 // errUnknownThread is the server's answer to a KILL of a connection that

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -55,8 +54,9 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 	}
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(getTransport{})
+	srv.AddTransport(postTransport{})
+	srv.AddTransport(unsupported{}) // last: answers what the others do not serve
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetDisableSuggestion(!opts.FieldSuggestions)
 	if opts.Introspection {
@@ -74,6 +74,7 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 		}
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](n)})
 	}
+	srv.Use(enumVariables{schema: es.Schema()})
 	srv.Use(newLimitExtension(opts.Limits))
 	if opts.Governance != nil {
 		srv.Use(*opts.Governance)
@@ -144,13 +145,8 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions["code"] = model.ErrForbidden
 			return gqlErr
 		}
-		if strings.Contains(gqlErr.Message, "request body too large") {
-			gqlErr.Message = "the request body is too large"
-			gqlErr.Extensions["code"] = model.ErrTooComplex
-			return gqlErr
-		}
 		if len(gqlErr.Message) > maxMessageBytes {
-			// Transport errors quote the request body; a message need not.
+			// Parser messages can quote the query text; a message need not.
 			gqlErr.Message = gqlErr.Message[:maxMessageBytes] + "…"
 		}
 		switch gqlErr.Extensions["code"] {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"net"
 	"time"
 
@@ -43,6 +42,8 @@ func (cfg *serveConfig) registerAll(fs *flag.FlagSet, env *environment) *setting
 	s.Int(&cfg.Limits.MaxAliases, "max-aliases", "HES_MAX_ALIASES", graph.DefaultMaxAliases, "most aliased fields in a query [HES_MAX_ALIASES]")
 	s.Int(&cfg.Limits.MaxRootFields, "max-root-fields", "HES_MAX_ROOT_FIELDS", graph.DefaultMaxRootFields, "most top-level fields in a query [HES_MAX_ROOT_FIELDS]")
 	s.Int(&cfg.Limits.MaxComplexity, "max-complexity", "HES_MAX_COMPLEXITY", graph.DefaultMaxComplexity, "highest estimated query cost (connections count once per row) [HES_MAX_COMPLEXITY]")
+	s.Int(&cfg.Limits.MaxFilterDepth, "max-filter-depth", "HES_MAX_FILTER_DEPTH", graph.DefaultMaxFilterDepth, "deepest object nesting of one filter argument or extract parameter [HES_MAX_FILTER_DEPTH]")
+	s.Int(&cfg.Limits.MaxFilterNodes, "max-filter-nodes", "HES_MAX_FILTER_NODES", graph.DefaultMaxFilterNodes, "most values (objects, fields, list entries) in one filter argument or extract parameter [HES_MAX_FILTER_NODES]")
 	s.Int(&cfg.Limits.MaxQueryBytes, "max-query-bytes", "HES_MAX_QUERY_BYTES", graph.DefaultMaxQueryBytes, "longest query text [HES_MAX_QUERY_BYTES]")
 	fs.StringVar(&cfg.AllowList, "allowlist", env.getenv("HES_ALLOWLIST"), "JSON file of {sha256: query}: run only these queries [HES_ALLOWLIST]")
 	s.Bool(&cfg.Demo, "demo", "HES_DEMO", false, "load generated demo data when the database holds no episodes; implies --dev [HES_DEMO]")
@@ -120,7 +121,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	runErr := server.Run(ctx, cfg.Addr, a, cfg.Grace, log, func(addr net.Addr) {
 		log.Info("serving", "addr", addr.String(), "db", d.Flavor().String()+" "+d.Version(), "dev", cfg.Auth.Dev)
-		fmt.Fprintf(env.stdout, "hesgql: GraphiQL at http://%s/\n", addr)
+		announce(env.stdout, addr, cfg.GraphiQL)
 	})
 	// Requests have drained: write out the audit events they left queued.
 	cctx, cancel := context.WithTimeout(context.Background(), cfg.Grace+15*time.Second)

@@ -4,46 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hesgql/hesgql/db/dbtest"
 )
 
-// shutdownLog is a log buffer safe for the server's and the test's
-// goroutines.
-type shutdownLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *shutdownLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// jsonLines decodes the JSON log lines written so far (others are skipped).
-func (s *shutdownLog) jsonLines() []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(s.b.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) == nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func (s *shutdownLog) find(msg string) map[string]any {
+func (s *syncBuffer) find(msg string) map[string]any {
 	for _, l := range s.jsonLines() {
 		if l["msg"] == msg {
 			return l
@@ -58,7 +28,7 @@ func (s *shutdownLog) find(msg string) map[string]any {
 func TestServeShutdownAbandonsSlowRequests(t *testing.T) {
 	env := envFunc(map[string]string{"HES_DSN": dbtest.NewDSN(t), "HES_DEV": "true", "HES_LOG_FORMAT": "json",
 		"HES_SHUTDOWN_GRACE": "300ms"})
-	var logs shutdownLog
+	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -113,6 +113,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 			Authorize: export.ViewerAccess,
 			Audit:     export.StoreAudit(d),
 			RequestID: server.RequestID,
+			Limits:    opts.Limits,
 		}),
 	}
 	for pattern, h := range opts.Routes {

@@ -169,8 +169,12 @@ func runUser() string {
 // the datadir's existence, says it is done: an interrupted initialisation
 // leaves a datadir that neither tool will accept, so it is wiped and redone.
 func initDataDir(ctx context.Context, l layout, srv *server, log *slog.Logger) error {
+	// The marker outlives a datadir deleted on its own (rm -r .data/devdb/data),
+	// so the system schema is checked too.
 	if _, err := os.Stat(l.inited); err == nil {
-		return nil
+		if _, err := os.Stat(filepath.Join(l.data, "mysql")); err == nil {
+			return nil
+		}
 	}
 	if err := os.RemoveAll(l.data); err != nil {
 		return fmt.Errorf("devdb: clear half-initialised datadir: %w", err)

@@ -9,11 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/rs/cors"
 
 	"github.com/hesgql/hesgql/db"
 	"github.com/hesgql/hesgql/internal/graphiql"
@@ -62,19 +62,17 @@ func Handler(cfg Config) http.Handler {
 		limit = 1 << 20
 	}
 	gql = maxBody(limit, gql)
-	c := cors.New(cors.Options{
-		AllowedOrigins:   cfg.CORSOrigins,
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "X-Request-Id"},
-		ExposedHeaders:   []string{"X-Request-Id"},
-		AllowCredentials: false,
-		MaxAge:           600,
-	})
+	c := newCORSPolicy(cfg.CORSOrigins)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", c.Handler(gql))
+	mux.Handle("/graphql", c.wrap(gql))
 	for pattern, h := range cfg.Routes {
-		mux.Handle(pattern, c.Handler(h))
+		mux.Handle(pattern, c.wrap(h))
+		// A browser preflights a GET that carries a token; without an
+		// OPTIONS route the mux would answer it 405.
+		if path, ok := strings.CutPrefix(pattern, http.MethodGet+" "); ok {
+			mux.Handle(http.MethodOptions+" "+path, c.wrap(preflightOnly))
+		}
 	}
 	if cfg.GraphiQL {
 		ide := graphiql.NewHandler("/graphql", graphiql.Options{DefaultHeaders: cfg.GraphiQLHeaders})
@@ -103,7 +101,7 @@ func Handler(cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return requestID(logRequests(log, m, mux))
+	return requestID(logRequests(log, m, limitHeaders(maxHeaderBytes, jsonMisses(mux))))
 }
 
 // maxBody refuses bodies over limit before they are read into memory.
