@@ -67,7 +67,7 @@ func (d *DB) ListAuditEvents(ctx context.Context, q AuditQuery) (*model.AuditEve
 	base := builder.Select().From("audit_log a")
 	if f := q.Filter; f != nil {
 		if f.Subject != nil {
-			base = base.Where(sq.Eq{"a.subject": *f.Subject})
+			base = base.Where(exactIn("a.subject", []string{*f.Subject}))
 		}
 		if f.From != nil {
 			base = base.Where(sq.GtOrEq{"a.at": f.From.UTC()})

@@ -85,6 +85,15 @@ func TestAuditRecords(t *testing.T) {
 		if want := []int{5, 3}; !equal(got, want) || conn.TotalCount != 2 {
 			t.Errorf("bob between 12:02 and 12:06 = %v (total %d), want %v", got, conn.TotalCount, want)
 		}
+		// The subject is matched exactly: "bob " is somebody else.
+		padded := "bob "
+		conn, err = d.ListAuditEvents(ctx, db.AuditQuery{Filter: &model.AuditEventFilter{Subject: &padded}, Count: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conn.TotalCount != 0 {
+			t.Errorf("subject %q matched %d events of bob", padded, conn.TotalCount)
+		}
 	})
 	t.Run("ErrCursorOfAnotherFilter", func(t *testing.T) {
 		first := 1

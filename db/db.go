@@ -6,6 +6,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -47,6 +48,7 @@ type Options struct {
 // DB is the HES store.
 type DB struct {
 	sql       *sql.DB
+	killer    *sql.DB // KILL QUERY for statements whose context ended
 	flavor    Flavor
 	version   string
 	log       *slog.Logger
@@ -69,6 +71,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if cfg.DBName == "" {
 		return nil, fmt.Errorf("the DSN names no database")
 	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg.Logger = newDriverLog(log)
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.InterpolateParams = true // one round trip per statement instead of prepare+execute+close
@@ -95,7 +102,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool := sql.OpenDB(conn)
+	pool := sql.OpenDB(threadConnector{conn})
 	maxOpen := opts.MaxOpenConns
 	if maxOpen <= 0 {
 		maxOpen = 64
@@ -107,15 +114,19 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.Default()
-	}
 	key := opts.CursorKey
 	if len(key) == 0 {
 		key = []byte("hesgql-development-cursor-key")
 	}
-	return &DB{sql: pool, flavor: flavor, version: version, log: log, cursorKey: key}, nil
+	killer := newKiller(conn)
+	// Open the kill connection now, so that the first kill does not wait
+	// for a handshake.
+	if err := killer.PingContext(ctx); err != nil {
+		pool.Close()
+		killer.Close()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	return &DB{sql: pool, killer: killer, flavor: flavor, version: version, log: log, cursorKey: key}, nil
 }
 
 // probe opens one short-lived connection to learn the server flavour.
@@ -136,8 +147,8 @@ func probe(ctx context.Context, cfg *mysql.Config) (Flavor, string, error) {
 	return FlavorMySQL, version, nil
 }
 
-// Close closes the connection pool.
-func (d *DB) Close() error { return d.sql.Close() }
+// Close closes the connection pools.
+func (d *DB) Close() error { return errors.Join(d.sql.Close(), d.killer.Close()) }
 
 // Flavor reports the server family.
 func (d *DB) Flavor() Flavor { return d.flavor }

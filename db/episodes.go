@@ -73,6 +73,7 @@ var allEpisodeColumns = newEpisodeReader(nil, ordering{})
 // id, patient_id and the sort keys of ord, which cursors are made from.
 func newEpisodeReader(fields map[string]bool, ord ordering) episodeReader {
 	all := fields == nil
+	fields = withLabelCodes(fields)
 	for f := range fields {
 		if !episodeFieldsWithoutColumns[f] && !episodeFieldNames[f] {
 			all = true

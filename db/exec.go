@@ -21,7 +21,8 @@ func (d *DB) query(ctx context.Context, q querier, b sq.Sqlizer) (*sql.Rows, err
 	}
 	d.countStatement(ctx)
 	traceStatement(ctx, text, args)
-	return q.QueryContext(ctx, text, args...)
+	rows, err := q.QueryContext(ctx, text, args...)
+	return rows, unavailable(ctx, err)
 }
 
 // exec runs a built statement and counts it.
@@ -32,12 +33,14 @@ func (d *DB) exec(ctx context.Context, q querier, b sq.Sqlizer) (sql.Result, err
 	}
 	d.countStatement(ctx)
 	traceStatement(ctx, text, args)
-	return q.ExecContext(ctx, text, args...)
+	res, err := q.ExecContext(ctx, text, args...)
+	return res, unavailable(ctx, err)
 }
 
-// scanAll runs b on the pool and calls scan for each row.
+// scanAll runs b on a pooled connection and calls scan for each row; if
+// ctx ends first, the statement is killed on the server (pinned).
 func (d *DB) scanAll(ctx context.Context, b sq.Sqlizer, scan func(*sql.Rows) error) error {
-	return d.scanWith(ctx, d.sql, b, scan)
+	return d.pinned(ctx, func(c *sql.Conn) error { return d.scanWith(ctx, c, b, scan) })
 }
 
 // scanWith runs b on q (the pool, a transaction or a pinned connection)
@@ -53,5 +56,6 @@ func (d *DB) scanWith(ctx context.Context, q querier, b sq.Sqlizer, scan func(*s
 			return err
 		}
 	}
-	return rows.Err()
+	// A connection lost part way through shows only here.
+	return unavailable(ctx, rows.Err())
 }

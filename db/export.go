@@ -3,12 +3,10 @@ package db
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	sq "github.com/Masterminds/squirrel"
 	"github.com/go-sql-driver/mysql"
@@ -382,32 +380,20 @@ func (r *exportRow) position() position {
 }
 
 // Run reads the extract and calls emit with each row's cells, in order. The
-// cells are reused for the next row: emit must not keep them. Run stops at
-// the first error from emit or the database, and when ctx ends: the
-// statement then running is killed on the server, not left to finish.
+// cells are reused for the next row: emit must not keep them. Between two
+// batches it calls next, when not nil, before the next statement runs: the
+// caller knows then that the first statement has been read whole. Run stops
+// at the first error from emit, next or the database, and when ctx ends:
+// the statement then running is killed on the server, not left to finish.
 // It returns the number of rows emitted.
-func (x *Export) Run(ctx context.Context, emit func(cells []string) error) (n int64, err error) {
-	conn, err := x.d.sql.Conn(ctx)
+func (x *Export) Run(ctx context.Context, emit func(cells []string) error, next func() error) (n int64, err error) {
+	// One connection for every batch, so that whichever statement is
+	// running when the download is abandoned is the one killed.
+	conn, release, err := x.d.pin(ctx)
 	if err != nil {
 		return 0, err
 	}
-	var connID int64
-	if err := x.d.scanWith(ctx, conn, builder.Select("CONNECTION_ID()"), func(r *sql.Rows) error { return r.Scan(&connID) }); err != nil {
-		conn.Close()
-		return 0, err
-	}
-	// Cancelling the context makes the driver drop the connection, but the
-	// server carries on with a statement until it next writes to it; an
-	// explicit KILL QUERY stops a long sort at once.
-	stop := context.AfterFunc(ctx, func() { x.d.killQuery(connID) })
-	defer func() {
-		if !stop() {
-			// The kill may have raced with the end of a statement; never
-			// hand a connection that may carry it back to the pool.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-		conn.Close()
-	}()
+	defer release()
 
 	row := x.newRow()
 	var after *position
@@ -425,30 +411,35 @@ func (x *Export) Run(ctx context.Context, emit func(cells []string) error) (n in
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return n, ctxErr
 			}
-			return n, err
+			return n, statementError(err)
 		}
 		if got < x.batch {
 			return n, nil
+		}
+		if next != nil {
+			if err := next(); err != nil {
+				return n, err
+			}
 		}
 		p := row.position()
 		after = &p
 	}
 }
 
-// errUnknownThread is the server's answer to a KILL of a connection that
-// no longer exists.
-const errUnknownThread = 1094
+// Server error numbers of a statement stopped by its time limit.
+const (
+	errMariaDBStatementTimeout = 1969 // ER_STATEMENT_TIMEOUT (max_statement_time)
+	errMySQLQueryTimeout       = 3024 // ER_QUERY_TIMEOUT (max_execution_time)
+)
 
-// killQuery stops the statement running on a server connection, if any.
-func (d *DB) killQuery(connID int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err := d.exec(ctx, d.sql, sq.Expr("KILL QUERY ?", connID))
+// statementError gives a batch stopped by the server's statement time
+// limit its code: the extract asked for more work per statement than the
+// server allows, which the caller can change.
+func statementError(err error) error {
 	var me *mysql.MySQLError
-	if errors.As(err, &me) && me.Number == errUnknownThread {
-		return // the connection had already closed, taking its statement with it
+	if errors.As(err, &me) && (me.Number == errMariaDBStatementTimeout || me.Number == errMySQLQueryTimeout) {
+		return &model.Error{Code: model.ErrTooComplex,
+			Message: "a batch of the extract took longer than the server's statement time limit: filter the extract or order it by one field"}
 	}
-	if err != nil {
-		d.log.Warn("could not stop an abandoned extract query", "connection", connID, "err", err)
-	}
+	return err
 }

@@ -238,22 +238,22 @@ func stringCond(f *model.StringFilter, col, path string) (sq.Sqlizer, error) {
 	}
 	var c sq.And
 	if f.Eq != nil {
-		c = append(c, sq.Eq{col: *f.Eq})
+		c = append(c, exactIn(col, []string{*f.Eq}))
 	}
 	if f.Ne != nil {
-		c = append(c, sq.NotEq{col: *f.Ne})
+		c = append(c, notExact(col, []string{*f.Ne}))
 	}
 	if f.In != nil {
 		if len(f.In) == 0 {
 			return nil, model.InputError(path+".in", "must list at least one value")
 		}
-		c = append(c, sq.Eq{col: f.In})
+		c = append(c, exactIn(col, f.In))
 	}
 	if f.NotIn != nil {
 		if len(f.NotIn) == 0 {
 			return nil, model.InputError(path+".notIn", "must list at least one value")
 		}
-		c = append(c, sq.NotEq{col: f.NotIn})
+		c = append(c, notExact(col, f.NotIn))
 	}
 	if f.StartsWith != nil {
 		if *f.StartsWith == "" {
@@ -262,6 +262,38 @@ func stringCond(f *model.StringFilter, col, path string) (sq.Sqlizer, error) {
 		c = append(c, sq.Like{col: likePrefix(*f.StartsWith)})
 	}
 	return withNull(c, f.IsNull, col, path)
+}
+
+// String equality is exact. The text columns' collation (utf8mb4_bin)
+// pads with spaces, as MariaDB's and MySQL's _bin collations do, so that
+// `procode3 = 'RHM '` also matches 'RHM' (and 'RHM' matches a stored
+// 'RHM '), while LIKE, and so startsWith, does not pad. Each equality is
+// therefore made twice: `col IN (…)`, which the column's index serves (a
+// ref or range read, checked by the EXPLAIN tests), and the same values
+// against the column's bytes, `CAST(col AS BINARY) IN (…)`, which does not
+// pad and only drops the rows that differ from a value in trailing spaces.
+// The statement's text depends on the number of values only, never on
+// their content. A NO PAD collation on the columns would do the same, but
+// MariaDB and MySQL name theirs differently, and giving one to the
+// comparison instead loses the index.
+
+// exactIn matches rows whose col is exactly one of vals.
+func exactIn(col string, vals []string) sq.Sqlizer {
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	if len(vals) == 1 {
+		return sq.And{sq.Eq{col: vals[0]}, sq.Expr("CAST("+col+" AS BINARY) = ?", args...)}
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")
+	return sq.And{sq.Eq{col: vals}, sq.Expr("CAST("+col+" AS BINARY) IN ("+marks+")", args...)}
+}
+
+// notExact matches rows whose col is not null and exactly none of vals,
+// as col NOT IN (…) does for a collation without padding.
+func notExact(col string, vals []string) sq.Sqlizer {
+	return sq.Expr("NOT (?)", exactIn(col, vals))
 }
 
 func intCond(f *model.IntFilter, col, path string) (sq.Sqlizer, error) {

@@ -307,7 +307,7 @@ var filterColumns = map[string]bool{
 
 var sqlWords = map[string]bool{
 	"SELECT": true, "FROM": true, "WHERE": true, "AND": true, "OR": true, "NOT": true, "EXISTS": true,
-	"IN": true, "IS": true, "NULL": true, "LIKE": true, "TRUE": true,
+	"IN": true, "IS": true, "NULL": true, "LIKE": true, "TRUE": true, "CAST": true, "AS": true, "BINARY": true,
 	"episodes": true, "patients": true, "diagnoses": true, "procedures": true,
 }
 

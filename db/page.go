@@ -7,7 +7,7 @@ import (
 // Page size limits (API.md, Root fields).
 const (
 	DefaultPageSize = 20
-	MaxPageSize     = 100
+	MaxPageSize     = model.MaxPageSize
 )
 
 // window is a validated page request against one ordering.

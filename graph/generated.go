@@ -84,6 +84,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CodedValue struct {
+		Code        func(childComplexity int) int
+		Description func(childComplexity int) int
+		Group       func(childComplexity int) int
+		Label       func(childComplexity int) int
+		Period      func(childComplexity int) int
+	}
+
 	Count struct {
 		Display    func(childComplexity int) int
 		Suppressed func(childComplexity int) int
@@ -110,33 +118,45 @@ type ComplexityRoot struct {
 	}
 
 	Episode struct {
-		AdministrativeCategory func(childComplexity int) int
-		AdmissionDate          func(childComplexity int) int
-		AdmissionMethod        func(childComplexity int) int
-		AdmissionSource        func(childComplexity int) int
-		Diagnoses              func(childComplexity int) int
-		DischargeDate          func(childComplexity int) int
-		DischargeDestination   func(childComplexity int) int
-		DischargeMethod        func(childComplexity int) int
-		EpisodeDuration        func(childComplexity int) int
-		EpisodeEnd             func(childComplexity int) int
-		EpisodeKey             func(childComplexity int) int
-		EpisodeOrder           func(childComplexity int) int
-		EpisodeStart           func(childComplexity int) int
-		EpisodeStatus          func(childComplexity int) int
-		EpisodeType            func(childComplexity int) int
-		FinancialYear          func(childComplexity int) int
-		ID                     func(childComplexity int) int
-		MainSpecialty          func(childComplexity int) int
-		Patient                func(childComplexity int) int
-		PatientClassification  func(childComplexity int) int
-		PrimaryDiagnosis       func(childComplexity int) int
-		Procedures             func(childComplexity int) int
-		ProviderCode           func(childComplexity int) int
-		SiteCode               func(childComplexity int) int
-		SpellDuration          func(childComplexity int) int
-		StartAge               func(childComplexity int) int
-		TreatmentSpecialty     func(childComplexity int) int
+		AdministrativeCategory      func(childComplexity int) int
+		AdministrativeCategoryLabel func(childComplexity int) int
+		AdmissionDate               func(childComplexity int) int
+		AdmissionMethod             func(childComplexity int) int
+		AdmissionMethodGroup        func(childComplexity int) int
+		AdmissionMethodGroupLabel   func(childComplexity int) int
+		AdmissionMethodLabel        func(childComplexity int) int
+		AdmissionSource             func(childComplexity int) int
+		AdmissionSourceLabel        func(childComplexity int) int
+		Diagnoses                   func(childComplexity int) int
+		DischargeDate               func(childComplexity int) int
+		DischargeDestination        func(childComplexity int) int
+		DischargeDestinationLabel   func(childComplexity int) int
+		DischargeMethod             func(childComplexity int) int
+		DischargeMethodLabel        func(childComplexity int) int
+		EpisodeDuration             func(childComplexity int) int
+		EpisodeEnd                  func(childComplexity int) int
+		EpisodeKey                  func(childComplexity int) int
+		EpisodeOrder                func(childComplexity int) int
+		EpisodeStart                func(childComplexity int) int
+		EpisodeStatus               func(childComplexity int) int
+		EpisodeStatusLabel          func(childComplexity int) int
+		EpisodeType                 func(childComplexity int) int
+		EpisodeTypeLabel            func(childComplexity int) int
+		FinancialYear               func(childComplexity int) int
+		ID                          func(childComplexity int) int
+		MainSpecialty               func(childComplexity int) int
+		MainSpecialtyLabel          func(childComplexity int) int
+		Patient                     func(childComplexity int) int
+		PatientClassification       func(childComplexity int) int
+		PatientClassificationLabel  func(childComplexity int) int
+		PrimaryDiagnosis            func(childComplexity int) int
+		Procedures                  func(childComplexity int) int
+		ProviderCode                func(childComplexity int) int
+		SiteCode                    func(childComplexity int) int
+		SpellDuration               func(childComplexity int) int
+		StartAge                    func(childComplexity int) int
+		TreatmentSpecialty          func(childComplexity int) int
+		TreatmentSpecialtyLabel     func(childComplexity int) int
 	}
 
 	EpisodeConnection struct {
@@ -159,16 +179,19 @@ type ComplexityRoot struct {
 	}
 
 	Patient struct {
-		BirthYear   func(childComplexity int) int
-		DateOfBirth func(childComplexity int) int
-		Episodes    func(childComplexity int, filter *model.EpisodeFilter, orderBy []*model.EpisodeOrder, first *int, after *string, last *int, before *string) int
-		Ethnicity   func(childComplexity int) int
-		ID          func(childComplexity int) int
-		NhsNumber   func(childComplexity int) int
-		Postcode    func(childComplexity int) int
-		PseudoID    func(childComplexity int) int
-		Region      func(childComplexity int) int
-		Sex         func(childComplexity int) int
+		BirthYear      func(childComplexity int) int
+		DateOfBirth    func(childComplexity int) int
+		Episodes       func(childComplexity int, filter *model.EpisodeFilter, orderBy []*model.EpisodeOrder, first *int, after *string, last *int, before *string) int
+		Ethnicity      func(childComplexity int) int
+		EthnicityLabel func(childComplexity int) int
+		ID             func(childComplexity int) int
+		NhsNumber      func(childComplexity int) int
+		Postcode       func(childComplexity int) int
+		PseudoID       func(childComplexity int) int
+		Region         func(childComplexity int) int
+		RegionLabel    func(childComplexity int) int
+		Sex            func(childComplexity int) int
+		SexLabel       func(childComplexity int) int
 	}
 
 	PatientConnection struct {
@@ -192,6 +215,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AuditEvents    func(childComplexity int, filter *model.AuditEventFilter, first *int, after *string) int
+		CodeList       func(childComplexity int, field model.CodedField) int
 		DataReleases   func(childComplexity int) int
 		DiagnosisCodes func(childComplexity int, search *string, first *int, after *string) int
 		Episode        func(childComplexity int, id string) int
@@ -214,6 +238,7 @@ type ComplexityRoot struct {
 		Admissions func(childComplexity int) int
 		Episodes   func(childComplexity int) int
 		Keys       func(childComplexity int) int
+		Labels     func(childComplexity int) int
 		Patients   func(childComplexity int) int
 	}
 
@@ -257,6 +282,7 @@ type QueryResolver interface {
 	DataReleases(ctx context.Context) ([]*model.DataRelease, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	AuditEvents(ctx context.Context, filter *model.AuditEventFilter, first *int, after *string) (*model.AuditEventConnection, error)
+	CodeList(ctx context.Context, field model.CodedField) ([]*model.CodedValue, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -433,6 +459,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CodeEdge.Node(childComplexity), true
 
+	case "CodedValue.code":
+		if e.ComplexityRoot.CodedValue.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodedValue.Code(childComplexity), true
+	case "CodedValue.description":
+		if e.ComplexityRoot.CodedValue.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodedValue.Description(childComplexity), true
+	case "CodedValue.group":
+		if e.ComplexityRoot.CodedValue.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodedValue.Group(childComplexity), true
+	case "CodedValue.label":
+		if e.ComplexityRoot.CodedValue.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodedValue.Label(childComplexity), true
+	case "CodedValue.period":
+		if e.ComplexityRoot.CodedValue.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodedValue.Period(childComplexity), true
+
 	case "Count.display":
 		if e.ComplexityRoot.Count.Display == nil {
 			break
@@ -538,6 +595,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.AdministrativeCategory(childComplexity), true
+	case "Episode.administrativeCategoryLabel":
+		if e.ComplexityRoot.Episode.AdministrativeCategoryLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.AdministrativeCategoryLabel(childComplexity), true
 	case "Episode.admissionDate":
 		if e.ComplexityRoot.Episode.AdmissionDate == nil {
 			break
@@ -550,12 +613,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.AdmissionMethod(childComplexity), true
+	case "Episode.admissionMethodGroup":
+		if e.ComplexityRoot.Episode.AdmissionMethodGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.AdmissionMethodGroup(childComplexity), true
+	case "Episode.admissionMethodGroupLabel":
+		if e.ComplexityRoot.Episode.AdmissionMethodGroupLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.AdmissionMethodGroupLabel(childComplexity), true
+	case "Episode.admissionMethodLabel":
+		if e.ComplexityRoot.Episode.AdmissionMethodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.AdmissionMethodLabel(childComplexity), true
 	case "Episode.admissionSource":
 		if e.ComplexityRoot.Episode.AdmissionSource == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Episode.AdmissionSource(childComplexity), true
+	case "Episode.admissionSourceLabel":
+		if e.ComplexityRoot.Episode.AdmissionSourceLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.AdmissionSourceLabel(childComplexity), true
 	case "Episode.diagnoses":
 		if e.ComplexityRoot.Episode.Diagnoses == nil {
 			break
@@ -574,12 +661,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.DischargeDestination(childComplexity), true
+	case "Episode.dischargeDestinationLabel":
+		if e.ComplexityRoot.Episode.DischargeDestinationLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.DischargeDestinationLabel(childComplexity), true
 	case "Episode.dischargeMethod":
 		if e.ComplexityRoot.Episode.DischargeMethod == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Episode.DischargeMethod(childComplexity), true
+	case "Episode.dischargeMethodLabel":
+		if e.ComplexityRoot.Episode.DischargeMethodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.DischargeMethodLabel(childComplexity), true
 	case "Episode.episodeDuration":
 		if e.ComplexityRoot.Episode.EpisodeDuration == nil {
 			break
@@ -616,12 +715,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.EpisodeStatus(childComplexity), true
+	case "Episode.episodeStatusLabel":
+		if e.ComplexityRoot.Episode.EpisodeStatusLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.EpisodeStatusLabel(childComplexity), true
 	case "Episode.episodeType":
 		if e.ComplexityRoot.Episode.EpisodeType == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Episode.EpisodeType(childComplexity), true
+	case "Episode.episodeTypeLabel":
+		if e.ComplexityRoot.Episode.EpisodeTypeLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.EpisodeTypeLabel(childComplexity), true
 	case "Episode.financialYear":
 		if e.ComplexityRoot.Episode.FinancialYear == nil {
 			break
@@ -640,6 +751,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.MainSpecialty(childComplexity), true
+	case "Episode.mainSpecialtyLabel":
+		if e.ComplexityRoot.Episode.MainSpecialtyLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.MainSpecialtyLabel(childComplexity), true
 	case "Episode.patient":
 		if e.ComplexityRoot.Episode.Patient == nil {
 			break
@@ -652,6 +769,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.PatientClassification(childComplexity), true
+	case "Episode.patientClassificationLabel":
+		if e.ComplexityRoot.Episode.PatientClassificationLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.PatientClassificationLabel(childComplexity), true
 	case "Episode.primaryDiagnosis":
 		if e.ComplexityRoot.Episode.PrimaryDiagnosis == nil {
 			break
@@ -694,6 +817,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.TreatmentSpecialty(childComplexity), true
+	case "Episode.treatmentSpecialtyLabel":
+		if e.ComplexityRoot.Episode.TreatmentSpecialtyLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.TreatmentSpecialtyLabel(childComplexity), true
 
 	case "EpisodeConnection.edges":
 		if e.ComplexityRoot.EpisodeConnection.Edges == nil {
@@ -787,6 +916,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Patient.Ethnicity(childComplexity), true
+	case "Patient.ethnicityLabel":
+		if e.ComplexityRoot.Patient.EthnicityLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.EthnicityLabel(childComplexity), true
 	case "Patient.id":
 		if e.ComplexityRoot.Patient.ID == nil {
 			break
@@ -817,12 +952,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Patient.Region(childComplexity), true
+	case "Patient.regionLabel":
+		if e.ComplexityRoot.Patient.RegionLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.RegionLabel(childComplexity), true
 	case "Patient.sex":
 		if e.ComplexityRoot.Patient.Sex == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Patient.Sex(childComplexity), true
+	case "Patient.sexLabel":
+		if e.ComplexityRoot.Patient.SexLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.SexLabel(childComplexity), true
 
 	case "PatientConnection.edges":
 		if e.ComplexityRoot.PatientConnection.Edges == nil {
@@ -898,6 +1045,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["filter"].(*model.AuditEventFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.codeList":
+		if e.ComplexityRoot.Query.CodeList == nil {
+			break
+		}
+
+		args, err := ec.field_Query_codeList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CodeList(childComplexity, args["field"].(model.CodedField)), true
 	case "Query.dataReleases":
 		if e.ComplexityRoot.Query.DataReleases == nil {
 			break
@@ -1037,6 +1195,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TabulationRow.Keys(childComplexity), true
+	case "TabulationRow.labels":
+		if e.ComplexityRoot.TabulationRow.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TabulationRow.Labels(childComplexity), true
 	case "TabulationRow.patients":
 		if e.ComplexityRoot.TabulationRow.Patients == nil {
 			break
@@ -1153,6 +1317,7 @@ One request that read restricted (@identifiable) fields: who asked, when, with w
 which fields and how many patients. Written for every such read; readable by ADMIN only.
 """
 type AuditEvent @hasRole(roles: [ADMIN]) {
+  "Opaque ID of the event."
   id: ID!
   "When the request was served."
   at: Time!
@@ -1174,15 +1339,24 @@ type AuditEvent @hasRole(roles: [ADMIN]) {
   requestId: String
 }
 
+"A page of audit events, newest first (Relay connection)."
+
 type AuditEventConnection {
+  "The events of the page, each with its cursor."
   edges: [AuditEventEdge!]!
+  "The events of the page, without cursors."
   nodes: [AuditEvent!]!
+  "Where the page sits in the whole list."
   pageInfo: PageInfo!
+  "Events matching the filter in all pages (costs a COUNT query, only when selected)."
   totalCount: Int!
 }
 
+"One audit event with its cursor."
 type AuditEventEdge {
+  "Opaque cursor of this event, to pass as ` + "`" + `after` + "`" + `."
   cursor: String!
+  "The audit event."
   node: AuditEvent!
 }
 
@@ -1198,38 +1372,62 @@ input AuditEventFilter {
 
 extend type Query {
   "The audit log of restricted-field reads, newest first."
-  auditEvents(filter: AuditEventFilter, first: Int, after: String): AuditEventConnection!
+  auditEvents(
+    "Narrows the log by subject and time."
+    filter: AuditEventFilter
+    "Page size: default 20, at most 100."
+    first: Int
+    "Cursor of the event after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
+    after: String
+  ): AuditEventConnection
     @hasRole(roles: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/codes.graphqls", Input: `"A clinical classification code (ICD-10 or OPCS-4) from the project's lookup tables."
 type Code {
+  "The code in HES form, without the dot: L400, S068."
   code: String!
+  "What the code means, in the project's own words; null where the lookup has no row."
   description: String
+  "ICD-10 chapter numeral (XII) or OPCS-4 chapter letter (S)."
   chapter: String
 }
 
+"A page of codes, in code order (Relay connection)."
 type CodeConnection {
+  "The codes of the page, each with its cursor."
   edges: [CodeEdge!]!
+  "The codes of the page, without cursors."
   nodes: [Code!]!
+  "Where the page sits in the whole list."
   pageInfo: PageInfo!
+  "Codes matching the search in all pages (costs a COUNT query, only when selected)."
   totalCount: Int!
 }
 
+"One code with its cursor."
 type CodeEdge {
+  "Opaque cursor of this code, to pass as ` + "`" + `after` + "`" + `."
   cursor: String!
+  "The code."
   node: Code!
 }
 `, BuiltIn: false},
 	{Name: "../schema/directives.graphqls", Input: `"Roles a caller may hold, from the ` + "`" + `roles` + "`" + ` claim of their token."
 enum Role {
+  "Pseudonymised record-level data: patients, episodes, diagnoses, procedures, without identifiable fields."
   RESEARCHER
+  "Record-level data of the patients with an episode at one of the token's organisations (` + "`" + `orgs` + "`" + `), identifiable fields included; every such read is audited."
   CLINICIAN
+  "Everything: identifiable fields, statistics without disclosure control, the audit log."
   ADMIN
 }
 
 "Only callers holding one of the roles may read the field (or any field of the object)."
-directive @hasRole(roles: [Role!]!) on FIELD_DEFINITION | OBJECT
+directive @hasRole(
+  "The roles allowed; holding any one of them is enough."
+  roles: [Role!]!
+) on FIELD_DEFINITION | OBJECT
 
 """
 A HES restricted field (NHS number, date of birth, postcode…): readable by ADMIN, and by a
@@ -1240,9 +1438,11 @@ directive @identifiable on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../schema/episode.graphqls", Input: `"One finished or unfinished consultant episode (one HES APC row)."
 type Episode implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
+  "Opaque global ID (Node)."
   id: ID!
   "EPIKEY."
   episodeKey: String!
+  "The patient of the episode."
   patient: Patient!
   "FYEAR, such as 0102 for 2001-02."
   financialYear: String!
@@ -1250,9 +1450,13 @@ type Episode implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
   providerCode: String
   "SITETRET."
   siteCode: String
+  "ADMIDATE, start of the hospital spell."
   admissionDate: Date
+  "EPISTART, start of the episode (under this consultant)."
   episodeStart: Date
+  "EPIEND, end of the episode; null while unfinished."
   episodeEnd: Date
+  "DISDATE, end of the hospital spell; null while the patient is in hospital."
   dischargeDate: Date
   "EPIORDER."
   episodeOrder: Int
@@ -1282,6 +1486,7 @@ type Episode implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
   episodeDuration: Int
   "SPELDUR, days."
   spellDuration: Int
+  "The diagnosis in position 1 (DIAG_4_01), the main condition treated."
   primaryDiagnosis: Diagnosis
   "ICD-10 diagnoses in position order."
   diagnoses: [Diagnosis!]!
@@ -1291,9 +1496,11 @@ type Episode implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
 
 "An ICD-10 diagnosis of an episode."
 type Diagnosis {
+  "1 for the primary diagnosis, then the order of the DIAG_4_nn columns."
   position: Int!
   "HES form without the dot: L400."
   code: String!
+  "What the code means, from the project's ICD-10 lookup; null for a code it lacks."
   description: String
   "ICD-10 chapter numeral."
   chapter: String
@@ -1301,58 +1508,97 @@ type Diagnosis {
 
 "An OPCS-4 procedure of an episode."
 type Procedure {
+  "1 for the main procedure, then the order of the OPERTN_4_nn columns."
   position: Int!
   "HES form without the dot: S068."
   code: String!
+  "What the code means, from the project's OPCS-4 lookup; null for a code it lacks."
   description: String
+  "OPDATE_nn, when the procedure was carried out, where the extract has it."
   date: Date
 }
 
+"A page of episodes (Relay connection)."
 type EpisodeConnection {
+  "The episodes of the page, each with its cursor."
   edges: [EpisodeEdge!]!
+  "The episodes of the page, without cursors."
   nodes: [Episode!]!
+  "Where the page sits in the whole list."
   pageInfo: PageInfo!
+  "Episodes matching the filter in all pages (costs a COUNT query, only when selected)."
   totalCount: Int!
 }
 
+"One episode with its cursor."
 type EpisodeEdge {
+  "Opaque cursor of this episode, bound to the ordering and filter of the request."
   cursor: String!
+  "The episode."
   node: Episode!
 }
 
+"What episodes can be sorted by; the row key breaks ties."
 enum EpisodeSortField {
+  "EPISTART."
   EPISODE_START
+  "EPIEND."
   EPISODE_END
+  "ADMIDATE."
   ADMISSION_DATE
+  "DISDATE."
   DISCHARGE_DATE
+  "PROCODE3."
   PROVIDER_CODE
+  "STARTAGE."
   START_AGE
+  "EPIDUR."
   EPISODE_DURATION
+  "FYEAR."
   FINANCIAL_YEAR
 }
 
+"One sort key of an episode listing."
 input EpisodeOrder {
+  "The key."
   field: EpisodeSortField!
+  "Ascending (default) or descending."
   direction: SortDirection = ASC
 }
 `, BuiltIn: false},
 	{Name: "../schema/filters.graphqls", Input: `"Filters on episodes. Several fields in one input are ANDed."
 input EpisodeFilter {
+  "Every one of these filters matches."
   and: [EpisodeFilter!]
+  "At least one of these filters matches."
   or: [EpisodeFilter!]
+  "This filter does not match."
   not: EpisodeFilter
+  "FYEAR, such as 0102."
   financialYear: StringFilter
+  "PROCODE3."
   providerCode: StringFilter
+  "TRETSPEF code (codeList(field: TREATMENT_SPECIALTY) lists them)."
   treatmentSpecialty: StringFilter
+  "MAINSPEF code (codeList(field: MAIN_SPECIALTY))."
   mainSpecialty: StringFilter
+  "ADMIMETH code (codeList(field: ADMISSION_METHOD))."
   admissionMethod: StringFilter
+  "CLASSPAT code (codeList(field: PATIENT_CLASSIFICATION))."
   patientClassification: StringFilter
+  "ADMINCAT code (codeList(field: ADMINISTRATIVE_CATEGORY))."
   administrativeCategory: StringFilter
+  "EPISTAT code: 3 finished, 1 unfinished."
   episodeStatus: StringFilter
+  "ADMIDATE."
   admissionDate: DateFilter
+  "EPISTART."
   episodeStart: DateFilter
+  "EPIEND."
   episodeEnd: DateFilter
+  "STARTAGE in years."
   startAge: IntFilter
+  "EPIDUR, days."
   episodeDuration: IntFilter
   "Any diagnosis position matches."
   diagnosis: CodeFilter
@@ -1360,54 +1606,184 @@ input EpisodeFilter {
   primaryDiagnosis: CodeFilter
   "Any procedure matches."
   procedure: CodeFilter
+  "The episode's patient matches."
   patient: PatientFilter
 }
 
+"Conditions on a text field. Several operators are ANDed."
 input StringFilter {
+  "Equal to."
   eq: String
+  "Not equal to (a null value does not match)."
   ne: String
+  "Equal to one of these."
   in: [String!]
+  "Equal to none of these (a null value does not match)."
   notIn: [String!]
+  "Begins with this text (matched literally: % and _ are not wildcards)."
   startsWith: String
+  "true: the value is not recorded; false: it is."
   isNull: Boolean
 }
 
+"Conditions on a whole-number field. Several operators are ANDed."
 input IntFilter {
+  "Equal to."
   eq: Int
+  "Not equal to (a null value does not match)."
   ne: Int
+  "Equal to one of these."
   in: [Int!]
+  "Greater than."
   gt: Int
+  "Greater than or equal to."
   gte: Int
+  "Less than."
   lt: Int
+  "Less than or equal to."
   lte: Int
+  "true: the value is not recorded; false: it is."
   isNull: Boolean
 }
 
+"Conditions on a date field. Several operators are ANDed."
 input DateFilter {
+  "On this day."
   eq: Date
+  "After this day."
   gt: Date
+  "On or after this day."
   gte: Date
+  "Before this day."
   lt: Date
+  "On or before this day."
   lte: Date
+  "true: the date is not recorded; false: it is."
   isNull: Boolean
 }
 
 "Matches ICD-10 or OPCS-4 codes in HES form (no dot)."
 input CodeFilter {
+  "This code exactly (L400)."
   eq: String
+  "One of these codes."
   in: [String!]
+  "A code beginning with this prefix (L40 matches L400-L409)."
   startsWith: String
+  "A code beginning with any of these prefixes."
   startsWithAny: [String!]
+}
+`, BuiltIn: false},
+	{Name: "../schema/labels.graphqls", Input: `# Labels for coded values, from the HES APC data dictionary (NHS Digital, TOS
+# v1.15; internal/hes/dictionary). Each coded String field keeps its code and
+# gains a sibling ` + "`" + `<field>Label` + "`" + `, so that existing queries are unchanged.
+
+"A coded HES field whose codes and labels ` + "`" + `codeList` + "`" + ` lists."
+enum CodedField {
+  "Patient.sex: SEX, person stated gender code."
+  SEX
+  "Patient.ethnicity: ETHNOS, ethnic category."
+  ETHNICITY
+  "Patient.region: RESGOR, government office region of residence."
+  REGION
+  "Episode.episodeStatus: EPISTAT."
+  EPISODE_STATUS
+  "Episode.episodeType: EPITYPE."
+  EPISODE_TYPE
+  "Episode.patientClassification: CLASSPAT."
+  PATIENT_CLASSIFICATION
+  "Episode.admissionMethod: ADMIMETH, with its group in ` + "`" + `group` + "`" + `."
+  ADMISSION_METHOD
+  "Episode.admissionMethodGroup: the groups of ADMIMETH, keyed as the ADMISSION_METHOD_GROUP statistics dimension."
+  ADMISSION_METHOD_GROUP
+  "Episode.admissionSource: ADMISORC."
+  ADMISSION_SOURCE
+  "Episode.dischargeMethod: DISMETH."
+  DISCHARGE_METHOD
+  "Episode.dischargeDestination: DISDEST."
+  DISCHARGE_DESTINATION
+  "Episode.administrativeCategory: ADMINCAT."
+  ADMINISTRATIVE_CATEGORY
+  "Episode.treatmentSpecialty: TRETSPEF, treatment function."
+  TREATMENT_SPECIALTY
+  "Episode.mainSpecialty: MAINSPEF, the consultant's main specialty."
+  MAIN_SPECIALTY
+}
+
+"One code of a coded field and its meaning in the HES data dictionary."
+type CodedValue {
+  "The code as stored and filtered on, e.g. 21 or 330."
+  code: String!
+  "Short meaning, for drop-downs and table headings."
+  label: String!
+  "The dictionary's full text for the code."
+  description: String
+  "When the code was in use, where the dictionary says so (\"From 1 April 2004\")."
+  period: String
+  "ADMISSION_METHOD only: the key of the code's admission method group (ELECTIVE, EMERGENCY, MATERNITY, OTHER, UNKNOWN)."
+  group: String
+}
+
+extend type Query {
+  "The valid codes of a coded field with their labels, in data dictionary order (for drop-downs and legends)."
+  codeList(
+    "The field whose codes to list."
+    field: CodedField!
+  ): [CodedValue!]!
+}
+
+extend type Patient {
+  "Label of ` + "`" + `sex` + "`" + ` from the data dictionary (SEX)."
+  sexLabel: String
+  "Label of ` + "`" + `ethnicity` + "`" + ` (ETHNOS); null for a code the dictionary does not list."
+  ethnicityLabel: String
+  "Label of ` + "`" + `region` + "`" + ` (RESGOR); null for a code the dictionary does not list."
+  regionLabel: String
+}
+
+extend type Episode {
+  "Label of ` + "`" + `episodeStatus` + "`" + ` (EPISTAT)."
+  episodeStatusLabel: String
+  "Label of ` + "`" + `episodeType` + "`" + ` (EPITYPE)."
+  episodeTypeLabel: String
+  "Label of ` + "`" + `patientClassification` + "`" + ` (CLASSPAT)."
+  patientClassificationLabel: String
+  "Label of ` + "`" + `admissionMethod` + "`" + ` (ADMIMETH)."
+  admissionMethodLabel: String
+  "Group of ` + "`" + `admissionMethod` + "`" + `: ELECTIVE, EMERGENCY, MATERNITY, OTHER or UNKNOWN, exactly as the ADMISSION_METHOD_GROUP statistics dimension groups it (a code the dictionary does not list is OTHER; none recorded is UNKNOWN)."
+  admissionMethodGroup: String
+  "Label of ` + "`" + `admissionMethodGroup` + "`" + `."
+  admissionMethodGroupLabel: String
+  "Label of ` + "`" + `admissionSource` + "`" + ` (ADMISORC)."
+  admissionSourceLabel: String
+  "Label of ` + "`" + `dischargeMethod` + "`" + ` (DISMETH)."
+  dischargeMethodLabel: String
+  "Label of ` + "`" + `dischargeDestination` + "`" + ` (DISDEST)."
+  dischargeDestinationLabel: String
+  "Label of ` + "`" + `administrativeCategory` + "`" + ` (ADMINCAT)."
+  administrativeCategoryLabel: String
+  "Label of ` + "`" + `treatmentSpecialty` + "`" + ` (TRETSPEF)."
+  treatmentSpecialtyLabel: String
+  "Label of ` + "`" + `mainSpecialty` + "`" + ` (MAINSPEF)."
+  mainSpecialtyLabel: String
+}
+
+extend type TabulationRow {
+  "One label per key, in the same order: the meaning of a coded key (specialty, sex, admission method group, diagnosis chapter, financial year, age band); null where the key is its own label (provider, 3-character diagnosis) or is null."
+  labels: [String]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/patient.graphqls", Input: `"A person, identified in HES by a pseudonymised id."
 type Patient implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
+  "Opaque global ID (Node)."
   id: ID!
   "PSEUDO_HESID (or TOKEN_PERSON_ID / ENCRYPTED_HESID in other years)."
   pseudoId: String!
+  "SEX, person stated gender."
   sex: Sex
   "ETHNOS code."
   ethnicity: String
+  "Year of birth, from MYDOB (month and year of birth)."
   birthYear: Int
   "NEWNHSNO."
   nhsNumber: String @identifiable
@@ -1417,85 +1793,165 @@ type Patient implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
   postcode: String @identifiable
   "RESGOR, region of residence."
   region: String
+  "The patient's episodes, paginated (batched across patients)."
   episodes(
+    "Only episodes matching."
     filter: EpisodeFilter
+    "Sort keys in turn, the row key last; without any, the row key (load order)."
     orderBy: [EpisodeOrder!]
+    "Page size from the start: default 20, at most 100."
     first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
     after: String
+    "Page size from the end, with ` + "`" + `before` + "`" + `: at most 100."
     last: Int
+    "Cursor before which the page ends (` + "`" + `startCursor` + "`" + ` of the next page)."
     before: String
   ): EpisodeConnection!
 }
 
+"SEX, the person stated gender code."
 enum Sex {
+  "SEX 1."
   MALE
+  "SEX 2."
   FEMALE
+  "SEX 9: not specified (indeterminate)."
   NOT_SPECIFIED
+  "SEX 0 (X from 2022-23): not known, not recorded."
   NOT_KNOWN
 }
 
+"A page of patients (Relay connection)."
 type PatientConnection {
+  "The patients of the page, each with its cursor."
   edges: [PatientEdge!]!
+  "The patients of the page, without cursors."
   nodes: [Patient!]!
+  "Where the page sits in the whole list."
   pageInfo: PageInfo!
+  "Patients matching the filter in all pages (costs a COUNT query, only when selected)."
   totalCount: Int!
 }
 
+"One patient with its cursor."
 type PatientEdge {
+  "Opaque cursor of this patient, bound to the ordering and filter of the request."
   cursor: String!
+  "The patient."
   node: Patient!
 }
 
+"What patients can be sorted by; the row key breaks ties."
 enum PatientSortField {
+  "The pseudonymised id."
   PSEUDO_ID
+  "Year of birth."
   BIRTH_YEAR
 }
 
+"One sort key of a patient listing."
 input PatientOrder {
+  "The key."
   field: PatientSortField!
+  "Ascending (default) or descending."
   direction: SortDirection = ASC
 }
 
+"Filters on patients. Several fields in one input are ANDed."
 input PatientFilter {
+  "Every one of these filters matches."
   and: [PatientFilter!]
+  "At least one of these filters matches."
   or: [PatientFilter!]
+  "This filter does not match."
   not: PatientFilter
+  "SEX is one of these."
   sex: [Sex!]
+  "ETHNOS code (codeList(field: ETHNICITY) lists them)."
   ethnicity: StringFilter
+  "Year of birth."
   birthYear: IntFilter
+  "RESGOR code (codeList(field: REGION))."
   region: StringFilter
+  "The pseudonymised id."
   pseudoId: StringFilter
   "Patients with at least one episode matching."
   hasEpisode: EpisodeFilter
 }
 `, BuiltIn: false},
-	{Name: "../schema/query.graphqls", Input: `type Query {
+	{Name: "../schema/query.graphqls", Input: `"The root of every read: records (guarded by role), statistics and lookups (public)."
+type Query {
   "Any object by its opaque ID."
-  node(id: ID!): Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
-  patient(id: ID!): Patient
-  episode(id: ID!): Episode
+  node(
+    "An ` + "`" + `id` + "`" + ` returned by the API."
+    id: ID!
+  ): Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
+  "One patient by its opaque ID; null when there is none (or none the caller may see)."
+  patient(
+    "A Patient ` + "`" + `id` + "`" + `."
+    id: ID!
+  ): Patient
+  "One episode by its opaque ID; null when there is none (or none the caller may see)."
+  episode(
+    "An Episode ` + "`" + `id` + "`" + `."
+    id: ID!
+  ): Episode
+  "Patients, filtered, sorted and paginated; a CLINICIAN sees those with an episode at their organisations."
   patients(
+    "Only patients matching."
     filter: PatientFilter
+    "Sort keys in turn, the row key last; without any, the row key (load order)."
     orderBy: [PatientOrder!]
+    "Page size from the start: default 20, at most 100."
     first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
     after: String
+    "Page size from the end, with ` + "`" + `before` + "`" + `: at most 100."
     last: Int
+    "Cursor before which the page ends (` + "`" + `startCursor` + "`" + ` of the next page)."
     before: String
-  ): PatientConnection! @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
+  ): PatientConnection @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
+  "Episodes, filtered, sorted and paginated; a CLINICIAN sees those of patients with an episode at their organisations."
   episodes(
+    "Only episodes matching."
     filter: EpisodeFilter
+    "Sort keys in turn, the row key last; without any, the row key (load order)."
     orderBy: [EpisodeOrder!]
+    "Page size from the start: default 20, at most 100."
     first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
     after: String
+    "Page size from the end, with ` + "`" + `before` + "`" + `: at most 100."
     last: Int
+    "Cursor before which the page ends (` + "`" + `startCursor` + "`" + ` of the next page)."
     before: String
-  ): EpisodeConnection! @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
+  ): EpisodeConnection @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
   "Disclosure-controlled counts of episodes, admissions and patients."
-  statistics(filter: EpisodeFilter, groupBy: [Dimension!]!): Tabulation!
+  statistics(
+    "Only episodes matching (the same filter as ` + "`" + `episodes` + "`" + `)."
+    filter: EpisodeFilter
+    "The dimensions to group by, in order; one key per dimension in each row."
+    groupBy: [Dimension!]!
+  ): Tabulation!
   "ICD-10 codes by code prefix or words of the description."
-  diagnosisCodes(search: String, first: Int, after: String): CodeConnection!
+  diagnosisCodes(
+    "A code prefix (L40, L40.0) or words of the description (psoriasis); empty lists every code."
+    search: String
+    "Page size: default 20, at most 100."
+    first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
+    after: String
+  ): CodeConnection!
   "OPCS-4 codes by code prefix or words of the description."
-  procedureCodes(search: String, first: Int, after: String): CodeConnection!
+  procedureCodes(
+    "A code prefix (S06) or words of the description (excision); empty lists every code."
+    search: String
+    "Page size: default 20, at most 100."
+    first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
+    after: String
+  ): CodeConnection!
   "The HES extracts loaded, newest first, so that results can cite their data version."
   dataReleases: [DataRelease!]!
   "Who the API thinks the caller is."
@@ -1504,23 +1960,35 @@ input PatientFilter {
 `, BuiltIn: false},
 	{Name: "../schema/releases.graphqls", Input: `"One loaded HES extract."
 type DataRelease {
+  "Opaque ID of the load."
   id: ID!
+  "Name of the extract file loaded (without its directory)."
   fileName: String!
   "SHA-256 of the file, hex."
   checksum: String!
+  "The financial years (FYEAR, such as 0102) of the episodes in the file."
   financialYears: [String!]!
+  "Data rows read from the file."
   rowsRead: Int!
+  "Rows loaded as new episodes."
   rowsLoaded: Int!
+  "Rows that replaced an episode already loaded (same EPIKEY), as a refresh does."
   rowsUpdated: Int!
+  "Rows not loaded, each written with its reason to the load's rejects file."
   rowsRejected: Int!
+  "When the load finished."
   loadedAt: Time!
 }
 
 "The caller as the API sees them."
 type Viewer {
+  "The token's ` + "`" + `sub` + "`" + ` claim; null without a token."
   subject: String
+  "The roles of the token; empty for the public."
   roles: [Role!]!
+  "The organisations (PROCODE3) of the token, which bound a CLINICIAN's records."
   orgs: [String!]!
+  "True when the request carried a valid token."
   authenticated: Boolean!
 }
 `, BuiltIn: false},
@@ -1532,41 +2000,61 @@ scalar Time
 
 "An object with a globally unique, opaque ID."
 interface Node {
+  "Globally unique, opaque ID: pass it to ` + "`" + `node(id:)` + "`" + `; never parse it."
   id: ID!
 }
 
 "Relay page information."
 type PageInfo {
+  "More items follow this page (pass ` + "`" + `endCursor` + "`" + ` as ` + "`" + `after` + "`" + `)."
   hasNextPage: Boolean!
+  "Items precede this page (pass ` + "`" + `startCursor` + "`" + ` as ` + "`" + `before` + "`" + `)."
   hasPreviousPage: Boolean!
+  "Cursor of the first item of the page; null on an empty page."
   startCursor: String
+  "Cursor of the last item of the page; null on an empty page."
   endCursor: String
 }
 
+"Sort order. NULLs come first in ASC and last in DESC."
 enum SortDirection {
+  "Smallest first."
   ASC
+  "Largest first."
   DESC
 }
 `, BuiltIn: false},
-	{Name: "../schema/statistics.graphqls", Input: `enum Dimension {
+	{Name: "../schema/statistics.graphqls", Input: `"A dimension to group statistics by; docs/statistics.md gives each one's keys."
+enum Dimension {
+  "FYEAR, such as 0102 for 2001-02."
   FINANCIAL_YEAR
+  "PROCODE3, the provider."
   PROVIDER
+  "The patient's SEX, keyed by the Sex enum names."
   SEX
+  "STARTAGE in bands: 0, 1-4, 5-9, ..., 85-89, 90+."
   AGE_BAND
+  "TRETSPEF, the treatment specialty."
   TREATMENT_SPECIALTY
+  "ADMIMETH grouped: ELECTIVE, EMERGENCY, MATERNITY, OTHER, UNKNOWN."
   ADMISSION_METHOD_GROUP
+  "ICD-10 chapter numeral of the primary diagnosis."
   PRIMARY_DIAGNOSIS_CHAPTER
+  "First three characters (the category) of the primary diagnosis, such as L40."
   PRIMARY_DIAGNOSIS_3
 }
 
 "A table of counts, one row per combination of the grouped dimensions."
 type Tabulation {
+  "One row per group, ordered by the dimensions in turn (the not-recorded group first)."
   rows: [TabulationRow!]!
   "True when small-number suppression and rounding were applied."
   disclosureControl: Boolean!
+  "How the counts were made and controlled, in words to quote beside a published table."
   note: String
 }
 
+"One group of a tabulation: its keys and counts."
 type TabulationRow {
   "One key per groupBy dimension, in the same order."
   keys: [String]!
@@ -1578,9 +2066,13 @@ type TabulationRow {
   patients: Count!
 }
 
+"A count, under disclosure control for every caller but ADMIN."
 type Count {
+  "The count (rounded to the nearest 5 under disclosure control); null when suppressed."
   value: Int
+  "The count as it may be published: the number, or * when suppressed."
   display: String!
+  "True when the count is 1 to 7 and was suppressed."
   suppressed: Boolean!
 }
 `, BuiltIn: false},
@@ -1675,6 +2167,22 @@ func (ec *executionContext) childFields_CodeEdge(ctx context.Context, field grap
 		return ec.fieldContext_CodeEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CodeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CodedValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_CodedValue_code(ctx, field)
+	case "label":
+		return ec.fieldContext_CodedValue_label(ctx, field)
+	case "description":
+		return ec.fieldContext_CodedValue_description(ctx, field)
+	case "period":
+		return ec.fieldContext_CodedValue_period(ctx, field)
+	case "group":
+		return ec.fieldContext_CodedValue_group(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CodedValue", field.Name)
 }
 
 func (ec *executionContext) childFields_Count(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1783,6 +2291,30 @@ func (ec *executionContext) childFields_Episode(ctx context.Context, field graph
 		return ec.fieldContext_Episode_diagnoses(ctx, field)
 	case "procedures":
 		return ec.fieldContext_Episode_procedures(ctx, field)
+	case "episodeStatusLabel":
+		return ec.fieldContext_Episode_episodeStatusLabel(ctx, field)
+	case "episodeTypeLabel":
+		return ec.fieldContext_Episode_episodeTypeLabel(ctx, field)
+	case "patientClassificationLabel":
+		return ec.fieldContext_Episode_patientClassificationLabel(ctx, field)
+	case "admissionMethodLabel":
+		return ec.fieldContext_Episode_admissionMethodLabel(ctx, field)
+	case "admissionMethodGroup":
+		return ec.fieldContext_Episode_admissionMethodGroup(ctx, field)
+	case "admissionMethodGroupLabel":
+		return ec.fieldContext_Episode_admissionMethodGroupLabel(ctx, field)
+	case "admissionSourceLabel":
+		return ec.fieldContext_Episode_admissionSourceLabel(ctx, field)
+	case "dischargeMethodLabel":
+		return ec.fieldContext_Episode_dischargeMethodLabel(ctx, field)
+	case "dischargeDestinationLabel":
+		return ec.fieldContext_Episode_dischargeDestinationLabel(ctx, field)
+	case "administrativeCategoryLabel":
+		return ec.fieldContext_Episode_administrativeCategoryLabel(ctx, field)
+	case "treatmentSpecialtyLabel":
+		return ec.fieldContext_Episode_treatmentSpecialtyLabel(ctx, field)
+	case "mainSpecialtyLabel":
+		return ec.fieldContext_Episode_mainSpecialtyLabel(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Episode", field.Name)
 }
@@ -1847,6 +2379,12 @@ func (ec *executionContext) childFields_Patient(ctx context.Context, field graph
 		return ec.fieldContext_Patient_region(ctx, field)
 	case "episodes":
 		return ec.fieldContext_Patient_episodes(ctx, field)
+	case "sexLabel":
+		return ec.fieldContext_Patient_sexLabel(ctx, field)
+	case "ethnicityLabel":
+		return ec.fieldContext_Patient_ethnicityLabel(ctx, field)
+	case "regionLabel":
+		return ec.fieldContext_Patient_regionLabel(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Patient", field.Name)
 }
@@ -1911,6 +2449,8 @@ func (ec *executionContext) childFields_TabulationRow(ctx context.Context, field
 		return ec.fieldContext_TabulationRow_admissions(ctx, field)
 	case "patients":
 		return ec.fieldContext_TabulationRow_patients(ctx, field)
+	case "labels":
+		return ec.fieldContext_TabulationRow_labels(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TabulationRow", field.Name)
 }
@@ -2140,6 +2680,20 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_codeList_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "field",
+		func(ctx context.Context, v any) (model.CodedField, error) {
+			return ec.unmarshalNCodedField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedField(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["field"] = arg0
 	return args, nil
 }
 
@@ -3094,6 +3648,121 @@ func (ec *executionContext) fieldContext_CodeEdge_node(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CodedValue_code(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodedValue_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CodedValue_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _CodedValue_label(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodedValue_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CodedValue_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _CodedValue_description(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodedValue_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CodedValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _CodedValue_period(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodedValue_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CodedValue_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _CodedValue_group(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodedValue_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CodedValue_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _Count_value(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
@@ -4121,6 +4790,282 @@ func (ec *executionContext) fieldContext_Episode_procedures(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Episode_episodeStatusLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_episodeStatusLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpisodeStatusLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_episodeStatusLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_episodeTypeLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_episodeTypeLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpisodeTypeLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_episodeTypeLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_patientClassificationLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_patientClassificationLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PatientClassificationLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_patientClassificationLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_admissionMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_admissionMethodLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionMethodLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_admissionMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_admissionMethodGroup(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_admissionMethodGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionMethodGroup(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_admissionMethodGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_admissionMethodGroupLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_admissionMethodGroupLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionMethodGroupLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_admissionMethodGroupLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_admissionSourceLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_admissionSourceLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionSourceLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_admissionSourceLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_dischargeMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_dischargeMethodLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeMethodLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_dischargeMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_dischargeDestinationLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_dischargeDestinationLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeDestinationLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_dischargeDestinationLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_administrativeCategoryLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_administrativeCategoryLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdministrativeCategoryLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_administrativeCategoryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_treatmentSpecialtyLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_treatmentSpecialtyLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TreatmentSpecialtyLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_treatmentSpecialtyLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
+func (ec *executionContext) _Episode_mainSpecialtyLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_mainSpecialtyLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MainSpecialtyLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_mainSpecialtyLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
+}
+
 func (ec *executionContext) _EpisodeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4677,6 +5622,75 @@ func (ec *executionContext) fieldContext_Patient_episodes(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Patient_sexLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_sexLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SexLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_sexLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
+}
+
+func (ec *executionContext) _Patient_ethnicityLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_ethnicityLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EthnicityLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_ethnicityLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
+}
+
+func (ec *executionContext) _Patient_regionLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_regionLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_regionLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
+}
+
 func (ec *executionContext) _PatientConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5089,10 +6103,10 @@ func (ec *executionContext) _Query_patients(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PatientConnection) graphql.Marshaler {
-			return ec.marshalNPatientConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientConnection(ctx, selections, v)
+			return ec.marshalOPatientConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_patients(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5133,10 +6147,10 @@ func (ec *executionContext) _Query_episodes(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EpisodeConnection) graphql.Marshaler {
-			return ec.marshalNEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx, selections, v)
+			return ec.marshalOEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_episodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5373,10 +6387,10 @@ func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
-			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx, selections, v)
+			return ec.marshalOAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5397,6 +6411,50 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_codeList(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_codeList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CodeList(ctx, fc.Args["field"].(model.CodedField))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CodedValue) graphql.Marshaler {
+			return ec.marshalNCodedValue2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_codeList(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CodedValue(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_codeList_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5674,6 +6732,29 @@ func (ec *executionContext) fieldContext_TabulationRow_patients(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TabulationRow_labels(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TabulationRow_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*string) graphql.Marshaler {
+			return ec.marshalNString2ᚕᚖstring(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TabulationRow_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TabulationRow", field, false, false, "String")
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -7908,6 +8989,59 @@ func (ec *executionContext) _CodeEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var codedValueImplementors = []string{"CodedValue"}
+
+func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSet, obj *model.CodedValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, codedValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CodedValue")
+		case "code":
+			out.Values[i] = ec._CodedValue_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._CodedValue_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._CodedValue_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "period":
+			out.Values[i] = ec._CodedValue_period(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "group":
+			out.Values[i] = ec._CodedValue_group(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var countImplementors = []string{"Count"}
 
 func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, obj *model.Count) graphql.Marshaler {
@@ -8222,6 +9356,66 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Episode_procedures(ctx, field, obj)
 				})
+		case "episodeStatusLabel":
+			out.Values[i] = ec._Episode_episodeStatusLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "episodeTypeLabel":
+			out.Values[i] = ec._Episode_episodeTypeLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "patientClassificationLabel":
+			out.Values[i] = ec._Episode_patientClassificationLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethodLabel":
+			out.Values[i] = ec._Episode_admissionMethodLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethodGroup":
+			out.Values[i] = ec._Episode_admissionMethodGroup(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethodGroupLabel":
+			out.Values[i] = ec._Episode_admissionMethodGroupLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionSourceLabel":
+			out.Values[i] = ec._Episode_admissionSourceLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dischargeMethodLabel":
+			out.Values[i] = ec._Episode_dischargeMethodLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dischargeDestinationLabel":
+			out.Values[i] = ec._Episode_dischargeDestinationLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "administrativeCategoryLabel":
+			out.Values[i] = ec._Episode_administrativeCategoryLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "treatmentSpecialtyLabel":
+			out.Values[i] = ec._Episode_treatmentSpecialtyLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mainSpecialtyLabel":
+			out.Values[i] = ec._Episode_mainSpecialtyLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8436,6 +9630,21 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Patient_episodes(ctx, field, obj)
 				})
+		case "sexLabel":
+			out.Values[i] = ec._Patient_sexLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ethnicityLabel":
+			out.Values[i] = ec._Patient_ethnicityLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "regionLabel":
+			out.Values[i] = ec._Patient_regionLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8627,13 +9836,13 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "patients":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_patients(ctx, field)
 				})
 		case "episodes":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_episodes(ctx, field)
 				})
@@ -8669,9 +9878,15 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "auditEvents":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
+				})
+		case "codeList":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_codeList(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -8775,6 +9990,11 @@ func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.Selectio
 			}
 		case "patients":
 			out.Values[i] = ec._TabulationRow_patients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labels":
+			out.Values[i] = ec._TabulationRow_labels(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9229,14 +10449,6 @@ func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋhesgqlᚋhesgql
 	return ec._AuditEvent(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AuditEventConnection!")
-		return graphql.Null
-	}
-	return ec._AuditEventConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEventEdge) graphql.Marshaler {
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -9329,6 +10541,40 @@ func (ec *executionContext) marshalNCodeEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgql�
 		return graphql.Null
 	}
 	return ec._CodeEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCodedField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedField(ctx context.Context, v any) (model.CodedField, error) {
+	var res model.CodedField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCodedField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedField(ctx context.Context, sel ast.SelectionSet, v model.CodedField) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNCodedValue2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CodedValue) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCodedValue2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCodedValue2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedValue(ctx context.Context, sel ast.SelectionSet, v *model.CodedValue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CodedValue!")
+		return graphql.Null
+	}
+	return ec._CodedValue(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx context.Context, sel ast.SelectionSet, v *model.Count) graphql.Marshaler {
@@ -9561,14 +10807,6 @@ func (ec *executionContext) marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋ
 		return graphql.Null
 	}
 	return ec._Patient(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNPatientConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientConnection(ctx context.Context, sel ast.SelectionSet, v *model.PatientConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PatientConnection!")
-		return graphql.Null
-	}
-	return ec._PatientConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPatientEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PatientEdge) graphql.Marshaler {
@@ -9951,6 +11189,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuditEventConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAuditEventFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventFilter(ctx context.Context, v any) (*model.AuditEventFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -10033,6 +11278,13 @@ func (ec *executionContext) marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋ
 		return graphql.Null
 	}
 	return ec._Episode(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx context.Context, sel ast.SelectionSet, v *model.EpisodeConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EpisodeConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOEpisodeFilter2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeFilterᚄ(ctx context.Context, v any) ([]*model.EpisodeFilter, error) {
@@ -10150,6 +11402,13 @@ func (ec *executionContext) marshalOPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋ
 		return graphql.Null
 	}
 	return ec._Patient(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPatientConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientConnection(ctx context.Context, sel ast.SelectionSet, v *model.PatientConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PatientConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPatientFilter2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientFilterᚄ(ctx context.Context, v any) ([]*model.PatientFilter, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -12,8 +11,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -40,6 +39,8 @@ type HandlerOptions struct {
 	// Governance (internal/governance) enforces who may read what and
 	// audits restricted reads. Without it every restricted field is refused.
 	Governance graphql.HandlerExtension
+	// Registerer receives the handler's metrics (nil: not exported).
+	Registerer prometheus.Registerer
 }
 
 // NewHandler serves an executable schema over HTTP: POST and GET (queries
@@ -51,9 +52,9 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 		log = slog.Default()
 	}
 	srv := handler.New(es)
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(getTransport{})
+	srv.AddTransport(postTransport{})
+	srv.AddTransport(unsupported{}) // last: answers what the others do not serve
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetDisableSuggestion(!opts.FieldSuggestions)
 	if opts.Introspection {
@@ -71,10 +72,14 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 		}
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](n)})
 	}
+	srv.Use(enumVariables{schema: es.Schema()})
 	srv.Use(newLimitExtension(opts.Limits))
 	if opts.Governance != nil {
 		srv.Use(opts.Governance)
 	}
+	// Outermost of the two: errors are counted after the outage folded them.
+	srv.Use(newErrorMetrics(opts.Registerer))
+	srv.Use(newOutage(log))
 	srv.SetErrorPresenter(presentError(log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "panic", v, "path", pathOf(ctx))
@@ -104,6 +109,9 @@ func pathOf(ctx context.Context) string {
 // shown as "internal error".
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
+		if ctx.Err() != nil {
+			return clientGone(ctx, log, err)
+		}
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		if gqlErr.Extensions == nil {
 			gqlErr.Extensions = map[string]any{}
@@ -135,13 +143,8 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions["code"] = model.ErrForbidden
 			return gqlErr
 		}
-		if strings.Contains(gqlErr.Message, "request body too large") {
-			gqlErr.Message = "the request body is too large"
-			gqlErr.Extensions["code"] = model.ErrTooComplex
-			return gqlErr
-		}
 		if len(gqlErr.Message) > maxMessageBytes {
-			// Transport errors quote the request body; a message need not.
+			// Parser messages can quote the query text; a message need not.
 			gqlErr.Message = gqlErr.Message[:maxMessageBytes] + "…"
 		}
 		switch gqlErr.Extensions["code"] {

@@ -26,7 +26,6 @@ func TestPresentError(t *testing.T) {
 		"MySQLStatementTime":   {&mysql.MySQLError{Number: 3024, Message: "Query execution was interrupted, maximum statement execution time exceeded"}, model.ErrTooComplex, "maximum", "statementTime"},
 		"OtherSQLError":        {&mysql.MySQLError{Number: 1146, Message: "Table 'x.y' doesn't exist"}, model.ErrInternal, "Table", ""},
 		"IntrospectionOff":     {&gqlerror.Error{Message: "introspection disabled", Err: errors.New("introspection disabled")}, model.ErrForbidden, "", ""},
-		"BodyTooLarge":         {gqlerror.Errorf("could not read request body: http: request body too large"), model.ErrTooComplex, "", ""},
 		"EchoedBody":           {gqlerror.Errorf("json request body could not be decoded: x body:%s", strings.Repeat("A", 5000)), model.ErrBadUserInput, strings.Repeat("A", 600), ""},
 		"Forbidden":            {model.Errorf(model.ErrForbidden, "no"), model.ErrForbidden, "", ""},
 	}

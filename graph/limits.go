@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -43,11 +42,19 @@ type Limits struct {
 	// validation works through them.
 	MaxFields int
 	// MaxComplexity bounds the estimated cost (default 50,000): each field
-	// costs 1 plus its children, and a connection's children count once per
-	// row it may return (first/last, or DefaultPageSize).
+	// costs 1 plus the values of its filter arguments plus its children,
+	// and a connection's children count once per row it may return
+	// (first/last, or DefaultPageSize).
 	MaxComplexity int
 	// DefaultPageSize is what a connection without first/last returns (20).
 	DefaultPageSize int
+	// MaxFilterDepth bounds the nesting of objects in one input-object
+	// argument, a filter (default 12): each and/or entry, not, patient,
+	// hasEpisode and operator object is one level.
+	MaxFilterDepth int
+	// MaxFilterNodes bounds the values in one input-object argument
+	// (default 2,000): every object, field value and list entry counts.
+	MaxFilterNodes int
 }
 
 // Default limits (docs/governance.md).
@@ -60,6 +67,8 @@ const (
 	DefaultMaxFields       = 2_000
 	DefaultMaxComplexity   = 50_000
 	DefaultPageSize        = 20
+	DefaultMaxFilterDepth  = 12
+	DefaultMaxFilterNodes  = 2_000
 	saturated              = 1 << 40
 	limitCacheSize         = 1000
 	maxAllowListQueryBytes = 1 << 20
@@ -79,13 +88,9 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxFields, DefaultMaxFields)
 	def(&l.MaxComplexity, DefaultMaxComplexity)
 	def(&l.DefaultPageSize, DefaultPageSize)
+	def(&l.MaxFilterDepth, DefaultMaxFilterDepth)
+	def(&l.MaxFilterNodes, DefaultMaxFilterNodes)
 	return l
-}
-
-func init() {
-	// Limit rejections are the client's request being refused as a whole,
-	// like a validation failure: HTTP 422 (400 for graphql-response+json).
-	errcode.RegisterErrorType(model.ErrTooComplex, errcode.KindProtocol)
 }
 
 // tooComplex is a limit rejection naming the limit and the values.
@@ -146,10 +151,15 @@ func (e *limitExtension) MutateOperationParameters(ctx context.Context, p *graph
 	return nil
 }
 
-// MutateOperationContext checks the cost of the validated operation.
+// MutateOperationContext checks the arguments (page sizes, filter depth and
+// size) and then the cost of the validated operation.
 func (e *limitExtension) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil
+	}
+	args := argWalker{vars: oc.Variables, l: e.l}
+	if err := args.selections(oc.Operation.SelectionSet, nil); err != nil {
+		return err
 	}
 	c := costWalker{vars: oc.Variables, page: e.l.DefaultPageSize, memo: map[string]int{}}
 	cost := c.selections(oc.Operation.SelectionSet)
@@ -283,7 +293,7 @@ func (c *costWalker) selections(set ast.SelectionSet) int {
 			if strings.HasPrefix(x.Name, "__") {
 				continue // introspection and __typename: no data behind them
 			}
-			total = sat(total + sat(1+sat(c.rows(x)*c.selections(x.SelectionSet))))
+			total = sat(total + sat(1+c.filters(x)+sat(c.rows(x)*c.selections(x.SelectionSet))))
 		case *ast.InlineFragment:
 			total = sat(total + c.selections(x.SelectionSet))
 		case *ast.FragmentSpread:
@@ -296,6 +306,14 @@ func (c *costWalker) selections(set ast.SelectionSet) int {
 		}
 	}
 	return total
+}
+
+// filters is the size of the field's input-object arguments.
+func (c *costWalker) filters(f *ast.Field) int {
+	if f.Definition == nil || len(f.Definition.Arguments) == 0 {
+		return 0
+	}
+	return inputNodes(f, f.ArgumentMap(c.vars))
 }
 
 // rows is how many times a field's children are resolved: the page size

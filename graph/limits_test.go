@@ -103,6 +103,9 @@ func TestLimitsConfigurable(t *testing.T) {
 		`{ viewer { a: roles b: orgs } }`:                    "aliases",
 		`{ viewer { roles } dataReleases { id } }`:           "rootFields",
 		`{ patients(first: 11) { nodes { id } } }`:           "complexity",
+		// Each value of a filter counts in the cost: 3 fields, 13 values
+		// (the filter, financialYear, in and its ten entries).
+		`{ statistics(filter: {financialYear: {in: ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]}}, groupBy: [SEX]) { rows { keys } } }`: "complexity",
 	} {
 		if _, errs := post(t, h, q, nil); limitOf(errs) != want {
 			t.Errorf("%s: %v, want %s", q, errs, want)
@@ -110,10 +113,32 @@ func TestLimitsConfigurable(t *testing.T) {
 	}
 }
 
-func TestLimitRejectionIsProtocolError(t *testing.T) {
-	code, errs := post(t, newHandler(graph.Limits{}), `{ `+roots(20)+` }`, nil)
-	if code != http.StatusUnprocessableEntity || limitOf(errs) != "rootFields" {
-		t.Errorf("status %d, errors %v; want 422 QUERY_TOO_COMPLEX", code, errs)
+// A limit refuses the request as a whole, like a validation failure: a
+// GraphQL request error, 200 for application/json and 400 for
+// application/graphql-response+json (GraphQL over HTTP), with no data.
+func TestLimitRejectionIsRequestError(t *testing.T) {
+	h := newHandler(graph.Limits{})
+	for accept, want := range map[string]int{"": http.StatusOK, "application/json": http.StatusOK, "application/graphql-response+json": http.StatusBadRequest} {
+		body, _ := json.Marshal(map[string]any{"query": `{ ` + roots(20) + ` }`})
+		r := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if accept != "" {
+			r.Header.Set("Accept", accept)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		var out map[string]json.RawMessage
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+			t.Fatalf("decode %q: %v", w.Body.String(), err)
+		}
+		var errs []map[string]any
+		_ = json.Unmarshal(out["errors"], &errs)
+		if w.Code != want || limitOf(errs) != "rootFields" {
+			t.Errorf("Accept %q: status %d, errors %v; want %d QUERY_TOO_COMPLEX", accept, w.Code, errs, want)
+		}
+		if _, ok := out["data"]; ok {
+			t.Errorf("Accept %q: a refused request has a data entry: %s", accept, w.Body)
+		}
 	}
 }
 
@@ -131,4 +156,19 @@ func roots(n int) string {
 		b.WriteString("r" + string(rune('a'+i)) + ": viewer { roles } ")
 	}
 	return b.String()
+}
+
+// A filter within the limits costs its values and no more.
+func TestFilterCost(t *testing.T) {
+	h := newHandler(graph.Limits{MaxComplexity: 16})
+	q := `{ statistics(filter: {financialYear: {in: ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]}}, groupBy: [SEX]) { rows { keys } } }`
+	if _, errs := post(t, h, q, nil); limitOf(errs) != "" {
+		t.Errorf("cost 16 refused at limit 16: %v", errs)
+	}
+	if _, errs := post(t, newHandler(graph.Limits{MaxFilterDepth: 2}), `{ statistics(filter: {not: {startAge: {gte: 1}}}, groupBy: [SEX]) { rows { keys } } }`, nil); limitOf(errs) != "filterDepth" {
+		t.Errorf("depth 3 at limit 2: %v, want filterDepth", errs)
+	}
+	if _, errs := post(t, newHandler(graph.Limits{MaxFilterNodes: 12}), q, nil); limitOf(errs) != "filterSize" {
+		t.Errorf("13 values at limit 12: %v, want filterSize", errs)
+	}
 }

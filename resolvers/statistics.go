@@ -62,6 +62,7 @@ func (r *Resolver) tabulate(ctx context.Context, filter *model.EpisodeFilter, gr
 	for _, row := range rows {
 		t.Rows = append(t.Rows, &model.TabulationRow{
 			Keys:       row.Keys,
+			Labels:     keyLabels(groupBy, row.Keys),
 			Episodes:   disclosedCount(row.Episodes, control),
 			Admissions: disclosedCount(row.Admissions, control),
 			Patients:   disclosedCount(row.Patients, control),

@@ -12,8 +12,9 @@ import (
 func runBench(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
+	s := newSettings(fs, env)
 	var cfg dbConfig
-	cfg.register(fs, env)
+	cfg.register(s)
 	// The benchmark loads its own dataset, so by default it keeps to a
 	// database of its own.
 	if f := fs.Lookup("database"); env.getenv("HES_DATABASE") == "" {
@@ -21,19 +22,19 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 		_ = f.Value.Set(f.DefValue)
 	}
 	var bc bench.Config
-	fs.IntVar(&bc.Episodes, "episodes", 1_000_000, "episodes in the generated dataset loaded when the database is empty")
-	fs.Int64Var(&bc.Seed, "seed", 1, "generator seed of the dataset")
-	fs.IntVar(&bc.Iterations, "iterations", 300, "latency samples per workload and side, at concurrency 1")
-	fs.IntVar(&bc.Warmup, "warmup", 30, "unmeasured runs per workload and side before sampling")
-	fs.DurationVar(&bc.Duration, "duration", 5*time.Second, "throughput phase per workload and side")
-	fs.DurationVar(&bc.MaxLatencyTime, "max-latency-time", time.Minute, "bound on a workload's latency phase; slower workloads get fewer samples")
-	fs.IntVar(&bc.Concurrency, "concurrency", 32, "concurrent clients in the throughput phase")
-	fs.IntVar(&bc.Depth, "depth", 500_000, "W2's position in the W1 listing")
-	fs.BoolVar(&bc.ShowSQL, "sql", false, "print each workload's SQL statements after the report")
+	s.Int(&bc.Episodes, "episodes", "", 1_000_000, "episodes in the generated dataset loaded when the database is empty")
+	s.Int64(&bc.Seed, "seed", "", 1, "generator seed of the dataset")
+	s.Int(&bc.Iterations, "iterations", "", 300, "latency samples per workload and side, at concurrency 1")
+	s.Int(&bc.Warmup, "warmup", "", 30, "unmeasured runs per workload and side before sampling")
+	s.Duration(&bc.Duration, "duration", "", 5*time.Second, "throughput phase per workload and side")
+	s.Duration(&bc.MaxLatencyTime, "max-latency-time", "", time.Minute, "bound on a workload's latency phase; slower workloads get fewer samples")
+	s.Int(&bc.Concurrency, "concurrency", "", 32, "concurrent clients in the throughput phase")
+	s.Int(&bc.Depth, "depth", "", 500_000, "W2's position in the W1 listing")
+	s.Bool(&bc.ShowSQL, "sql", "", false, "print each workload's SQL statements after the report")
 	fs.StringVar(&bc.MemProfile, "memprofile", "", "write an allocation profile of the run to this file")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
 	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W6); empty runs all")
-	if err := fs.Parse(args); err != nil {
+	if err := s.parse(args); err != nil {
 		return err
 	}
 	bc.Only = splitList(*only)

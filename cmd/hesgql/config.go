@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,14 +26,15 @@ type dbConfig struct {
 	LogFormat        string
 }
 
-func (c *dbConfig) register(fs *flag.FlagSet, env *environment) {
+func (c *dbConfig) register(s *settings) {
+	fs, env := s.fs, s.env
 	fs.StringVar(&c.DSN, "dsn", env.getenv("HES_DSN"), "MySQL/MariaDB DSN (go-sql-driver form); empty starts a private MariaDB under the data dir [HES_DSN]")
 	fs.StringVar(&c.Database, "database", envOr(env, "HES_DATABASE", "hesgql"), "database to use on the private server [HES_DATABASE]")
 	fs.StringVar(&c.DataDir, "data-dir", env.getenv("HES_DATA_DIR"), "where the private MariaDB keeps its files (default .data at the module root) [HES_DATA_DIR]")
-	fs.DurationVar(&c.StatementTimeout, "statement-timeout", envDuration(env, "HES_STATEMENT_TIMEOUT", 10*time.Second), "server-side limit per SQL statement [HES_STATEMENT_TIMEOUT]")
+	s.Duration(&c.StatementTimeout, "statement-timeout", "HES_STATEMENT_TIMEOUT", 10*time.Second, "server-side limit per SQL statement; 0 for none [HES_STATEMENT_TIMEOUT]")
 	fs.StringVar(&c.CursorKey, "cursor-key", env.getenv("HES_CURSOR_KEY"), "secret that signs pagination cursors [HES_CURSOR_KEY]")
-	fs.StringVar(&c.LogLevel, "log-level", envOr(env, "HES_LOG_LEVEL", "info"), "debug, info, warn or error [HES_LOG_LEVEL]")
-	fs.StringVar(&c.LogFormat, "log-format", envOr(env, "HES_LOG_FORMAT", "text"), "text or json [HES_LOG_FORMAT]")
+	s.Choice(&c.LogLevel, "log-level", "HES_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "debug, info, warn or error [HES_LOG_LEVEL]")
+	s.Choice(&c.LogFormat, "log-format", "HES_LOG_FORMAT", "text", []string{"text", "json"}, "text or json [HES_LOG_FORMAT]")
 }
 
 func (c *dbConfig) logger(w io.Writer) (*slog.Logger, error) {
@@ -92,29 +91,6 @@ func envOr(env *environment, name, def string) string {
 		return v
 	}
 	return def
-}
-
-func envDuration(env *environment, name string, def time.Duration) time.Duration {
-	if v := env.getenv(name); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
-}
-
-func envInt(env *environment, name string, def int) int {
-	if v := env.getenv(name); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
-func envBool(env *environment, name string) bool {
-	b, _ := strconv.ParseBool(env.getenv(name))
-	return b
 }
 
 func splitList(s string) []string {

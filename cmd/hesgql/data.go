@@ -18,9 +18,10 @@ import (
 func runMigrate(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
+	s := newSettings(fs, env)
 	var cfg dbConfig
-	cfg.register(fs, env)
-	if err := fs.Parse(args); err != nil {
+	cfg.register(s)
+	if err := s.parse(args); err != nil {
 		return err
 	}
 	log, err := cfg.logger(env.stderr)
@@ -43,11 +44,13 @@ func runLoad(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintln(env.stderr, "usage: hesgql load [flags] FILE...\n\nLoads HES APC extracts (pipe-delimited .txt or comma-separated .csv with a header row).")
 		fs.PrintDefaults()
 	}
+	s := newSettings(fs, env)
 	var cfg dbConfig
-	cfg.register(fs, env)
-	dryRun := fs.Bool("dry-run", false, "validate only; write nothing to the database")
+	cfg.register(s)
+	var dryRun bool
+	s.Bool(&dryRun, "dry-run", "", false, "validate only; write nothing to the database")
 	rejects := fs.String("rejects", "", "rejects file (default FILE.rejects.csv beside each input)")
-	if err := fs.Parse(args); err != nil {
+	if err := s.parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
@@ -62,7 +65,7 @@ func runLoad(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	var d *db.DB
-	if !*dryRun {
+	if !dryRun {
 		if d, err = cfg.open(ctx, log); err != nil {
 			return err
 		}
@@ -70,7 +73,7 @@ func runLoad(ctx context.Context, env *environment, args []string) error {
 	}
 	for _, path := range fs.Args() {
 		sum, err := load.File(ctx, d, path, load.Options{
-			DryRun: *dryRun, RejectsPath: *rejects, Progress: env.stderr, Terminal: isTerminal(env.stderr),
+			DryRun: dryRun, RejectsPath: *rejects, Progress: env.stderr, Terminal: isTerminal(env.stderr),
 		})
 		if err != nil {
 			return fmt.Errorf("%s: nothing loaded: %w", path, err)
@@ -95,14 +98,14 @@ func printSummary(w io.Writer, s load.Summary) {
 func runGenerate(ctx context.Context, env *environment, args []string) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	episodes := fs.Int("episodes", 50000, "number of episodes to write")
-	seed := fs.Int64("seed", 1, "random seed; the same seed gives the same file")
+	s := newSettings(fs, env)
+	var episodes int
+	var seed int64
+	s.Int(&episodes, "episodes", "", 50000, "number of episodes to write")
+	s.Int64(&seed, "seed", "", 1, "random seed; the same seed gives the same file")
 	out := fs.String("o", "-", "output file (- for standard output)")
-	if err := fs.Parse(args); err != nil {
+	if err := s.parse(args); err != nil {
 		return err
-	}
-	if *episodes < 0 {
-		return errors.New("--episodes must not be negative")
 	}
 	var w io.Writer = env.stdout
 	if *out != "-" {
@@ -114,7 +117,7 @@ func runGenerate(ctx context.Context, env *environment, args []string) error {
 		w = f
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	if err := hes.Generate(bw, hes.GenerateOptions{Seed: *seed, Episodes: *episodes}); err != nil {
+	if err := hes.Generate(bw, hes.GenerateOptions{Seed: seed, Episodes: episodes}); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {

@@ -6,6 +6,7 @@
 //	hesgql generate --episodes N write a synthetic extract
 //	hesgql migrate               apply schema migrations
 //	hesgql token --role ROLE     mint a development token
+//	hesgql devdb status|stop     manage the private MariaDB
 //
 // Configuration comes from the environment (HES_*) and flags override it;
 // see the README for the full table.
@@ -53,6 +54,7 @@ func commands() []command {
 		{"migrate", "apply database migrations", runMigrate},
 		{"token", "mint a development JWT", runToken},
 		{"bench", "measure the API against the raw-SQL floor", runBench},
+		{"devdb", "start, show or stop the private MariaDB", runDevDB},
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hesgql/hesgql/db/dbtest"
+	"github.com/hesgql/hesgql/graph/model"
+	"github.com/hesgql/hesgql/internal/auth"
 )
 
 func envFunc(vars map[string]string) func(string) string {
@@ -47,7 +49,7 @@ func TestCommandLine(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0"}, env, pw, io.Discard)
+		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--jwt-max-lifetime", "2h"}, env, pw, io.Discard)
 		pw.Close()
 	}()
 	addr := make(chan string, 1)
@@ -78,7 +80,7 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("readyz = %d", resp.StatusCode)
 	}
 	// GraphiQL in development comes with a token that runs the README's
-	// first query as written.
+	// first query as written (its lifetime within --jwt-max-lifetime).
 	page, err := http.Get(base + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +103,23 @@ func TestCommandLine(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || bytes.Contains(body, []byte(`"errors"`)) || bytes.Count(body, []byte(`"episodeKey"`)) != 5 {
 		t.Errorf("README query with the GraphiQL token: %d %s", resp.StatusCode, body)
+	}
+	// --jwt-max-lifetime reaches the verifier: a 3-hour token is refused
+	// with a coded 401.
+	long, err := auth.Mint([]byte(strings.Repeat("s", 40)), auth.TokenSpec{Subject: "svc", Roles: []model.Role{model.RoleResearcher}, TTL: 3 * time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ = http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(q))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+long)
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !bytes.Contains(body, []byte(`"code":"UNAUTHENTICATED"`)) || !bytes.Contains(body, []byte("exceeds the maximum of 2h0m0s")) {
+		t.Errorf("3h token against --jwt-max-lifetime 2h: %d %s", resp.StatusCode, body)
 	}
 
 	cancel()

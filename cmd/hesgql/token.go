@@ -21,14 +21,29 @@ type authConfig struct {
 	OIDCIssuer   string
 	OIDCJWKSURL  string
 	OIDCAudience string
+	// MaxLifetime bounds exp − iat of HS256 tokens: serve refuses longer
+	// ones and token will not mint them.
+	MaxLifetime time.Duration
 }
 
-func (c *authConfig) register(fs *flag.FlagSet, env *environment) {
+func (c *authConfig) register(s *settings) {
+	fs, env := s.fs, s.env
 	c.Secret = env.getenv("HES_JWT_SECRET")
-	fs.BoolVar(&c.Dev, "dev", envBool(env, "HES_DEV"), "development mode: a built-in token secret when HES_JWT_SECRET is unset, GraphiQL, introspection and field suggestions on [HES_DEV]")
+	s.Bool(&c.Dev, "dev", "HES_DEV", false, "development mode: a built-in token secret when HES_JWT_SECRET is unset, GraphiQL, introspection and field suggestions on [HES_DEV]")
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env.getenv("HES_OIDC_ISSUER"), "expected iss claim of tokens [HES_OIDC_ISSUER]")
 	fs.StringVar(&c.OIDCJWKSURL, "oidc-jwks-url", env.getenv("HES_OIDC_JWKS_URL"), "the OIDC issuer's JWKS URL; RS256/ES256 tokens are verified with its keys [HES_OIDC_JWKS_URL]")
 	fs.StringVar(&c.OIDCAudience, "oidc-audience", env.getenv("HES_OIDC_AUDIENCE"), "expected aud claim of tokens [HES_OIDC_AUDIENCE]")
+	s.Duration(&c.MaxLifetime, "jwt-max-lifetime", "HES_JWT_MAX_LIFETIME", auth.DefaultMaxLifetime, "longest lifetime (exp - iat) of an HS256 token; OIDC tokens keep the issuer's [HES_JWT_MAX_LIFETIME]")
+}
+
+// checkMaxLifetime refuses a zero or negative bound, which would otherwise
+// either refuse every token or (as zero means "default" to the verifier)
+// silently stand for 24h.
+func (c *authConfig) checkMaxLifetime() error {
+	if c.MaxLifetime <= 0 {
+		return fmt.Errorf("HES_JWT_MAX_LIFETIME / --jwt-max-lifetime must be a positive duration such as 24h or 90m (it is %v)", c.MaxLifetime)
+	}
+	return nil
 }
 
 // secret returns the HS256 secret. Outside development a missing or short
@@ -57,18 +72,19 @@ func (c *authConfig) secret(log *slog.Logger) ([]byte, error) {
 	return nil, errors.New("no token verification configured: set HES_JWT_SECRET (32+ bytes) or HES_OIDC_ISSUER, HES_OIDC_JWKS_URL and HES_OIDC_AUDIENCE; or run with --dev / HES_DEV=true")
 }
 
-// verifier builds the token verifier serve uses.
-func (c *authConfig) verifier(ctx context.Context, log *slog.Logger) (*auth.Verifier, error) {
-	secret, err := c.secret(log)
-	if err != nil {
+// verifier builds the token verifier serve uses, with the HS256 secret
+// serve resolved once (secret), so that its warnings are logged once.
+func (c *authConfig) verifier(ctx context.Context, log *slog.Logger, secret []byte) (*auth.Verifier, error) {
+	if err := c.checkMaxLifetime(); err != nil {
 		return nil, err
 	}
 	return auth.NewVerifier(ctx, auth.Config{
-		Secret:   secret,
-		JWKSURL:  c.OIDCJWKSURL,
-		Issuer:   c.OIDCIssuer,
-		Audience: c.OIDCAudience,
-		Logger:   log,
+		Secret:      secret,
+		JWKSURL:     c.OIDCJWKSURL,
+		Issuer:      c.OIDCIssuer,
+		Audience:    c.OIDCAudience,
+		MaxLifetime: c.MaxLifetime,
+		Logger:      log,
 	})
 }
 
@@ -89,21 +105,29 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintln(env.stderr, "usage: hesgql token --role ROLE [--org CODE]... [--ttl 1h] [--sub NAME]\n\nPrints a token signed with HES_JWT_SECRET (or, with --dev, the development secret).")
 		fs.PrintDefaults()
 	}
+	s := newSettings(fs, env)
 	var cfg authConfig
-	cfg.register(fs, env)
+	cfg.register(s)
 	var roles, orgs listFlag
 	fs.Var(&roles, "role", "RESEARCHER, CLINICIAN or ADMIN; repeat or separate with commas")
 	fs.Var(&orgs, "org", "provider code (PROCODE3) a clinician works for; repeat or separate with commas")
-	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
+	var ttl time.Duration
+	s.Duration(&ttl, "ttl", "", time.Hour, "how long the token is valid")
 	sub := fs.String("sub", "developer", "the token's subject (sub claim), recorded in the audit log")
-	if err := fs.Parse(args); err != nil {
+	if err := s.parse(args); err != nil {
 		return err
 	}
 	if len(roles) == 0 {
 		fs.Usage()
 		return errors.New("token: give at least one --role")
 	}
-	spec := auth.TokenSpec{Subject: *sub, TTL: *ttl, Orgs: orgs, Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience}
+	if err := cfg.checkMaxLifetime(); err != nil {
+		return err
+	}
+	if ttl > cfg.MaxLifetime {
+		return fmt.Errorf("token: --ttl %v is above the maximum token lifetime of %v, which the server would refuse (raise HES_JWT_MAX_LIFETIME / --jwt-max-lifetime on both)", ttl, cfg.MaxLifetime)
+	}
+	spec := auth.TokenSpec{Subject: *sub, TTL: ttl, Orgs: orgs, Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience}
 	for _, r := range roles {
 		role := model.Role(strings.ToUpper(r))
 		if !role.IsValid() {
@@ -131,18 +155,17 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 }
 
 // graphiqlHeaders returns GraphiQL's pre-filled headers in development: a
-// RESEARCHER token, so that the README's first query runs as written. The
+// RESEARCHER token signed with secret (as resolved by serve), so that the README's first query runs as written. The
 // token is written into the page, which is why this happens only in dev mode.
-func (c *authConfig) graphiqlHeaders(log *slog.Logger) (string, error) {
-	if !c.Dev {
+func (c *authConfig) graphiqlHeaders(secret []byte) (string, error) {
+	if !c.Dev || secret == nil {
 		return "", nil
 	}
-	secret, err := c.secret(log)
-	if err != nil || secret == nil {
-		return "", err
-	}
+	// A day, or less when the server accepts less: a pre-filled token the
+	// server refuses would greet the developer with 401s.
+	ttl := min(24*time.Hour, c.MaxLifetime)
 	tok, err := auth.Mint(secret, auth.TokenSpec{
-		Subject: "graphiql-dev", Roles: []model.Role{model.RoleResearcher}, TTL: 24 * time.Hour,
+		Subject: "graphiql-dev", Roles: []model.Role{model.RoleResearcher}, TTL: ttl,
 		Issuer: c.OIDCIssuer, Audience: c.OIDCAudience,
 	}, time.Now())
 	if err != nil {

@@ -2,6 +2,11 @@ package model
 
 import "sync"
 
+// MaxPageSize is the largest first/last (API.md, Root fields). The GraphQL
+// handler refuses more before any resolver runs; the store refuses it too,
+// for callers that do not come through GraphQL.
+const MaxPageSize = 100
+
 // Page is the Relay pagination window requested by a caller.
 type Page struct {
 	First  *int

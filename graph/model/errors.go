@@ -15,6 +15,17 @@ const (
 	ErrInternal        = "INTERNAL"
 )
 
+// ErrUnavailable is the code of a request that could not reach the
+// database (down or restarting): the caller should retry, and gets HTTP 503
+// with Retry-After when nothing could be answered.
+const ErrUnavailable = "UNAVAILABLE"
+
+// RetryAfterSeconds is how long a caller that got UNAVAILABLE is asked to
+// wait (Retry-After): the server recovers within a fraction of a second of
+// the database returning, so a short wait costs little and keeps clients
+// from hammering a restarting server.
+const RetryAfterSeconds = 5
+
 // Error is an error meant for the API caller: its Code becomes
 // extensions.code and its Message is shown as is. Any other error is
 // internal and is shown only as "internal error".
@@ -23,7 +34,13 @@ type Error struct {
 	Message string
 	// Field optionally names the input path at fault, e.g. "filter.startAge.gt".
 	Field string
+	// Err is the underlying cause, for the server log only; it is never
+	// shown to the caller.
+	Err error
 }
+
+// Unwrap returns the cause, so that errors.Is and errors.As see through.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	if e.Field != "" {

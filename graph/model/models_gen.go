@@ -13,12 +13,14 @@ import (
 // An object with a globally unique, opaque ID.
 type Node interface {
 	IsNode()
+	// Globally unique, opaque ID: pass it to `node(id:)`; never parse it.
 	GetID() string
 }
 
 // One request that read restricted (@identifiable) fields: who asked, when, with which query,
 // which fields and how many patients. Written for every such read; readable by ADMIN only.
 type AuditEvent struct {
+	// Opaque ID of the event.
 	ID string `json:"id"`
 	// When the request was served.
 	At time.Time `json:"at"`
@@ -40,16 +42,24 @@ type AuditEvent struct {
 	RequestID *string `json:"requestId,omitempty"`
 }
 
+// A page of audit events, newest first (Relay connection).
 type AuditEventConnection struct {
-	Edges      []*AuditEventEdge `json:"edges"`
-	Nodes      []*AuditEvent     `json:"nodes"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
-	TotalCount int               `json:"totalCount"`
+	// The events of the page, each with its cursor.
+	Edges []*AuditEventEdge `json:"edges"`
+	// The events of the page, without cursors.
+	Nodes []*AuditEvent `json:"nodes"`
+	// Where the page sits in the whole list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Events matching the filter in all pages (costs a COUNT query, only when selected).
+	TotalCount int `json:"totalCount"`
 }
 
+// One audit event with its cursor.
 type AuditEventEdge struct {
-	Cursor string      `json:"cursor"`
-	Node   *AuditEvent `json:"node"`
+	// Opaque cursor of this event, to pass as `after`.
+	Cursor string `json:"cursor"`
+	// The audit event.
+	Node *AuditEvent `json:"node"`
 }
 
 // Narrows the audit log. Several fields are ANDed.
@@ -64,149 +74,253 @@ type AuditEventFilter struct {
 
 // A clinical classification code (ICD-10 or OPCS-4) from the project's lookup tables.
 type Code struct {
-	Code        string  `json:"code"`
+	// The code in HES form, without the dot: L400, S068.
+	Code string `json:"code"`
+	// What the code means, in the project's own words; null where the lookup has no row.
 	Description *string `json:"description,omitempty"`
-	Chapter     *string `json:"chapter,omitempty"`
+	// ICD-10 chapter numeral (XII) or OPCS-4 chapter letter (S).
+	Chapter *string `json:"chapter,omitempty"`
 }
 
+// A page of codes, in code order (Relay connection).
 type CodeConnection struct {
-	Edges      []*CodeEdge `json:"edges"`
-	Nodes      []*Code     `json:"nodes"`
-	PageInfo   *PageInfo   `json:"pageInfo"`
-	TotalCount int         `json:"totalCount"`
+	// The codes of the page, each with its cursor.
+	Edges []*CodeEdge `json:"edges"`
+	// The codes of the page, without cursors.
+	Nodes []*Code `json:"nodes"`
+	// Where the page sits in the whole list.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Codes matching the search in all pages (costs a COUNT query, only when selected).
+	TotalCount int `json:"totalCount"`
 }
 
+// One code with its cursor.
 type CodeEdge struct {
+	// Opaque cursor of this code, to pass as `after`.
 	Cursor string `json:"cursor"`
-	Node   *Code  `json:"node"`
+	// The code.
+	Node *Code `json:"node"`
 }
 
 // Matches ICD-10 or OPCS-4 codes in HES form (no dot).
 type CodeFilter struct {
-	Eq            *string  `json:"eq,omitempty"`
-	In            []string `json:"in,omitempty"`
-	StartsWith    *string  `json:"startsWith,omitempty"`
+	// This code exactly (L400).
+	Eq *string `json:"eq,omitempty"`
+	// One of these codes.
+	In []string `json:"in,omitempty"`
+	// A code beginning with this prefix (L40 matches L400-L409).
+	StartsWith *string `json:"startsWith,omitempty"`
+	// A code beginning with any of these prefixes.
 	StartsWithAny []string `json:"startsWithAny,omitempty"`
 }
 
+// One code of a coded field and its meaning in the HES data dictionary.
+type CodedValue struct {
+	// The code as stored and filtered on, e.g. 21 or 330.
+	Code string `json:"code"`
+	// Short meaning, for drop-downs and table headings.
+	Label string `json:"label"`
+	// The dictionary's full text for the code.
+	Description *string `json:"description,omitempty"`
+	// When the code was in use, where the dictionary says so ("From 1 April 2004").
+	Period *string `json:"period,omitempty"`
+	// ADMISSION_METHOD only: the key of the code's admission method group (ELECTIVE, EMERGENCY, MATERNITY, OTHER, UNKNOWN).
+	Group *string `json:"group,omitempty"`
+}
+
+// A count, under disclosure control for every caller but ADMIN.
 type Count struct {
-	Value      *int   `json:"value,omitempty"`
-	Display    string `json:"display"`
-	Suppressed bool   `json:"suppressed"`
+	// The count (rounded to the nearest 5 under disclosure control); null when suppressed.
+	Value *int `json:"value,omitempty"`
+	// The count as it may be published: the number, or * when suppressed.
+	Display string `json:"display"`
+	// True when the count is 1 to 7 and was suppressed.
+	Suppressed bool `json:"suppressed"`
 }
 
 // One loaded HES extract.
 type DataRelease struct {
-	ID       string `json:"id"`
+	// Opaque ID of the load.
+	ID string `json:"id"`
+	// Name of the extract file loaded (without its directory).
 	FileName string `json:"fileName"`
 	// SHA-256 of the file, hex.
-	Checksum       string    `json:"checksum"`
-	FinancialYears []string  `json:"financialYears"`
-	RowsRead       int       `json:"rowsRead"`
-	RowsLoaded     int       `json:"rowsLoaded"`
-	RowsUpdated    int       `json:"rowsUpdated"`
-	RowsRejected   int       `json:"rowsRejected"`
-	LoadedAt       time.Time `json:"loadedAt"`
+	Checksum string `json:"checksum"`
+	// The financial years (FYEAR, such as 0102) of the episodes in the file.
+	FinancialYears []string `json:"financialYears"`
+	// Data rows read from the file.
+	RowsRead int `json:"rowsRead"`
+	// Rows loaded as new episodes.
+	RowsLoaded int `json:"rowsLoaded"`
+	// Rows that replaced an episode already loaded (same EPIKEY), as a refresh does.
+	RowsUpdated int `json:"rowsUpdated"`
+	// Rows not loaded, each written with its reason to the load's rejects file.
+	RowsRejected int `json:"rowsRejected"`
+	// When the load finished.
+	LoadedAt time.Time `json:"loadedAt"`
 }
 
+// Conditions on a date field. Several operators are ANDed.
 type DateFilter struct {
-	Eq     *Date `json:"eq,omitempty"`
-	Gt     *Date `json:"gt,omitempty"`
-	Gte    *Date `json:"gte,omitempty"`
-	Lt     *Date `json:"lt,omitempty"`
-	Lte    *Date `json:"lte,omitempty"`
+	// On this day.
+	Eq *Date `json:"eq,omitempty"`
+	// After this day.
+	Gt *Date `json:"gt,omitempty"`
+	// On or after this day.
+	Gte *Date `json:"gte,omitempty"`
+	// Before this day.
+	Lt *Date `json:"lt,omitempty"`
+	// On or before this day.
+	Lte *Date `json:"lte,omitempty"`
+	// true: the date is not recorded; false: it is.
 	IsNull *bool `json:"isNull,omitempty"`
 }
 
 // Filters on episodes. Several fields in one input are ANDed.
 type EpisodeFilter struct {
-	And                    []*EpisodeFilter `json:"and,omitempty"`
-	Or                     []*EpisodeFilter `json:"or,omitempty"`
-	Not                    *EpisodeFilter   `json:"not,omitempty"`
-	FinancialYear          *StringFilter    `json:"financialYear,omitempty"`
-	ProviderCode           *StringFilter    `json:"providerCode,omitempty"`
-	TreatmentSpecialty     *StringFilter    `json:"treatmentSpecialty,omitempty"`
-	MainSpecialty          *StringFilter    `json:"mainSpecialty,omitempty"`
-	AdmissionMethod        *StringFilter    `json:"admissionMethod,omitempty"`
-	PatientClassification  *StringFilter    `json:"patientClassification,omitempty"`
-	AdministrativeCategory *StringFilter    `json:"administrativeCategory,omitempty"`
-	EpisodeStatus          *StringFilter    `json:"episodeStatus,omitempty"`
-	AdmissionDate          *DateFilter      `json:"admissionDate,omitempty"`
-	EpisodeStart           *DateFilter      `json:"episodeStart,omitempty"`
-	EpisodeEnd             *DateFilter      `json:"episodeEnd,omitempty"`
-	StartAge               *IntFilter       `json:"startAge,omitempty"`
-	EpisodeDuration        *IntFilter       `json:"episodeDuration,omitempty"`
+	// Every one of these filters matches.
+	And []*EpisodeFilter `json:"and,omitempty"`
+	// At least one of these filters matches.
+	Or []*EpisodeFilter `json:"or,omitempty"`
+	// This filter does not match.
+	Not *EpisodeFilter `json:"not,omitempty"`
+	// FYEAR, such as 0102.
+	FinancialYear *StringFilter `json:"financialYear,omitempty"`
+	// PROCODE3.
+	ProviderCode *StringFilter `json:"providerCode,omitempty"`
+	// TRETSPEF code (codeList(field: TREATMENT_SPECIALTY) lists them).
+	TreatmentSpecialty *StringFilter `json:"treatmentSpecialty,omitempty"`
+	// MAINSPEF code (codeList(field: MAIN_SPECIALTY)).
+	MainSpecialty *StringFilter `json:"mainSpecialty,omitempty"`
+	// ADMIMETH code (codeList(field: ADMISSION_METHOD)).
+	AdmissionMethod *StringFilter `json:"admissionMethod,omitempty"`
+	// CLASSPAT code (codeList(field: PATIENT_CLASSIFICATION)).
+	PatientClassification *StringFilter `json:"patientClassification,omitempty"`
+	// ADMINCAT code (codeList(field: ADMINISTRATIVE_CATEGORY)).
+	AdministrativeCategory *StringFilter `json:"administrativeCategory,omitempty"`
+	// EPISTAT code: 3 finished, 1 unfinished.
+	EpisodeStatus *StringFilter `json:"episodeStatus,omitempty"`
+	// ADMIDATE.
+	AdmissionDate *DateFilter `json:"admissionDate,omitempty"`
+	// EPISTART.
+	EpisodeStart *DateFilter `json:"episodeStart,omitempty"`
+	// EPIEND.
+	EpisodeEnd *DateFilter `json:"episodeEnd,omitempty"`
+	// STARTAGE in years.
+	StartAge *IntFilter `json:"startAge,omitempty"`
+	// EPIDUR, days.
+	EpisodeDuration *IntFilter `json:"episodeDuration,omitempty"`
 	// Any diagnosis position matches.
 	Diagnosis *CodeFilter `json:"diagnosis,omitempty"`
 	// Position 1 only.
 	PrimaryDiagnosis *CodeFilter `json:"primaryDiagnosis,omitempty"`
 	// Any procedure matches.
-	Procedure *CodeFilter    `json:"procedure,omitempty"`
-	Patient   *PatientFilter `json:"patient,omitempty"`
+	Procedure *CodeFilter `json:"procedure,omitempty"`
+	// The episode's patient matches.
+	Patient *PatientFilter `json:"patient,omitempty"`
 }
 
+// One sort key of an episode listing.
 type EpisodeOrder struct {
-	Field     EpisodeSortField `json:"field"`
-	Direction *SortDirection   `json:"direction,omitempty"`
+	// The key.
+	Field EpisodeSortField `json:"field"`
+	// Ascending (default) or descending.
+	Direction *SortDirection `json:"direction,omitempty"`
 }
 
+// Conditions on a whole-number field. Several operators are ANDed.
 type IntFilter struct {
-	Eq     *int  `json:"eq,omitempty"`
-	Ne     *int  `json:"ne,omitempty"`
-	In     []int `json:"in,omitempty"`
-	Gt     *int  `json:"gt,omitempty"`
-	Gte    *int  `json:"gte,omitempty"`
-	Lt     *int  `json:"lt,omitempty"`
-	Lte    *int  `json:"lte,omitempty"`
+	// Equal to.
+	Eq *int `json:"eq,omitempty"`
+	// Not equal to (a null value does not match).
+	Ne *int `json:"ne,omitempty"`
+	// Equal to one of these.
+	In []int `json:"in,omitempty"`
+	// Greater than.
+	Gt *int `json:"gt,omitempty"`
+	// Greater than or equal to.
+	Gte *int `json:"gte,omitempty"`
+	// Less than.
+	Lt *int `json:"lt,omitempty"`
+	// Less than or equal to.
+	Lte *int `json:"lte,omitempty"`
+	// true: the value is not recorded; false: it is.
 	IsNull *bool `json:"isNull,omitempty"`
 }
 
 // Relay page information.
 type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
+	// More items follow this page (pass `endCursor` as `after`).
+	HasNextPage bool `json:"hasNextPage"`
+	// Items precede this page (pass `startCursor` as `before`).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// Cursor of the first item of the page; null on an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// Cursor of the last item of the page; null on an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// Filters on patients. Several fields in one input are ANDed.
 type PatientFilter struct {
-	And       []*PatientFilter `json:"and,omitempty"`
-	Or        []*PatientFilter `json:"or,omitempty"`
-	Not       *PatientFilter   `json:"not,omitempty"`
-	Sex       []Sex            `json:"sex,omitempty"`
-	Ethnicity *StringFilter    `json:"ethnicity,omitempty"`
-	BirthYear *IntFilter       `json:"birthYear,omitempty"`
-	Region    *StringFilter    `json:"region,omitempty"`
-	PseudoID  *StringFilter    `json:"pseudoId,omitempty"`
+	// Every one of these filters matches.
+	And []*PatientFilter `json:"and,omitempty"`
+	// At least one of these filters matches.
+	Or []*PatientFilter `json:"or,omitempty"`
+	// This filter does not match.
+	Not *PatientFilter `json:"not,omitempty"`
+	// SEX is one of these.
+	Sex []Sex `json:"sex,omitempty"`
+	// ETHNOS code (codeList(field: ETHNICITY) lists them).
+	Ethnicity *StringFilter `json:"ethnicity,omitempty"`
+	// Year of birth.
+	BirthYear *IntFilter `json:"birthYear,omitempty"`
+	// RESGOR code (codeList(field: REGION)).
+	Region *StringFilter `json:"region,omitempty"`
+	// The pseudonymised id.
+	PseudoID *StringFilter `json:"pseudoId,omitempty"`
 	// Patients with at least one episode matching.
 	HasEpisode *EpisodeFilter `json:"hasEpisode,omitempty"`
 }
 
+// One sort key of a patient listing.
 type PatientOrder struct {
-	Field     PatientSortField `json:"field"`
-	Direction *SortDirection   `json:"direction,omitempty"`
+	// The key.
+	Field PatientSortField `json:"field"`
+	// Ascending (default) or descending.
+	Direction *SortDirection `json:"direction,omitempty"`
 }
 
+// The root of every read: records (guarded by role), statistics and lookups (public).
 type Query struct {
 }
 
+// Conditions on a text field. Several operators are ANDed.
 type StringFilter struct {
-	Eq         *string  `json:"eq,omitempty"`
-	Ne         *string  `json:"ne,omitempty"`
-	In         []string `json:"in,omitempty"`
-	NotIn      []string `json:"notIn,omitempty"`
-	StartsWith *string  `json:"startsWith,omitempty"`
-	IsNull     *bool    `json:"isNull,omitempty"`
+	// Equal to.
+	Eq *string `json:"eq,omitempty"`
+	// Not equal to (a null value does not match).
+	Ne *string `json:"ne,omitempty"`
+	// Equal to one of these.
+	In []string `json:"in,omitempty"`
+	// Equal to none of these (a null value does not match).
+	NotIn []string `json:"notIn,omitempty"`
+	// Begins with this text (matched literally: % and _ are not wildcards).
+	StartsWith *string `json:"startsWith,omitempty"`
+	// true: the value is not recorded; false: it is.
+	IsNull *bool `json:"isNull,omitempty"`
 }
 
 // A table of counts, one row per combination of the grouped dimensions.
 type Tabulation struct {
+	// One row per group, ordered by the dimensions in turn (the not-recorded group first).
 	Rows []*TabulationRow `json:"rows"`
 	// True when small-number suppression and rounding were applied.
-	DisclosureControl bool    `json:"disclosureControl"`
-	Note              *string `json:"note,omitempty"`
+	DisclosureControl bool `json:"disclosureControl"`
+	// How the counts were made and controlled, in words to quote beside a published table.
+	Note *string `json:"note,omitempty"`
 }
 
+// One group of a tabulation: its keys and counts.
 type TabulationRow struct {
 	// One key per groupBy dimension, in the same order.
 	Keys []*string `json:"keys"`
@@ -216,27 +330,136 @@ type TabulationRow struct {
 	Admissions *Count `json:"admissions"`
 	// Distinct patients.
 	Patients *Count `json:"patients"`
+	// One label per key, in the same order: the meaning of a coded key (specialty, sex, admission method group, diagnosis chapter, financial year, age band); null where the key is its own label (provider, 3-character diagnosis) or is null.
+	Labels []*string `json:"labels"`
 }
 
 // The caller as the API sees them.
 type Viewer struct {
-	Subject       *string  `json:"subject,omitempty"`
-	Roles         []Role   `json:"roles"`
-	Orgs          []string `json:"orgs"`
-	Authenticated bool     `json:"authenticated"`
+	// The token's `sub` claim; null without a token.
+	Subject *string `json:"subject,omitempty"`
+	// The roles of the token; empty for the public.
+	Roles []Role `json:"roles"`
+	// The organisations (PROCODE3) of the token, which bound a CLINICIAN's records.
+	Orgs []string `json:"orgs"`
+	// True when the request carried a valid token.
+	Authenticated bool `json:"authenticated"`
 }
 
+// A coded HES field whose codes and labels `codeList` lists.
+type CodedField string
+
+const (
+	// Patient.sex: SEX, person stated gender code.
+	CodedFieldSex CodedField = "SEX"
+	// Patient.ethnicity: ETHNOS, ethnic category.
+	CodedFieldEthnicity CodedField = "ETHNICITY"
+	// Patient.region: RESGOR, government office region of residence.
+	CodedFieldRegion CodedField = "REGION"
+	// Episode.episodeStatus: EPISTAT.
+	CodedFieldEpisodeStatus CodedField = "EPISODE_STATUS"
+	// Episode.episodeType: EPITYPE.
+	CodedFieldEpisodeType CodedField = "EPISODE_TYPE"
+	// Episode.patientClassification: CLASSPAT.
+	CodedFieldPatientClassification CodedField = "PATIENT_CLASSIFICATION"
+	// Episode.admissionMethod: ADMIMETH, with its group in `group`.
+	CodedFieldAdmissionMethod CodedField = "ADMISSION_METHOD"
+	// Episode.admissionMethodGroup: the groups of ADMIMETH, keyed as the ADMISSION_METHOD_GROUP statistics dimension.
+	CodedFieldAdmissionMethodGroup CodedField = "ADMISSION_METHOD_GROUP"
+	// Episode.admissionSource: ADMISORC.
+	CodedFieldAdmissionSource CodedField = "ADMISSION_SOURCE"
+	// Episode.dischargeMethod: DISMETH.
+	CodedFieldDischargeMethod CodedField = "DISCHARGE_METHOD"
+	// Episode.dischargeDestination: DISDEST.
+	CodedFieldDischargeDestination CodedField = "DISCHARGE_DESTINATION"
+	// Episode.administrativeCategory: ADMINCAT.
+	CodedFieldAdministrativeCategory CodedField = "ADMINISTRATIVE_CATEGORY"
+	// Episode.treatmentSpecialty: TRETSPEF, treatment function.
+	CodedFieldTreatmentSpecialty CodedField = "TREATMENT_SPECIALTY"
+	// Episode.mainSpecialty: MAINSPEF, the consultant's main specialty.
+	CodedFieldMainSpecialty CodedField = "MAIN_SPECIALTY"
+)
+
+var AllCodedField = []CodedField{
+	CodedFieldSex,
+	CodedFieldEthnicity,
+	CodedFieldRegion,
+	CodedFieldEpisodeStatus,
+	CodedFieldEpisodeType,
+	CodedFieldPatientClassification,
+	CodedFieldAdmissionMethod,
+	CodedFieldAdmissionMethodGroup,
+	CodedFieldAdmissionSource,
+	CodedFieldDischargeMethod,
+	CodedFieldDischargeDestination,
+	CodedFieldAdministrativeCategory,
+	CodedFieldTreatmentSpecialty,
+	CodedFieldMainSpecialty,
+}
+
+func (e CodedField) IsValid() bool {
+	switch e {
+	case CodedFieldSex, CodedFieldEthnicity, CodedFieldRegion, CodedFieldEpisodeStatus, CodedFieldEpisodeType, CodedFieldPatientClassification, CodedFieldAdmissionMethod, CodedFieldAdmissionMethodGroup, CodedFieldAdmissionSource, CodedFieldDischargeMethod, CodedFieldDischargeDestination, CodedFieldAdministrativeCategory, CodedFieldTreatmentSpecialty, CodedFieldMainSpecialty:
+		return true
+	}
+	return false
+}
+
+func (e CodedField) String() string {
+	return string(e)
+}
+
+func (e *CodedField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CodedField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CodedField", str)
+	}
+	return nil
+}
+
+func (e CodedField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CodedField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CodedField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A dimension to group statistics by; docs/statistics.md gives each one's keys.
 type Dimension string
 
 const (
-	DimensionFinancialYear           Dimension = "FINANCIAL_YEAR"
-	DimensionProvider                Dimension = "PROVIDER"
-	DimensionSex                     Dimension = "SEX"
-	DimensionAgeBand                 Dimension = "AGE_BAND"
-	DimensionTreatmentSpecialty      Dimension = "TREATMENT_SPECIALTY"
-	DimensionAdmissionMethodGroup    Dimension = "ADMISSION_METHOD_GROUP"
+	// FYEAR, such as 0102 for 2001-02.
+	DimensionFinancialYear Dimension = "FINANCIAL_YEAR"
+	// PROCODE3, the provider.
+	DimensionProvider Dimension = "PROVIDER"
+	// The patient's SEX, keyed by the Sex enum names.
+	DimensionSex Dimension = "SEX"
+	// STARTAGE in bands: 0, 1-4, 5-9, ..., 85-89, 90+.
+	DimensionAgeBand Dimension = "AGE_BAND"
+	// TRETSPEF, the treatment specialty.
+	DimensionTreatmentSpecialty Dimension = "TREATMENT_SPECIALTY"
+	// ADMIMETH grouped: ELECTIVE, EMERGENCY, MATERNITY, OTHER, UNKNOWN.
+	DimensionAdmissionMethodGroup Dimension = "ADMISSION_METHOD_GROUP"
+	// ICD-10 chapter numeral of the primary diagnosis.
 	DimensionPrimaryDiagnosisChapter Dimension = "PRIMARY_DIAGNOSIS_CHAPTER"
-	DimensionPrimaryDiagnosis3       Dimension = "PRIMARY_DIAGNOSIS_3"
+	// First three characters (the category) of the primary diagnosis, such as L40.
+	DimensionPrimaryDiagnosis3 Dimension = "PRIMARY_DIAGNOSIS_3"
 )
 
 var AllDimension = []Dimension{
@@ -293,17 +516,26 @@ func (e Dimension) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What episodes can be sorted by; the row key breaks ties.
 type EpisodeSortField string
 
 const (
-	EpisodeSortFieldEpisodeStart    EpisodeSortField = "EPISODE_START"
-	EpisodeSortFieldEpisodeEnd      EpisodeSortField = "EPISODE_END"
-	EpisodeSortFieldAdmissionDate   EpisodeSortField = "ADMISSION_DATE"
-	EpisodeSortFieldDischargeDate   EpisodeSortField = "DISCHARGE_DATE"
-	EpisodeSortFieldProviderCode    EpisodeSortField = "PROVIDER_CODE"
-	EpisodeSortFieldStartAge        EpisodeSortField = "START_AGE"
+	// EPISTART.
+	EpisodeSortFieldEpisodeStart EpisodeSortField = "EPISODE_START"
+	// EPIEND.
+	EpisodeSortFieldEpisodeEnd EpisodeSortField = "EPISODE_END"
+	// ADMIDATE.
+	EpisodeSortFieldAdmissionDate EpisodeSortField = "ADMISSION_DATE"
+	// DISDATE.
+	EpisodeSortFieldDischargeDate EpisodeSortField = "DISCHARGE_DATE"
+	// PROCODE3.
+	EpisodeSortFieldProviderCode EpisodeSortField = "PROVIDER_CODE"
+	// STARTAGE.
+	EpisodeSortFieldStartAge EpisodeSortField = "START_AGE"
+	// EPIDUR.
 	EpisodeSortFieldEpisodeDuration EpisodeSortField = "EPISODE_DURATION"
-	EpisodeSortFieldFinancialYear   EpisodeSortField = "FINANCIAL_YEAR"
+	// FYEAR.
+	EpisodeSortFieldFinancialYear EpisodeSortField = "FINANCIAL_YEAR"
 )
 
 var AllEpisodeSortField = []EpisodeSortField{
@@ -360,10 +592,13 @@ func (e EpisodeSortField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What patients can be sorted by; the row key breaks ties.
 type PatientSortField string
 
 const (
-	PatientSortFieldPseudoID  PatientSortField = "PSEUDO_ID"
+	// The pseudonymised id.
+	PatientSortFieldPseudoID PatientSortField = "PSEUDO_ID"
+	// Year of birth.
 	PatientSortFieldBirthYear PatientSortField = "BIRTH_YEAR"
 )
 
@@ -419,9 +654,12 @@ func (e PatientSortField) MarshalJSON() ([]byte, error) {
 type Role string
 
 const (
+	// Pseudonymised record-level data: patients, episodes, diagnoses, procedures, without identifiable fields.
 	RoleResearcher Role = "RESEARCHER"
-	RoleClinician  Role = "CLINICIAN"
-	RoleAdmin      Role = "ADMIN"
+	// Record-level data of the patients with an episode at one of the token's organisations (`orgs`), identifiable fields included; every such read is audited.
+	RoleClinician Role = "CLINICIAN"
+	// Everything: identifiable fields, statistics without disclosure control, the audit log.
+	RoleAdmin Role = "ADMIN"
 )
 
 var AllRole = []Role{
@@ -473,13 +711,18 @@ func (e Role) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// SEX, the person stated gender code.
 type Sex string
 
 const (
-	SexMale         Sex = "MALE"
-	SexFemale       Sex = "FEMALE"
+	// SEX 1.
+	SexMale Sex = "MALE"
+	// SEX 2.
+	SexFemale Sex = "FEMALE"
+	// SEX 9: not specified (indeterminate).
 	SexNotSpecified Sex = "NOT_SPECIFIED"
-	SexNotKnown     Sex = "NOT_KNOWN"
+	// SEX 0 (X from 2022-23): not known, not recorded.
+	SexNotKnown Sex = "NOT_KNOWN"
 )
 
 var AllSex = []Sex{
@@ -532,10 +775,13 @@ func (e Sex) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Sort order. NULLs come first in ASC and last in DESC.
 type SortDirection string
 
 const (
-	SortDirectionAsc  SortDirection = "ASC"
+	// Smallest first.
+	SortDirectionAsc SortDirection = "ASC"
+	// Largest first.
 	SortDirectionDesc SortDirection = "DESC"
 )
 

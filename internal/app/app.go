@@ -62,6 +62,8 @@ func New(d *db.DB, opts Options) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	// Everything logged while serving a request names the request.
+	log = server.WithRequestIDs(log)
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -92,6 +94,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		Limits:           opts.Limits,
 		AllowList:        opts.AllowList,
 		APQCacheSize:     opts.APQCacheSize,
+		Registerer:       reg,
 		Governance: &governance.Governance{
 			PatientsAtOrgs: d.PatientsAtOrgs,
 			Audit:          a.audit.Enqueue,
@@ -109,8 +112,9 @@ func New(d *db.DB, opts Options) (*App, error) {
 		"GET /export/episodes.csv": export.Handler(d, export.Options{
 			Logger:    log,
 			Authorize: export.ViewerAccess,
-			Audit:     export.StoreAudit(d),
+			Audit:     export.StoreAudit(a.audit),
 			RequestID: server.RequestID,
+			Limits:    opts.Limits,
 		}),
 	}
 	for pattern, h := range opts.Routes {
@@ -126,6 +130,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		// Innermost first: the caller is authenticated before the body is
 		// read, and loaders are made per authenticated request.
 		Middleware: []func(http.Handler) http.Handler{
+			graph.UnavailableStatus,
 			func(next http.Handler) http.Handler { return resolvers.LoaderMiddleware(d, next) },
 			func(next http.Handler) http.Handler { return graph.LimitBody(maxBody, next) },
 			authenticate,

@@ -141,7 +141,7 @@ func NewWriter(store AuditStore, opts WriterOptions) *Writer {
 			Name: "hesgql_audit_events_written_total", Help: "Audit events written to audit_log.",
 		}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "hesgql_audit_write_failures_total", Help: "Failed attempts to write audit events (each is retried).",
+			Name: "hesgql_audit_write_failures_total", Help: "Failed attempts to write audit events (queued events are retried; a synchronous write is refused to its caller).",
 		}),
 		lost: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hesgql_audit_events_lost_total", Help: "Audit events that could not be written and were logged instead.",
@@ -216,6 +216,19 @@ func (w *Writer) writeDirect(rec db.AuditRecord) {
 		w.failures.Inc()
 	}
 	w.giveUp([]db.AuditRecord{rec}, err)
+}
+
+// InsertAuditRecords writes recs at once, on the caller's goroutine, for a
+// caller that must know its record is stored before it goes on (the CSV
+// extract sends no row before), and counts them with the queued events.
+// It does not retry: the caller refuses what it could not record.
+func (w *Writer) InsertAuditRecords(ctx context.Context, recs []db.AuditRecord) error {
+	if err := w.store.InsertAuditRecords(ctx, recs); err != nil {
+		w.failures.Inc()
+		return err
+	}
+	w.written.Add(float64(len(recs)))
+	return nil
 }
 
 // Flush returns once every event enqueued before the call is written.

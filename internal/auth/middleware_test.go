@@ -41,11 +41,13 @@ func TestMiddleware(t *testing.T) {
 		}
 	})
 	expired := mint(t, secret, auth.TokenSpec{Roles: []model.Role{model.RoleAdmin}}, time.Now().Add(-3*time.Hour))
+	century := mint(t, secret, auth.TokenSpec{Roles: []model.Role{model.RoleAdmin}, TTL: 100 * 365 * 24 * time.Hour}, time.Now())
 	for name, hdr := range map[string][]string{
-		"ErrExpired":    {"Bearer " + expired},
-		"ErrBasic":      {"Basic dXNlcjpwYXNz"},
-		"ErrEmpty":      {"Bearer "},
-		"ErrTwoHeaders": {"Bearer a", "Bearer b"},
+		"ErrExpired":      {"Bearer " + expired},
+		"ErrLifetime100y": {"Bearer " + century},
+		"ErrBasic":        {"Basic dXNlcjpwYXNz"},
+		"ErrEmpty":        {"Bearer "},
+		"ErrTwoHeaders":   {"Bearer a", "Bearer b"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			w := do(hdr...)

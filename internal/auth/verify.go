@@ -28,6 +28,12 @@ const MinSecretBytes = 32
 // role with it: never use it where real data is served.
 const DevSecret = "hesgql-development-only-secret-do-not-use-in-production"
 
+// DefaultMaxLifetime is the longest exp − iat accepted on an HS256 token
+// when none is configured. HS256 tokens are minted locally (service
+// accounts, `hesgql token`) and cannot be revoked, so a leaked one must not
+// stay good for years; a day covers a working session and a nightly job.
+const DefaultMaxLifetime = 24 * time.Hour
+
 // Config configures a Verifier.
 type Config struct {
 	// Secret verifies HS256 tokens (`hesgql token`, service accounts).
@@ -41,6 +47,11 @@ type Config struct {
 	// audiences, and only ours may be accepted.
 	Issuer   string
 	Audience string
+	// MaxLifetime is the longest exp − iat an HS256 token may have
+	// (default DefaultMaxLifetime; negative is refused). HS256 tokens must
+	// carry iat. Tokens from the OIDC issuer keep the issuer's lifetime:
+	// it is the issuer's policy, and its keys can be rotated.
+	MaxLifetime time.Duration
 	// Leeway tolerates clock skew in exp, nbf and iat (default 30s).
 	Leeway time.Duration
 	// JWKSRefresh is how often the key set is fetched again (default 15m).
@@ -57,10 +68,11 @@ type Config struct {
 
 // Verifier checks bearer tokens and turns their claims into a Viewer.
 type Verifier struct {
-	secret []byte
-	jwks   keyfunc.Keyfunc
-	parser *jwt.Parser
-	cancel context.CancelFunc
+	secret      []byte
+	maxLifetime time.Duration
+	jwks        keyfunc.Keyfunc
+	parser      *jwt.Parser
+	cancel      context.CancelFunc
 }
 
 // ErrInvalidToken is wrapped by every verification failure.
@@ -83,8 +95,15 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	if leeway <= 0 {
 		leeway = 30 * time.Second
 	}
+	maxLifetime := cfg.MaxLifetime
+	switch {
+	case maxLifetime < 0:
+		return nil, fmt.Errorf("auth: the maximum token lifetime must be positive (it is %v)", maxLifetime)
+	case maxLifetime == 0:
+		maxLifetime = DefaultMaxLifetime
+	}
 	methods := []string{} // non-nil: with no key configured, every algorithm is refused
-	v := &Verifier{cancel: func() {}}
+	v := &Verifier{cancel: func() {}, maxLifetime: maxLifetime}
 	if len(cfg.Secret) > 0 {
 		v.secret = append([]byte(nil), cfg.Secret...)
 		methods = append(methods, jwt.SigningMethodHS256.Alg())
@@ -163,12 +182,34 @@ func (v *Verifier) Close() { v.cancel() }
 // Verify checks a raw token (without "Bearer ") and returns its viewer.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Viewer, error) {
 	var c Claims
-	_, err := v.parser.ParseWithClaims(raw, &c, v.key(ctx))
+	tok, err := v.parser.ParseWithClaims(raw, &c, v.key(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidToken, reason(err))
 	}
+	if tok.Method.Alg() == jwt.SigningMethodHS256.Alg() {
+		if err := v.checkLifetime(&c); err != nil {
+			return nil, err
+		}
+	}
 	return c.viewer()
 }
+
+// checkLifetime bounds an HS256 token's exp − iat. Without iat the lifetime
+// is unknown, so the token is refused rather than trusted for as long as its
+// exp says.
+func (v *Verifier) checkLifetime(c *Claims) error {
+	if c.IssuedAt == nil {
+		return fmt.Errorf("%w: a required claim is missing (iat)", ErrInvalidToken)
+	}
+	// exp is required by the parser, so it is set here.
+	if life := c.ExpiresAt.Sub(c.IssuedAt.Time); life > v.maxLifetime {
+		return fmt.Errorf("%w: lifetime %v exceeds the maximum of %v", ErrInvalidToken, life, v.maxLifetime)
+	}
+	return nil
+}
+
+// MaxLifetime is the longest lifetime this verifier accepts on HS256 tokens.
+func (v *Verifier) MaxLifetime() time.Duration { return v.maxLifetime }
 
 // key chooses the verification key by the token's algorithm among the
 // pinned ones: the secret for HS256, the issuer's keys for RS256/ES256.

@@ -9,6 +9,10 @@
 // starting process exits: the next `go test` or `serve` finds it through a
 // state file and reuses it, which turns a multi-second start into a
 // millisecond check. Stop shuts it down; the data directory persists.
+// Inspect reports it. A server still running after its data directory was
+// deleted (rm -rf .data) is an orphan, found through /proc by its --datadir;
+// Ensure and Stop shut orphans down rather than leave one running beside a
+// new server.
 //
 // There is no embedded SQL engine here on purpose: the product runs on
 // MariaDB/MySQL, and tests must exercise the same planner and dialect.
@@ -101,7 +105,7 @@ func Ensure(ctx context.Context, opts Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if prev != nil && prev.DataDir == l.data && processAlive(prev.PID, l.data) {
+	if prev != nil && prev.DataDir == l.data && serving(prev.PID, l.data) {
 		// A live server may still be recovering after a crash or be
 		// started by a process that died half-way; give it the same
 		// grace a fresh start gets rather than starting a second server
@@ -115,14 +119,12 @@ func Ensure(ctx context.Context, opts Options) (string, error) {
 		return dsn, nil
 	}
 
-	// A server left running without a state file (deleted by hand, or a
-	// write that failed) still holds the datadir; a second one would wait
-	// on the InnoDB lock until timing out, so shut the orphan down first.
-	if pid := readPID(l.pid); processAlive(pid, l.data) {
-		log.Info("devdb: stopping orphaned private server", "pid", pid)
-		if err := terminate(ctx, pid, l.data); err != nil {
-			return "", err
-		}
+	// Any other server on this datadir path is an orphan: one whose .data
+	// was deleted while it ran (it keeps running on the deleted files and
+	// its port), or one left without a state file. Either would outlive the
+	// server started next, or fight it over the InnoDB lock.
+	if err := stopOrphans(ctx, l, log); err != nil {
+		return "", err
 	}
 
 	st, err := start(ctx, l, opts, log, prev)
@@ -133,60 +135,6 @@ func Ensure(ctx context.Context, opts Options) (string, error) {
 		return "", err
 	}
 	return dsnFor(st.Port), nil
-}
-
-// Stop shuts the private server down cleanly, waiting for it to exit. The
-// data directory is kept. Stopping a server that is not running is not an
-// error.
-func Stop(ctx context.Context, opts Options) error {
-	l, err := newLayout(opts.Dir)
-	if err != nil {
-		return err
-	}
-	if _, err := os.Stat(l.root); errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	unlock, err := lock(ctx, l)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-
-	st, err := readState(l)
-	if err != nil || st == nil {
-		return err
-	}
-	if processAlive(st.PID, l.data) {
-		logger(opts).Info("devdb: stopping private server", "pid", st.PID, "port", st.Port)
-		if err := terminate(ctx, st.PID, l.data); err != nil {
-			return err
-		}
-	}
-	if err := os.Remove(l.state); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("devdb: %w", err)
-	}
-	return nil
-}
-
-// terminate sends SIGTERM, which mariadbd and mysqld treat as a clean
-// shutdown, and escalates to SIGKILL if the server ignores it.
-func terminate(ctx context.Context, pid int, datadir string) error {
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("devdb: stop server pid %d: %w", pid, err)
-	}
-	deadline := time.Now().Add(stopTimeout)
-	for processAlive(pid, datadir) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			deadline = time.Now().Add(5 * time.Second)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("devdb: waiting for server pid %d to stop: %w", pid, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return nil
 }
 
 // layout names every path the private server uses.

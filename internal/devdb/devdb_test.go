@@ -112,6 +112,29 @@ func TestEnsure(t *testing.T) {
 			t.Errorf("second Ensure = %q, want %q", got, dsn)
 		}
 	})
+
+	t.Run("InspectAndStop", func(t *testing.T) {
+		ctx := context.Background()
+		st, err := Inspect(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Running || st.PID <= 0 || st.DSN != dsn || st.Version == "" || len(st.Orphans) != 0 {
+			t.Fatalf("Inspect = %+v, want running with DSN %s, a pid and a version, no orphans", st, dsn)
+		}
+		if cfg, _ := mysql.ParseDSN(dsn); !strings.HasSuffix(cfg.Addr, fmt.Sprintf(":%d", st.Port)) {
+			t.Errorf("Inspect port %d, DSN address %s", st.Port, cfg.Addr)
+		}
+		if err := Stop(ctx, opts); err != nil {
+			t.Fatal(err)
+		}
+		if processAlive(st.PID, st.DataDir) {
+			t.Errorf("server pid %d still running after Stop", st.PID)
+		}
+		if st, err := Inspect(ctx, opts); err != nil || st.Running || len(st.Orphans) != 0 {
+			t.Errorf("Inspect after Stop = %+v, %v; want not running", st, err)
+		}
+	})
 }
 
 // TestEnsure_Restart covers a server that died without Stop (a crash, a

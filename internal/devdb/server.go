@@ -70,8 +70,9 @@ func findServer(ctx context.Context, opts Options, log *slog.Logger) (*server, e
 		if reason := cannotInstall(); reason != "" {
 			return nil, missingServerError(reason)
 		}
-		if err := aptInstall(ctx, log); err != nil {
-			return nil, err
+		log.Info("devdb: no database server found; installing " + serverPackage + " with apt-get")
+		if err := AptInstall(ctx, log, serverPackage); err != nil {
+			return nil, fmt.Errorf("%w, or set %s", err, DSNEnv)
 		}
 		if bin = findExecutable(binDirs(), "mariadbd", "mysqld"); bin == "" {
 			return nil, missingServerError("apt-get installed " + serverPackage + " but no mariadbd was found afterwards")
@@ -118,14 +119,17 @@ func cannotInstall() string {
 	return ""
 }
 
-// aptInstall installs the server package, streaming apt's output line by
-// line to the logger: it can take minutes on a fresh machine and a silent
-// pause that long looks like a hang.
-func aptInstall(ctx context.Context, log *slog.Logger) error {
-	log.Info("devdb: no database server found; installing " + serverPackage + " with apt-get")
+// AptInstall installs Debian packages with apt-get, streaming apt's output
+// line by line to log: it can take minutes on a fresh machine and a silent
+// pause that long looks like a hang. It refuses, saying why, where apt-get
+// cannot be used without a password prompt (not root, not Debian).
+func AptInstall(ctx context.Context, log *slog.Logger, packages ...string) error {
+	if reason := cannotInstall(); reason != "" {
+		return fmt.Errorf("cannot install %s: %s", strings.Join(packages, " "), reason)
+	}
 	steps := [][]string{
 		{"apt-get", "update"},
-		{"apt-get", "install", "-y", "--no-install-recommends", serverPackage},
+		append([]string{"apt-get", "install", "-y", "--no-install-recommends"}, packages...),
 	}
 	for _, args := range steps {
 		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
@@ -145,8 +149,8 @@ func aptInstall(ctx context.Context, log *slog.Logger) error {
 		pw.Close()
 		<-done
 		if err != nil {
-			return fmt.Errorf("devdb: %s failed: %w; install %s yourself or set %s",
-				strings.Join(args, " "), err, serverPackage, DSNEnv)
+			return fmt.Errorf("devdb: %s failed: %w; install %s yourself",
+				strings.Join(args, " "), err, strings.Join(packages, " "))
 		}
 	}
 	return nil
@@ -169,8 +173,12 @@ func runUser() string {
 // the datadir's existence, says it is done: an interrupted initialisation
 // leaves a datadir that neither tool will accept, so it is wiped and redone.
 func initDataDir(ctx context.Context, l layout, srv *server, log *slog.Logger) error {
+	// The marker outlives a datadir deleted on its own (rm -r .data/devdb/data),
+	// so the system schema is checked too.
 	if _, err := os.Stat(l.inited); err == nil {
-		return nil
+		if _, err := os.Stat(filepath.Join(l.data, "mysql")); err == nil {
+			return nil
+		}
 	}
 	if err := os.RemoveAll(l.data); err != nil {
 		return fmt.Errorf("devdb: clear half-initialised datadir: %w", err)

@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hesgql/hesgql/db"
+	"github.com/hesgql/hesgql/graph"
 	"github.com/hesgql/hesgql/graph/model"
 )
 
@@ -82,7 +84,18 @@ type Options struct {
 	// FlushInterval bounds how long a written row waits in the buffer
 	// (0 = 500ms).
 	FlushInterval time.Duration
+	// Limits bound the filter and orderBy parameters as they bound the
+	// arguments of a GraphQL query (MaxFilterDepth, MaxFilterNodes; zero
+	// values take the defaults).
+	Limits graph.Limits
+	// HoldBytes bounds the output held back, status line included, until
+	// the first batch has been read (0 = DefaultHoldBytes).
+	HoldBytes int
 }
+
+// DefaultHoldBytes holds a first batch of the default size and columns
+// (5,000 rows of about 220 bytes) whole.
+const DefaultHoldBytes = 4 << 20
 
 // Handler returns the extract handler over d.
 func Handler(d *db.DB, opts Options) http.Handler {
@@ -94,6 +107,9 @@ func Handler(d *db.DB, opts Options) http.Handler {
 	}
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = 500 * time.Millisecond
+	}
+	if opts.HoldBytes <= 0 {
+		opts.HoldBytes = DefaultHoldBytes
 	}
 	return &handler{d: d, opts: opts}
 }
@@ -118,7 +134,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, model.Errorf(model.ErrForbidden, "the extract needs the RESEARCHER, CLINICIAN or ADMIN role"))
 		return
 	}
-	req, err := parseRequest(r.URL.Query())
+	req, err := parseRequest(r.URL.RawQuery, h.opts.Limits)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -157,23 +173,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/csv; charset=utf-8")
-	hdr.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="episodes-%s.csv"`, started.Format("20060102T150405Z")))
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-
-	out := newCSVStream(w, h.opts.FlushRows, h.opts.FlushInterval)
-	if err := out.write(x.Header()); err != nil {
-		return // the client has gone
-	}
-	rows, err := x.Run(ctx, func(cells []string) error {
-		return out.row(cells)
+	held := newHeldResponse(w, h.opts.HoldBytes, func(hdr http.Header) {
+		hdr.Set("Content-Type", "text/csv; charset=utf-8")
+		hdr.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="episodes-%s.csv"`, started.Format("20060102T150405Z")))
+		hdr.Set("Cache-Control", "no-store")
+		hdr.Set("X-Content-Type-Options", "nosniff")
 	})
-	if err == nil {
-		err = out.flush()
-	}
+	out := newCSVStream(held, h.opts.FlushRows, h.opts.FlushInterval)
+	rows, err := h.stream(ctx, x, out, held)
 	took := time.Since(started)
 	log := h.opts.Logger.With("rows", rows, "took", took, "subject", access.Subject)
 	switch {
@@ -181,12 +188,49 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.InfoContext(ctx, "extract sent", "rows_per_second", int64(float64(rows)/max(took.Seconds(), 1e-9)))
 	case ctx.Err() != nil || errors.Is(err, errClientGone):
 		log.InfoContext(ctx, "extract abandoned by the client")
+	case !held.committed:
+		// Nothing has been sent: the caller gets a status and a coded error.
+		h.fail(w, r, err)
 	default:
 		log.ErrorContext(ctx, "extract failed part way", "err", err)
-		// The status line has gone; breaking the connection is the only way
-		// left to tell the client that the file is incomplete.
+		// The status line has gone; breaking the connection before the
+		// chunked body's last chunk is the only way left to tell the
+		// client that the file is incomplete.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// stream writes the extract's header and rows. The response stays held
+// until the first batch has been read, so that a statement the database
+// refuses is still answered with a coded error.
+func (h *handler) stream(ctx context.Context, x *db.Export, out *csvStream, held *heldResponse) (int64, error) {
+	if err := out.write(x.Header()); err != nil {
+		return 0, err
+	}
+	rows, err := x.Run(ctx, out.row, func() error {
+		if held.committed {
+			return nil
+		}
+		if err := out.flush(); err != nil {
+			return err
+		}
+		if err := held.commit(false); err != nil {
+			return errClientGone
+		}
+		return out.flush()
+	})
+	if err != nil {
+		return rows, err
+	}
+	if err := out.flush(); err != nil {
+		return rows, err
+	}
+	if !held.committed {
+		if err := held.commit(true); err != nil {
+			return rows, errClientGone
+		}
+	}
+	return rows, nil
 }
 
 // audit records an identifiable extract; the extract goes ahead only once
@@ -237,6 +281,11 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusNotFound
 	case model.ErrTooComplex:
 		status = http.StatusUnprocessableEntity
+	case model.ErrUnavailable:
+		// Retryable: the database cannot be reached (API.md, Errors).
+		h.opts.Logger.ErrorContext(r.Context(), "extract failed: database unavailable", "err", me.Err)
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", strconv.Itoa(model.RetryAfterSeconds))
 	}
 	ext := map[string]any{"code": me.Code}
 	if me.Field != "" {
@@ -259,7 +308,7 @@ var errClientGone = errors.New("client connection lost")
 type csvStream struct {
 	buf       *bufio.Writer
 	csv       *csv.Writer
-	rc        *http.ResponseController
+	out       *heldResponse
 	rows      int
 	interval  time.Duration
 	pending   int
@@ -267,13 +316,14 @@ type csvStream struct {
 	guarded   []string
 }
 
-func newCSVStream(w http.ResponseWriter, rows int, interval time.Duration) *csvStream {
+func newCSVStream(w *heldResponse, rows int, interval time.Duration) *csvStream {
 	buf := bufio.NewWriterSize(w, 64<<10)
-	return &csvStream{buf: buf, csv: csv.NewWriter(buf), rc: http.NewResponseController(w),
+	return &csvStream{buf: buf, csv: csv.NewWriter(buf), out: w,
 		rows: rows, interval: interval, lastFlush: time.Now()}
 }
 
-// write writes one record as it is (the header) and flushes it.
+// write writes one record as it is (the header) and flushes it (to the
+// hold, while the response is held).
 func (s *csvStream) write(rec []string) error {
 	if err := s.csv.Write(rec); err != nil {
 		return errClientGone
@@ -307,7 +357,7 @@ func (s *csvStream) flush() error {
 	if err := s.csv.Error(); err != nil {
 		return errClientGone
 	}
-	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	if err := s.out.Flush(); err != nil {
 		return errClientGone
 	}
 	return nil

@@ -40,26 +40,38 @@ type request struct {
 	rawFilter, rawOrderBy string
 }
 
-// parseRequest reads the query string of an extract request.
-func parseRequest(v url.Values) (*request, error) {
+// parseRequest reads the raw query string of an extract request. A query
+// string that does not parse is refused as a whole: url.URL.Query drops a
+// pair with a bad escape or a ";" separator without a word, and a dropped
+// filter would silently widen the extract to every row.
+func parseRequest(rawQuery string, limits graph.Limits) (*request, error) {
+	v, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, malformedQuery(rawQuery, err)
+	}
 	for name, vals := range v {
 		switch name {
 		case "filter", "orderBy", "columns":
 			if len(vals) > 1 {
 				return nil, model.InputError(name, "give the parameter once")
 			}
+		case "":
+			return nil, model.InputError("query", "a parameter without a name: write name=value pairs separated by &")
 		default:
 			return nil, model.InputError(name, "unknown parameter %q: the extract takes filter, orderBy and columns", name)
 		}
 	}
 	req := &request{rawFilter: v.Get("filter"), rawOrderBy: v.Get("orderBy")}
-	if req.rawFilter != "" {
-		if err := decodeInput(req.rawFilter, filterType, "filter", &req.filter); err != nil {
+	// An empty value is refused rather than read as "no filter": it is what
+	// a script sends when the variable it meant to interpolate is unset.
+	// JSON null is the argument's own "none", as in GraphQL.
+	if v.Has("filter") {
+		if err := decodeInput(req.rawFilter, filterType, "filter", limits, &req.filter); err != nil {
 			return nil, err
 		}
 	}
-	if req.rawOrderBy != "" {
-		if err := decodeInput(req.rawOrderBy, orderByType, "orderBy", &req.orderBy); err != nil {
+	if v.Has("orderBy") {
+		if err := decodeInput(req.rawOrderBy, orderByType, "orderBy", limits, &req.orderBy); err != nil {
 			return nil, err
 		}
 	}
@@ -83,6 +95,24 @@ func parseRequest(v url.Values) (*request, error) {
 	return req, nil
 }
 
+// malformedQuery names the parameter whose pair does not parse, or "query"
+// when its name itself is malformed or the pairs are split by ";".
+func malformedQuery(rawQuery string, err error) error {
+	hint := "percent-encode parameter values (curl -G --data-urlencode) and separate pairs with &"
+	for _, pair := range strings.Split(rawQuery, "&") {
+		if _, perr := url.ParseQuery(pair); perr == nil {
+			continue
+		}
+		key, _, _ := strings.Cut(pair, "=")
+		name, kerr := url.QueryUnescape(key)
+		if kerr != nil || strings.Contains(pair, ";") || name == "" {
+			break
+		}
+		return model.InputError(name, "the value does not decode (%v): %s", err, hint)
+	}
+	return model.InputError("query", "the query string does not parse (%v): %s", err, hint)
+}
+
 // identifiableColumns returns the requested columns that are HES restricted.
 func (r *request) identifiableColumns() []string {
 	var out []string
@@ -95,16 +125,25 @@ func (r *request) identifiableColumns() []string {
 }
 
 // decodeInput coerces the JSON text raw to the GraphQL input type t and
-// stores it in out.
-func decodeInput(raw string, t *ast.Type, path string, out any) error {
+// stores it in out. The value must also keep within the filter limits of
+// the GraphQL arguments (nesting depth and size), which are checked first,
+// before coercion walks it and before the database sees it.
+func decodeInput(raw string, t *ast.Type, path string, limits graph.Limits, out any) error {
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
 	var v any
+	if strings.TrimSpace(raw) == "" {
+		return model.InputError(path, "empty: give a JSON value, or leave the parameter out")
+	}
 	if err := dec.Decode(&v); err != nil {
 		return model.InputError(path, "not valid JSON: %v", err)
 	}
 	if dec.More() {
 		return model.InputError(path, "not valid JSON: more than one value")
+	}
+	if _, lerr := graph.CheckInput(path, v, limits); lerr != nil {
+		field, _ := lerr.Extensions["field"].(string)
+		return &model.Error{Code: model.ErrTooComplex, Field: field, Message: lerr.Message}
 	}
 	coerced, err := coerce(v, t, path)
 	if err != nil {

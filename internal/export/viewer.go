@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 
 	"github.com/hesgql/hesgql/db"
 	"github.com/hesgql/hesgql/graph/model"
@@ -34,9 +35,11 @@ func ViewerAccess(r *http.Request) (Access, error) {
 	return a, nil
 }
 
-// StoreAudit is the Audit function writing to the store's audit log, in the
-// request, so that an extract starts only once its record is stored.
-func StoreAudit(d *db.DB) func(context.Context, AuditRecord) error {
+// StoreAudit is the Audit function writing to the audit log, in the
+// request, so that an extract starts only once its record is stored. The
+// application passes its audit writer, which counts the record in the
+// audit metrics; a *db.DB writes it uncounted.
+func StoreAudit(d auth.AuditStore) func(context.Context, AuditRecord) error {
 	return func(ctx context.Context, rec AuditRecord) error {
 		var id [16]byte
 		_, _ = rand.Read(id[:])
@@ -50,6 +53,9 @@ func StoreAudit(d *db.DB) func(context.Context, AuditRecord) error {
 				fields[i] = f.String()
 			}
 		}
+		// Sorted, as AuditEvent.fields is documented and as GraphQL reads
+		// are recorded, not in the order the columns were asked for.
+		slices.Sort(fields)
 		return d.InsertAuditRecords(ctx, []db.AuditRecord{{
 			EventID:       hex.EncodeToString(id[:]),
 			At:            rec.At,

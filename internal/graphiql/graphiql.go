@@ -25,6 +25,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -47,12 +48,10 @@ const title = "hesgql — HES GraphiQL"
 
 // defaultQuery is shown in the editor the first time a browser opens the
 // page; after that GraphiQL restores the user's own tabs from localStorage.
-const defaultQuery = `# hesgql — HES GraphiQL
-#
-# Run a query with Ctrl-Enter (Cmd-Enter on a Mac).
-# To send a token, open Headers below and add:
-#   {"Authorization": "Bearer <token>"}
-
+// Its comment says what the headers editor holds, so that it never asks for
+// a token the server has already put there.
+func defaultQuery(tokenPrefilled bool) string {
+	return queryIntro(tokenPrefilled) + `
 {
   episodes(first: 5) {
     edges {
@@ -67,6 +66,40 @@ const defaultQuery = `# hesgql — HES GraphiQL
   }
 }
 `
+}
+
+// hasAuthorization reports whether a headers-editor JSON object carries an
+// Authorization header.
+func hasAuthorization(headers string) bool {
+	var m map[string]any
+	if json.Unmarshal([]byte(headers), &m) != nil {
+		return false
+	}
+	for k, v := range m {
+		if s, ok := v.(string); ok && s != "" && strings.EqualFold(k, "Authorization") {
+			return true
+		}
+	}
+	return false
+}
+
+// queryIntro is the comment above the default query.
+func queryIntro(tokenPrefilled bool) string {
+	const head = `# hesgql — HES GraphiQL
+#
+# Run a query with Ctrl-Enter (Cmd-Enter on a Mac).
+`
+	if tokenPrefilled {
+		return head + `# Headers below already hold a development token, so this query runs
+# as that role. To act as another, replace it with one from
+#   hesgql token --dev --role ADMIN
+`
+	}
+	return head + `# Without a token you are the public role. To send one, open Headers
+# below and add:
+#   {"Authorization": "Bearer <token>"}
+`
+}
 
 // noModTime makes http.ServeContent omit Last-Modified: embedded files have
 // no meaningful modification time, so caching relies on ETags instead.
@@ -222,7 +255,7 @@ func NewHandler(endpoint string, opts Options) http.Handler {
 	err := pageTemplate.Execute(&buf, pageData{
 		Title:          title,
 		Endpoint:       endpoint,
-		DefaultQuery:   defaultQuery,
+		DefaultQuery:   defaultQuery(hasAuthorization(opts.DefaultHeaders)),
 		DefaultHeaders: opts.DefaultHeaders,
 	})
 	if err != nil {

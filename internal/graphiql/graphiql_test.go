@@ -3,6 +3,7 @@ package graphiql
 import (
 	"bytes"
 	"compress/gzip"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -367,5 +368,48 @@ func TestEmbeddedFiles(t *testing.T) {
 		if strings.HasSuffix(name, ".js") && bytes.Contains(a.body, []byte("https://cdn")) {
 			t.Errorf("%s refers to a CDN", name)
 		}
+	}
+}
+
+// The editor's opening comment matches the headers editor: it asks for a
+// token only when the server has not put one there.
+func TestDefaultQueryCommentMatchesHeaders(t *testing.T) {
+	page := func(headers string) string {
+		t.Helper()
+		mux := http.NewServeMux()
+		mux.Handle("GET /{$}", NewHandler("/graphql", Options{DefaultHeaders: headers}))
+		srv := httptest.NewServer(mux)
+		defer srv.Close()
+		_, body := get(t, srv.URL+"/", nil)
+		m := regexp.MustCompile(`data-default-query="([^"]*)"`).FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("page has no default query:\n%s", body)
+		}
+		return html.UnescapeString(string(m[1]))
+	}
+	asksForToken := regexp.MustCompile(`(?i)add:\s*#\s*\{"Authorization": "Bearer <token>"\}`)
+	saysPrefilled := regexp.MustCompile(`already hold a development token`)
+	cases := map[string]struct {
+		headers   string
+		prefilled bool
+	}{
+		"NoHeaders":      {"", false},
+		"Token":          {`{"Authorization":"Bearer abc.def.ghi"}`, true},
+		"LowerCaseToken": {`{"authorization":"Bearer abc.def.ghi"}`, true},
+		"OtherHeader":    {`{"X-Trace":"1"}`, false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			q := page(c.headers)
+			if !strings.Contains(q, "episodes(first: 5)") {
+				t.Errorf("default query lost its query: %q", q)
+			}
+			if got := saysPrefilled.MatchString(q); got != c.prefilled {
+				t.Errorf("says a token is pre-filled = %v, want %v:\n%s", got, c.prefilled, q)
+			}
+			if got := asksForToken.MatchString(q); got == c.prefilled {
+				t.Errorf("asks to add a token = %v, want %v:\n%s", got, !c.prefilled, q)
+			}
+		})
 	}
 }

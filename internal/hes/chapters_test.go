@@ -196,9 +196,9 @@ var icd10DermCategories = func() []string {
 }()
 
 // opcs4SkinCategories lists the chapter S categories that the lookup table
-// covers with at least their .8 and .9 codes.
+// covers with every subcode: .1 to .5, .8 and .9.
 var opcs4SkinCategories = []string{
-	"S01", "S02", "S03", "S04", "S05", "S06", "S08", "S09", "S10", "S11", "S13", "S14", "S15",
+	"S01", "S02", "S03", "S04", "S05", "S06", "S07", "S08", "S09", "S10", "S11", "S13", "S14", "S15",
 	"S17", "S18", "S19", "S20", "S21", "S22", "S23", "S24", "S25", "S26", "S27", "S28", "S30",
 	"S31", "S33", "S34", "S35", "S36", "S37", "S38", "S39", "S41", "S42", "S43", "S44", "S45",
 	"S47", "S48", "S49", "S50", "S51", "S52", "S53", "S54", "S55", "S56", "S57", "S60", "S62",
@@ -288,7 +288,7 @@ func TestCodesOPCS4CSV(t *testing.T) {
 
 	t.Run("SkinCategories", func(t *testing.T) {
 		for _, c := range opcs4SkinCategories {
-			for _, d := range []string{"8", "9"} {
+			for _, d := range []string{"1", "2", "3", "4", "5", "8", "9"} {
 				if _, ok := rows[c+d]; !ok {
 					t.Errorf("missing %s%s", c, d)
 				}
@@ -307,8 +307,9 @@ func TestCodesOPCS4CSV(t *testing.T) {
 }
 
 // readCodesSample returns the diagnosis codes the ICD-10 table must describe
-// (skin codes anywhere, and every code on a dermatology episode) and the
-// chapter S procedure codes, from the artificial HES sample in testdata/.
+// (every ICD-10 code in any diagnosis position, read as the loader reads it,
+// with why it is there) and the chapter S procedure codes, from the
+// artificial HES sample in testdata/.
 func readCodesSample(t *testing.T) (diags map[string]string, procs map[string]bool) {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "..", "testdata", "artificial_hes_apc_0102_sample.csv"))
@@ -342,13 +343,17 @@ func readCodesSample(t *testing.T) (diags map[string]string, procs map[string]bo
 			}
 		}
 		for i := 1; i <= 20; i++ {
-			code := field(rec, fmt.Sprintf("DIAG_4_%02d", i))
+			code := hesDiagnosisForm(field(rec, fmt.Sprintf("DIAG_4_%02d", i)))
+			if _, _, ok := hes.ICD10Chapter(code); !ok || placeholder.MatchString(code) {
+				continue // not a code: the loader stores no diagnosis
+			}
 			switch {
-			case placeholder.MatchString(code):
 			case skin.MatchString(code):
 				diags[code] = "skin code"
 			case derm:
 				diags[code] = "dermatology episode"
+			default:
+				diags[code] = "other episode"
 			}
 		}
 		for i := 1; i <= 24; i++ {
@@ -361,4 +366,18 @@ func readCodesSample(t *testing.T) (diags map[string]string, procs map[string]bo
 		t.Fatal("sample gave no codes; columns may have changed")
 	}
 	return diags, procs
+}
+
+// hesDiagnosisForm reads a sample diagnosis field the way the loader stores
+// it: upper case without a dot or trailing "-" filler, a 3-character
+// category padded with X, a 5th or 6th character dropped.
+func hesDiagnosisForm(s string) string {
+	s = strings.TrimRight(strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), ".", "")), "-")
+	switch {
+	case len(s) == 3:
+		return s + "X"
+	case len(s) > 4:
+		return s[:4]
+	}
+	return s
 }

@@ -128,6 +128,7 @@ func ageGroup(years int) int {
 // scenario is a kind of hospital stay: who is treated, by which specialty,
 // how they are admitted and what is coded.
 type scenario struct {
+	name       string         // what the scenario stands for; tests find scenarios by it
 	weight     [ageGroups]int // relative frequency per age group; 0 = never
 	femaleOnly bool
 	tretspef   codeTable
@@ -153,6 +154,9 @@ var (
 	repairs     = weighted("S352:2 S353:1 S361:3 S368:1 S274:2 S278:1") // grafts and local flaps
 	biopsies    = weighted("S138:3 S139:2 S148:2 S149:1 S158:2 S159:1")
 	debridement = weighted("S571:3 S578:1")
+	// OPCS-4 codes photodynamic therapy of skin in its own category, S07, not
+	// as photodestruction (S09, laser and other light destruction).
+	photodynamicTherapy = weighted("S078:4 S079:1")
 
 	adultSecondary = weighted("I10X:20 E119:10 E109:1 Z867:5 J459:6 J449:4 N183:4 F329:5 F419:4 " +
 		"I489:6 E785:6 E039:4 K219:4 M199:3 E669:3 Z921:3 I251:3 F03X:2 Z880:3 I872:3 I739:2")
@@ -199,11 +203,12 @@ var scenarios = []scenario{
 		procPct: 100, procs: biopsies,
 		los: [2]int{0, 1}, next: weighted("330"),
 	},
-	{ // photodynamic therapy
+	{
+		name:     "photodynamic therapy",
 		weight:   [ageGroups]int{0, 2, 5},
 		tretspef: weighted("330"), classpat: weighted("2"), admimeth: weighted("12:50 13:50"),
 		primary: weighted("L570:10 D043:4 D044:2 D046:1 C443:3 C444:1 C445:2"),
-		procPct: 100, procs: weighted("S098:4 S099:1"), // photodynamic therapy is photodestruction
+		procPct: 100, procs: photodynamicTherapy,
 		los: [2]int{0, 1}, next: weighted("330"),
 	},
 	{ // inflammatory skin disease: day treatment and regular attendance

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"regexp"
 	"slices"
@@ -331,6 +330,29 @@ func generatorCodes() (icd10, opcs4 []string) {
 	return slices.Compact(icd10), slices.Compact(opcs4)
 }
 
+// TestGeneratorPhotodynamicTherapy pins photodynamic therapy to its own
+// OPCS-4 category, S07, rather than photodestruction (S09).
+func TestGeneratorPhotodynamicTherapy(t *testing.T) {
+	var found bool
+	for _, s := range scenarios {
+		if s.name != "photodynamic therapy" {
+			continue
+		}
+		found = true
+		if len(s.procs.items) == 0 {
+			t.Fatal("photodynamic therapy scenario writes no procedure")
+		}
+		for _, c := range append(slices.Clone(s.procs.items), s.extra.items...) {
+			if !strings.HasPrefix(c, "S07") {
+				t.Errorf("photodynamic therapy writes %s; want an S07 code", c)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no photodynamic therapy scenario")
+	}
+}
+
 func TestGeneratorCodesAreWellFormed(t *testing.T) {
 	icd10, opcs4 := generatorCodes()
 	for _, c := range icd10 {
@@ -361,9 +383,6 @@ func TestGeneratorCodesInLookups(t *testing.T) {
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			f, err := os.Open(tc.path)
-			if errors.Is(err, fs.ErrNotExist) {
-				t.Skipf("%s does not exist yet", tc.path)
-			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -29,6 +29,7 @@ func requestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
+		noteRequestID(r.Context(), id)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
 	})
 }
@@ -91,8 +92,14 @@ func logRequests(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
+		msg := "request"
+		if clientWentAway(r) {
+			// Nobody received the status the handler wrote: record the
+			// disconnect as such, not as a success or a server error.
+			sw.status, msg = statusClientClosed, "request: client went away"
+		}
 		m.observe(route, sw.status, took)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		log.LogAttrs(r.Context(), slog.LevelInfo, msg,
 			slog.String("request_id", RequestID(r.Context())),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),

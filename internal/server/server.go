@@ -9,11 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/rs/cors"
 
 	"github.com/hesgql/hesgql/db"
 	"github.com/hesgql/hesgql/internal/graphiql"
@@ -62,19 +62,17 @@ func Handler(cfg Config) http.Handler {
 		limit = 1 << 20
 	}
 	gql = maxBody(limit, gql)
-	c := cors.New(cors.Options{
-		AllowedOrigins:   cfg.CORSOrigins,
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "X-Request-Id"},
-		ExposedHeaders:   []string{"X-Request-Id"},
-		AllowCredentials: false,
-		MaxAge:           600,
-	})
+	c := newCORSPolicy(cfg.CORSOrigins)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", c.Handler(gql))
+	mux.Handle("/graphql", c.wrap(gql))
 	for pattern, h := range cfg.Routes {
-		mux.Handle(pattern, c.Handler(h))
+		mux.Handle(pattern, c.wrap(h))
+		// A browser preflights a GET that carries a token; without an
+		// OPTIONS route the mux would answer it 405.
+		if path, ok := strings.CutPrefix(pattern, http.MethodGet+" "); ok {
+			mux.Handle(http.MethodOptions+" "+path, c.wrap(preflightOnly))
+		}
 	}
 	if cfg.GraphiQL {
 		ide := graphiql.NewHandler("/graphql", graphiql.Options{DefaultHeaders: cfg.GraphiQLHeaders})
@@ -103,7 +101,7 @@ func Handler(cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return requestID(logRequests(log, m, mux))
+	return requestID(logRequests(log, m, limitHeaders(maxHeaderBytes, jsonMisses(mux))))
 }
 
 // maxBody refuses bodies over limit before they are read into memory.
@@ -120,13 +118,19 @@ func maxBody(limit int64, next http.Handler) http.Handler {
 
 // Run serves h on addr until ctx is cancelled, then drains in-flight
 // requests for up to grace. ready, if not nil, receives the bound address.
+//
+// A requested shutdown is not a failure even when the grace period runs
+// out: the requests still running are logged (method, path, request id,
+// age), their connections are cut, and Run returns nil, so that a
+// supervisor does not take a SIGTERM for a crash.
 func Run(ctx context.Context, addr string, h http.Handler, grace time.Duration, log *slog.Logger, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
+	reqs := newInflight()
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           reqs.wrap(h),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -142,11 +146,20 @@ func Run(ctx context.Context, addr string, h http.Handler, grace time.Duration, 
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", grace)
+	log.Info("shutting down", "grace", grace, "in_flight", reqs.count())
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		n := reqs.logAbandoned(log, time.Now())
+		log.Warn("shutdown grace period ended: connections of the requests still running are cut", "grace", grace, "abandoned", n)
+		_ = srv.Close()
+		// Cut requests see their context cancelled; give them a moment to
+		// return, so that what they leave (audit events) is written out
+		// after them rather than lost.
+		reqs.wait(2 * time.Second)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

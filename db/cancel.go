@@ -1,0 +1,163 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	sq "github.com/Masterminds/squirrel"
+	"github.com/go-sql-driver/mysql"
+)
+
+// Cancellation on the server. When a context ends mid-statement,
+// go-sql-driver closes the socket and returns; the server does not notice
+// until it next looks at the connection: a statement computing a result
+// runs to its end (a 2.3 s statistics query ran 2.3 s after its client left),
+// one waiting for a lock lingers until the wait's next connection check
+// (once a second on MariaDB 10.11, measured). Each pooled connection
+// therefore knows its server thread id, and a statement whose context ends
+// is stopped with KILL QUERY, sent over a small pool of its own so that it
+// gets through even when every pooled connection is busy.
+
+// serverConn is what database/sql uses of a go-sql-driver connection.
+// Embedding it whole keeps every optional interface the driver implements
+// visible through the wrapper.
+type serverConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+	driver.NamedValueChecker
+}
+
+// threadConn is a driver connection with its server thread id
+// (CONNECTION_ID()), the argument KILL QUERY needs.
+type threadConn struct {
+	serverConn
+	thread int64
+}
+
+// threadConnector asks each new connection its thread id once, so that a
+// statement costs no extra round trip to be cancellable.
+type threadConnector struct{ driver.Connector }
+
+func (c threadConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	dc, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := dc.(serverConn)
+	if !ok {
+		dc.Close()
+		return nil, fmt.Errorf("db: driver connection %T lacks the interfaces database/sql needs", dc)
+	}
+	thread, err := threadID(ctx, sc)
+	if err != nil {
+		sc.Close()
+		return nil, fmt.Errorf("db: read the connection id: %w", err)
+	}
+	return &threadConn{serverConn: sc, thread: thread}, nil
+}
+
+func threadID(ctx context.Context, c driver.QueryerContext) (int64, error) {
+	rows, err := c.QueryContext(ctx, "SELECT CONNECTION_ID()", nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, 1)
+	if err := rows.Next(dest); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("no row")
+		}
+		return 0, err
+	}
+	switch v := dest[0].(type) {
+	case int64:
+		return v, nil
+	case uint64:
+		return int64(v), nil
+	case []byte:
+		return strconv.ParseInt(string(v), 10, 64)
+	}
+	return 0, fmt.Errorf("unexpected %T", dest[0])
+}
+
+// newKiller opens the pool KILL QUERY goes through: two connections at
+// most, one kept open so that a kill does not wait for a handshake.
+func newKiller(c driver.Connector) *sql.DB {
+	k := sql.OpenDB(c)
+	k.SetMaxOpenConns(2)
+	k.SetMaxIdleConns(1)
+	return k
+}
+
+// pin takes one pooled connection until release; if ctx ends before
+// release, the statement then running on it is killed on the server. Every
+// statement of the API goes through it (scanAll), and so does the extract,
+// which keeps one connection for all its batches.
+func (d *DB) pin(ctx context.Context) (conn *sql.Conn, release func(), err error) {
+	conn, err = d.sql.Conn(ctx)
+	if err != nil {
+		return nil, nil, unavailable(ctx, err)
+	}
+	var thread int64
+	if err := conn.Raw(func(dc any) error {
+		tc, ok := dc.(*threadConn)
+		if !ok {
+			return fmt.Errorf("db: pooled connection %T has no thread id", dc)
+		}
+		thread = tc.thread
+		return nil
+	}); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { d.killQuery(thread) })
+	return conn, func() {
+		if !stop() {
+			// The kill ran, or is running: it may land after the statement
+			// ended. Never hand a connection that may carry it back to the
+			// pool, where it would interrupt the next caller's statement.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}, nil
+}
+
+// pinned runs fn on a connection taken with pin.
+func (d *DB) pinned(ctx context.Context, fn func(*sql.Conn) error) error {
+	conn, release, err := d.pin(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn(conn)
+}
+
+// errUnknownThread is the server's answer to a KILL of a connection that
+// no longer exists.
+const errUnknownThread = 1094
+
+// killQuery stops the statement running on a server connection, if any.
+func (d *DB) killQuery(thread int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := d.exec(ctx, d.killer, sq.Expr("KILL QUERY ?", thread))
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && me.Number == errUnknownThread {
+		return // the connection had already closed, taking its statement with it
+	}
+	if err != nil {
+		d.log.Warn("could not stop the statement of an abandoned request", "connection", thread, "err", err)
+	}
+}
