@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +56,9 @@ type ReleaseSummary struct {
 	Loaded         int
 	Updated        int
 	Rejected       int
+	// Warnings counts the field-level problems of the loaded rows by HES
+	// column.
+	Warnings map[string]int
 }
 
 // BeginLoad starts a load transaction and reserves its data_releases row.
@@ -100,6 +105,13 @@ func (l *Load) Commit(ctx context.Context, s ReleaseSummary) error {
 		Set("rows_rejected", s.Rejected).
 		Set("loaded_at", time.Now().UTC()).
 		Where(sq.Eq{"id": l.releaseID}))
+	if err == nil && len(s.Warnings) > 0 {
+		ins := builder.Insert("data_release_warnings").Columns("release_id", "column_name", "warnings")
+		for _, col := range slices.Sorted(maps.Keys(s.Warnings)) {
+			ins = ins.Values(l.releaseID, col, s.Warnings[col])
+		}
+		_, err = l.d.exec(ctx, l.tx, ins)
+	}
 	if err != nil {
 		l.tx.Rollback()
 		return fmt.Errorf("record release: %w", err)

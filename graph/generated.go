@@ -85,6 +85,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ColumnWarnings struct {
+		Column func(childComplexity int) int
+		Count  func(childComplexity int) int
+	}
+
 	Count struct {
 		Display    func(childComplexity int) int
 		Suppressed func(childComplexity int) int
@@ -101,6 +106,8 @@ type ComplexityRoot struct {
 		RowsRead       func(childComplexity int) int
 		RowsRejected   func(childComplexity int) int
 		RowsUpdated    func(childComplexity int) int
+		WarningCount   func(childComplexity int) int
+		Warnings       func(childComplexity int) int
 	}
 
 	Diagnosis struct {
@@ -434,6 +441,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CodeEdge.Node(childComplexity), true
 
+	case "ColumnWarnings.column":
+		if e.ComplexityRoot.ColumnWarnings.Column == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColumnWarnings.Column(childComplexity), true
+	case "ColumnWarnings.count":
+		if e.ComplexityRoot.ColumnWarnings.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColumnWarnings.Count(childComplexity), true
+
 	case "Count.display":
 		if e.ComplexityRoot.Count.Display == nil {
 			break
@@ -507,6 +527,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataRelease.RowsUpdated(childComplexity), true
+	case "DataRelease.warningCount":
+		if e.ComplexityRoot.DataRelease.WarningCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataRelease.WarningCount(childComplexity), true
+	case "DataRelease.warnings":
+		if e.ComplexityRoot.DataRelease.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataRelease.Warnings(childComplexity), true
 
 	case "Diagnosis.chapter":
 		if e.ComplexityRoot.Diagnosis.Chapter == nil {
@@ -1514,7 +1546,22 @@ type DataRelease {
   rowsLoaded: Int!
   rowsUpdated: Int!
   rowsRejected: Int!
+  """
+  Field-level problems of the rows loaded: each made one value not known
+  (NULL) or left out one diagnosis or procedure code. Rows that could not be
+  episodes at all are in rowsRejected.
+  """
+  warningCount: Int!
+  "warningCount by HES column, most warnings first."
+  warnings: [ColumnWarnings!]!
   loadedAt: Time!
+}
+
+"How many values of one HES column a load could not use."
+type ColumnWarnings {
+  "The HES column as named in the file header, such as DIAG_4_02."
+  column: String!
+  count: Int!
 }
 
 "The caller as the API sees them."
@@ -1678,6 +1725,16 @@ func (ec *executionContext) childFields_CodeEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type CodeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ColumnWarnings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "column":
+		return ec.fieldContext_ColumnWarnings_column(ctx, field)
+	case "count":
+		return ec.fieldContext_ColumnWarnings_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ColumnWarnings", field.Name)
+}
+
 func (ec *executionContext) childFields_Count(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -1708,6 +1765,10 @@ func (ec *executionContext) childFields_DataRelease(ctx context.Context, field g
 		return ec.fieldContext_DataRelease_rowsUpdated(ctx, field)
 	case "rowsRejected":
 		return ec.fieldContext_DataRelease_rowsRejected(ctx, field)
+	case "warningCount":
+		return ec.fieldContext_DataRelease_warningCount(ctx, field)
+	case "warnings":
+		return ec.fieldContext_DataRelease_warnings(ctx, field)
 	case "loadedAt":
 		return ec.fieldContext_DataRelease_loadedAt(ctx, field)
 	}
@@ -3147,6 +3208,52 @@ func (ec *executionContext) fieldContext_CodeEdge_node(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _ColumnWarnings_column(ctx context.Context, field graphql.CollectedField, obj *model.ColumnWarnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColumnWarnings_column(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Column, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColumnWarnings_column(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "String")
+}
+
+func (ec *executionContext) _ColumnWarnings_count(ctx context.Context, field graphql.CollectedField, obj *model.ColumnWarnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColumnWarnings_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColumnWarnings_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Count_value(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3398,6 +3505,61 @@ func (ec *executionContext) _DataRelease_rowsRejected(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsRejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DataRelease_warningCount(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataRelease_warningCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarningCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataRelease_warningCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DataRelease_warnings(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataRelease_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ColumnWarnings) graphql.Marshaler {
+			return ec.marshalNColumnWarnings2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarningsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataRelease_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataRelease",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ColumnWarnings(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _DataRelease_loadedAt(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
@@ -8157,6 +8319,44 @@ func (ec *executionContext) _CodeEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var columnWarningsImplementors = []string{"ColumnWarnings"}
+
+func (ec *executionContext) _ColumnWarnings(ctx context.Context, sel ast.SelectionSet, obj *model.ColumnWarnings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, columnWarningsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ColumnWarnings")
+		case "column":
+			out.Values[i] = ec._ColumnWarnings_column(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ColumnWarnings_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var countImplementors = []string{"Count"}
 
 func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, obj *model.Count) graphql.Marshaler {
@@ -8248,6 +8448,16 @@ func (ec *executionContext) _DataRelease(ctx context.Context, sel ast.SelectionS
 			}
 		case "rowsRejected":
 			out.Values[i] = ec._DataRelease_rowsRejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warningCount":
+			out.Values[i] = ec._DataRelease_warningCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._DataRelease_warnings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9578,6 +9788,30 @@ func (ec *executionContext) marshalNCodeEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgql�
 		return graphql.Null
 	}
 	return ec._CodeEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNColumnWarnings2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarningsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ColumnWarnings) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNColumnWarnings2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarnings(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNColumnWarnings2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarnings(ctx context.Context, sel ast.SelectionSet, v *model.ColumnWarnings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ColumnWarnings!")
+		return graphql.Null
+	}
+	return ec._ColumnWarnings(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx context.Context, sel ast.SelectionSet, v *model.Count) graphql.Marshaler {

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/hesgql/hesgql/db"
@@ -46,7 +49,8 @@ func runLoad(ctx context.Context, env *environment, args []string) error {
 	var cfg dbConfig
 	cfg.register(fs, env)
 	dryRun := fs.Bool("dry-run", false, "validate only; write nothing to the database")
-	rejects := fs.String("rejects", "", "rejects file (default FILE.rejects.csv beside each input)")
+	rejects := fs.String("rejects", "", "rejects file (default FILE.rejects.csv beside each input); the quality report FILE.warnings.csv goes beside it")
+	strict := fs.Bool("strict", false, "reject a row for any field-level problem instead of loading it with the value unknown")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,7 +74,7 @@ func runLoad(ctx context.Context, env *environment, args []string) error {
 	}
 	for _, path := range fs.Args() {
 		sum, err := load.File(ctx, d, path, load.Options{
-			DryRun: *dryRun, RejectsPath: *rejects, Progress: env.stderr, Terminal: isTerminal(env.stderr),
+			DryRun: *dryRun, Strict: *strict, RejectsPath: *rejects, Progress: env.stderr, Terminal: isTerminal(env.stderr),
 		})
 		if err != nil {
 			return fmt.Errorf("%s: nothing loaded: %w", path, err)
@@ -85,8 +89,19 @@ func printSummary(w io.Writer, s load.Summary) {
 	if s.DryRun {
 		verb = "valid (dry run)"
 	}
-	fmt.Fprintf(w, "%s: read %d, %s %d, updated %d, rejected %d; financial years %s; sha256 %s; %s\n",
-		s.File, s.Read, verb, s.Loaded, s.Updated, s.Rejected, strings.Join(s.FinancialYears, ","), s.Checksum, s.Took.Round(1e6))
+	fmt.Fprintf(w, "%s: read %d, %s %d, updated %d, rejected %d, warnings %d; financial years %s; sha256 %s; %s\n",
+		s.File, s.Read, verb, s.Loaded, s.Updated, s.Rejected, s.TotalWarnings(), strings.Join(s.FinancialYears, ","), s.Checksum, s.Took.Round(1e6))
+	if len(s.Warnings) > 0 {
+		cols := slices.SortedFunc(maps.Keys(s.Warnings), func(a, b string) int {
+			return cmp.Or(cmp.Compare(s.Warnings[b], s.Warnings[a]), cmp.Compare(a, b))
+		})
+		parts := make([]string, len(cols))
+		for i, c := range cols {
+			parts[i] = fmt.Sprintf("%s %d", c, s.Warnings[c])
+		}
+		fmt.Fprintf(w, "  warnings by column (value not known or code left out): %s\n", strings.Join(parts, ", "))
+		fmt.Fprintf(w, "  quality report: %s\n", s.WarningsPath)
+	}
 	if s.RejectsPath != "" {
 		fmt.Fprintf(w, "  rejected rows and reasons: %s\n", s.RejectsPath)
 	}

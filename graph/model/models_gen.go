@@ -89,6 +89,13 @@ type CodeFilter struct {
 	StartsWithAny []string `json:"startsWithAny,omitempty"`
 }
 
+// How many values of one HES column a load could not use.
+type ColumnWarnings struct {
+	// The HES column as named in the file header, such as DIAG_4_02.
+	Column string `json:"column"`
+	Count  int    `json:"count"`
+}
+
 type Count struct {
 	Value      *int   `json:"value,omitempty"`
 	Display    string `json:"display"`
@@ -100,13 +107,19 @@ type DataRelease struct {
 	ID       string `json:"id"`
 	FileName string `json:"fileName"`
 	// SHA-256 of the file, hex.
-	Checksum       string    `json:"checksum"`
-	FinancialYears []string  `json:"financialYears"`
-	RowsRead       int       `json:"rowsRead"`
-	RowsLoaded     int       `json:"rowsLoaded"`
-	RowsUpdated    int       `json:"rowsUpdated"`
-	RowsRejected   int       `json:"rowsRejected"`
-	LoadedAt       time.Time `json:"loadedAt"`
+	Checksum       string   `json:"checksum"`
+	FinancialYears []string `json:"financialYears"`
+	RowsRead       int      `json:"rowsRead"`
+	RowsLoaded     int      `json:"rowsLoaded"`
+	RowsUpdated    int      `json:"rowsUpdated"`
+	RowsRejected   int      `json:"rowsRejected"`
+	// Field-level problems of the rows loaded: each made one value not known
+	// (NULL) or left out one diagnosis or procedure code. Rows that could not be
+	// episodes at all are in rowsRejected.
+	WarningCount int `json:"warningCount"`
+	// warningCount by HES column, most warnings first.
+	Warnings []*ColumnWarnings `json:"warnings"`
+	LoadedAt time.Time         `json:"loadedAt"`
 }
 
 type DateFilter struct {

@@ -52,6 +52,10 @@ type Record struct {
 
 	Diagnoses  []Diagnosis
 	Procedures []Procedure
+
+	// Warnings are the row's field-level problems; the values concerned
+	// are not known in the Record. Always empty in strict mode.
+	Warnings []Warning
 }
 
 // Diagnosis is one ICD-10 code of an episode at its HES position (1 = primary).
