@@ -400,7 +400,9 @@ func (l *Load) episodeValues(r hes.Record, patientIDs map[string]int64) ([]any, 
 		age = y
 	}
 	var primary, chapter any
-	if len(r.Diagnoses) > 0 && r.Diagnoses[0].Position == 1 {
+	// primary_diag and primary_chapter tabulate ICD-10 only: an ICD-9
+	// primary diagnosis stays in diagnoses, with its classification.
+	if len(r.Diagnoses) > 0 && r.Diagnoses[0].Position == 1 && r.Diagnoses[0].Classification == hes.ICD10 {
 		primary = r.Diagnoses[0].Code
 		if n, ok := hes.ICD10ChapterNumber(r.Diagnoses[0].Code); ok {
 			chapter = n
@@ -468,14 +470,14 @@ func (l *Load) insertCodes(ctx context.Context, recs []hes.Record, ids map[strin
 	for _, r := range recs {
 		id := ids[r.EpiKey]
 		for _, x := range r.Diagnoses {
-			diag = append(diag, []any{id, x.Position, x.Code})
+			diag = append(diag, []any{id, x.Position, x.Code, x.Classification.String()})
 		}
 		for _, x := range r.Procedures {
 			proc = append(proc, []any{id, x.Position, x.Code, nullTime(x.Date)})
 		}
 	}
 	if len(diag) > 0 {
-		if _, err := l.bulkInsert(ctx, "diagnoses", []string{"episode_id", "position", "code"}, diag); err != nil {
+		if _, err := l.bulkInsert(ctx, "diagnoses", []string{"episode_id", "position", "code", "classification"}, diag); err != nil {
 			return fmt.Errorf("write diagnoses: %w", err)
 		}
 	}

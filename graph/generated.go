@@ -111,10 +111,11 @@ type ComplexityRoot struct {
 	}
 
 	Diagnosis struct {
-		Chapter     func(childComplexity int) int
-		Code        func(childComplexity int) int
-		Description func(childComplexity int) int
-		Position    func(childComplexity int) int
+		Chapter        func(childComplexity int) int
+		Classification func(childComplexity int) int
+		Code           func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Position       func(childComplexity int) int
 	}
 
 	Episode struct {
@@ -546,6 +547,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Diagnosis.Chapter(childComplexity), true
+	case "Diagnosis.classification":
+		if e.ComplexityRoot.Diagnosis.Classification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Diagnosis.Classification(childComplexity), true
 	case "Diagnosis.code":
 		if e.ComplexityRoot.Diagnosis.Code == nil {
 			break
@@ -1316,20 +1323,32 @@ type Episode implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
   "SPELDUR, days."
   spellDuration: Int
   primaryDiagnosis: Diagnosis
-  "ICD-10 diagnoses in position order."
+  "Diagnoses in position order."
   diagnoses: [Diagnosis!]!
   "OPCS-4 procedures in position order."
   procedures: [Procedure!]!
 }
 
-"An ICD-10 diagnosis of an episode."
+"A diagnosis of an episode: ICD-10, or ICD-9 in years up to 1994-95."
 type Diagnosis {
   position: Int!
-  "HES form without the dot: L400."
+  "HES form without the dot: L400 (ICD-10); 7999, V270, E880 (ICD-9)."
   code: String!
+  "The classification the code belongs to."
+  classification: DiagnosisClassification!
   description: String
-  "ICD-10 chapter numeral."
+  "Chapter numeral in its classification; the ICD-9 V and E codes are VCODE and ECODE."
   chapter: String
+}
+
+"""
+The coding system of a diagnosis. HES coded diagnoses in ICD-9 up to 1994-95
+and in ICD-10 from 1995-96; ICD-9's V and E codes share their first letter
+with ICD-10 codes, so a code is only meaningful with its classification.
+"""
+enum DiagnosisClassification {
+  ICD9
+  ICD10
 }
 
 "An OPCS-4 procedure of an episode."
@@ -1425,12 +1444,18 @@ input DateFilter {
   isNull: Boolean
 }
 
-"Matches ICD-10 or OPCS-4 codes in HES form (no dot)."
+"""
+Matches ICD-10 or OPCS-4 codes in HES form (no dot). A diagnosis filter
+matches ICD-10 codes only unless classification says ICD9; then the codes are
+ICD-9 (7999, V270, E880).
+"""
 input CodeFilter {
   eq: String
   in: [String!]
   startsWith: String
   startsWithAny: [String!]
+  "Diagnoses only: the classification to match (default ICD10). Alone, it matches any code of that classification."
+  classification: DiagnosisClassification
 }
 `, BuiltIn: false},
 	{Name: "../schema/patient.graphqls", Input: `"A person, identified in HES by a pseudonymised id."
@@ -1781,6 +1806,8 @@ func (ec *executionContext) childFields_Diagnosis(ctx context.Context, field gra
 		return ec.fieldContext_Diagnosis_position(ctx, field)
 	case "code":
 		return ec.fieldContext_Diagnosis_code(ctx, field)
+	case "classification":
+		return ec.fieldContext_Diagnosis_classification(ctx, field)
 	case "description":
 		return ec.fieldContext_Diagnosis_description(ctx, field)
 	case "chapter":
@@ -3629,6 +3656,29 @@ func (ec *executionContext) _Diagnosis_code(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Diagnosis_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
+}
+
+func (ec *executionContext) _Diagnosis_classification(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Diagnosis_classification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Classification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DiagnosisClassification) graphql.Marshaler {
+			return ec.marshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Diagnosis_classification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "DiagnosisClassification")
 }
 
 func (ec *executionContext) _Diagnosis_description(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
@@ -7319,7 +7369,7 @@ func (ec *executionContext) unmarshalInputCodeFilter(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"eq", "in", "startsWith", "startsWithAny"}
+	fieldsInOrder := [...]string{"eq", "in", "startsWith", "startsWithAny", "classification"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -7354,6 +7404,13 @@ func (ec *executionContext) unmarshalInputCodeFilter(ctx context.Context, obj an
 				return it, err
 			}
 			it.StartsWithAny = data
+		case "classification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("classification"))
+			data, err := ec.unmarshalODiagnosisClassification2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Classification = data
 		}
 	}
 	return it, nil
@@ -8501,6 +8558,11 @@ func (ec *executionContext) _Diagnosis(ctx context.Context, sel ast.SelectionSet
 			}
 		case "code":
 			out.Values[i] = ec._Diagnosis_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "classification":
+			out.Values[i] = ec._Diagnosis_classification(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9870,6 +9932,16 @@ func (ec *executionContext) marshalNDiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgql�
 	return ec._Diagnosis(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, v any) (model.DiagnosisClassification, error) {
+	var res model.DiagnosisClassification
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, sel ast.SelectionSet, v model.DiagnosisClassification) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNDimension2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDimension(ctx context.Context, v any) (model.Dimension, error) {
 	var res model.Dimension
 	err := res.UnmarshalGQL(v)
@@ -10509,6 +10581,22 @@ func (ec *executionContext) marshalODiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgql�
 		return graphql.Null
 	}
 	return ec._Diagnosis(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODiagnosisClassification2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, v any) (*model.DiagnosisClassification, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.DiagnosisClassification)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODiagnosisClassification2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, sel ast.SelectionSet, v *model.DiagnosisClassification) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx context.Context, sel ast.SelectionSet, v *model.Episode) graphql.Marshaler {

@@ -81,12 +81,16 @@ type CodeEdge struct {
 	Node   *Code  `json:"node"`
 }
 
-// Matches ICD-10 or OPCS-4 codes in HES form (no dot).
+// Matches ICD-10 or OPCS-4 codes in HES form (no dot). A diagnosis filter
+// matches ICD-10 codes only unless classification says ICD9; then the codes are
+// ICD-9 (7999, V270, E880).
 type CodeFilter struct {
 	Eq            *string  `json:"eq,omitempty"`
 	In            []string `json:"in,omitempty"`
 	StartsWith    *string  `json:"startsWith,omitempty"`
 	StartsWithAny []string `json:"startsWithAny,omitempty"`
+	// Diagnoses only: the classification to match (default ICD10). Alone, it matches any code of that classification.
+	Classification *DiagnosisClassification `json:"classification,omitempty"`
 }
 
 // How many values of one HES column a load could not use.
@@ -237,6 +241,64 @@ type Viewer struct {
 	Roles         []Role   `json:"roles"`
 	Orgs          []string `json:"orgs"`
 	Authenticated bool     `json:"authenticated"`
+}
+
+// The coding system of a diagnosis. HES coded diagnoses in ICD-9 up to 1994-95
+// and in ICD-10 from 1995-96; ICD-9's V and E codes share their first letter
+// with ICD-10 codes, so a code is only meaningful with its classification.
+type DiagnosisClassification string
+
+const (
+	DiagnosisClassificationIcd9  DiagnosisClassification = "ICD9"
+	DiagnosisClassificationIcd10 DiagnosisClassification = "ICD10"
+)
+
+var AllDiagnosisClassification = []DiagnosisClassification{
+	DiagnosisClassificationIcd9,
+	DiagnosisClassificationIcd10,
+}
+
+func (e DiagnosisClassification) IsValid() bool {
+	switch e {
+	case DiagnosisClassificationIcd9, DiagnosisClassificationIcd10:
+		return true
+	}
+	return false
+}
+
+func (e DiagnosisClassification) String() string {
+	return string(e)
+}
+
+func (e *DiagnosisClassification) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DiagnosisClassification(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DiagnosisClassification", str)
+	}
+	return nil
+}
+
+func (e DiagnosisClassification) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DiagnosisClassification) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DiagnosisClassification) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type Dimension string

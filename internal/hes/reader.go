@@ -676,14 +676,19 @@ func (r *Reader) decode(line int) (Record, string) {
 // decodeCodes fills the diagnoses and procedures of rec in position order.
 func (r *Reader) decodeCodes(p *problems, rec *Record) {
 	r.diags = r.diags[:0]
+	icd9 := ICD9Year(rec.FYear)
+	rule := "not an ICD-10 code"
+	if icd9 {
+		rule = "not an ICD-9 or ICD-10 code"
+	}
 	for _, col := range r.cols.diags {
-		code, st := cleanDiagnosis(r.fields[col.code])
+		code, n, cls, st := cleanDiagnosisIn(r.fields[col.code], icd9)
 		switch st {
 		case codeOK:
-			r.diags = append(r.diags, Diagnosis{Position: col.pos, Code: r.intern(code[:])})
+			r.diags = append(r.diags, Diagnosis{Position: col.pos, Code: r.intern(code[:n]), Classification: cls})
 		case codeInvalid:
-			p.add(r.header[col.code], "not an ICD-10 code", r.fields[col.code], false,
-				fmt.Sprintf("%s: not an ICD-10 code: %q", r.header[col.code], truncate(string(bytes.TrimSpace(r.fields[col.code])), 20)))
+			p.add(r.header[col.code], rule, r.fields[col.code], false,
+				fmt.Sprintf("%s: %s: %q", r.header[col.code], rule, truncate(string(bytes.TrimSpace(r.fields[col.code])), 20)))
 		}
 	}
 	r.procs = r.procs[:0]

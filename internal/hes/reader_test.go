@@ -151,7 +151,7 @@ func TestReaderSample(t *testing.T) {
 		DischargeDestination: "19", AdminCategory: "01", TreatmentSpecialty: "300", MainSpecialty: "430",
 		StartAge:        sql.NullInt64{Int64: 34, Valid: true},
 		EpisodeDuration: sql.NullInt64{Int64: 1, Valid: true}, SpellDuration: sql.NullInt64{Int64: 0, Valid: true},
-		Diagnoses: []Diagnosis{{1, "F321"}, {2, "Z370"}, {3, "I500"}, {4, "Z740"}, {5, "O721"}},
+		Diagnoses: []Diagnosis{{1, "F321", ICD10}, {2, "Z370", ICD10}, {3, "I500", ICD10}, {4, "Z740", ICD10}, {5, "O721", ICD10}},
 	}
 	if !reflect.DeepEqual(first, want) {
 		t.Errorf("first record:\n got %+v\nwant %+v", first, want)
@@ -348,7 +348,7 @@ func TestReaderGoodRow(t *testing.T) {
 		PatientClass: "1", AdmissionMethod: "21", AdmissionSource: "19", DischargeMethod: "1",
 		DischargeDestination: "19", AdminCategory: "01", TreatmentSpecialty: "330", MainSpecialty: "330",
 		StartAge: n(52), EpisodeDuration: n(2), SpellDuration: n(2),
-		Diagnoses:  []Diagnosis{{1, "L031"}, {2, "I10X"}},
+		Diagnoses:  []Diagnosis{{1, "L031", ICD10}, {2, "I10X", ICD10}},
 		Procedures: []Procedure{{1, "S571", day(2020, 5, 2)}},
 	}
 	if !reflect.DeepEqual(rec, want) {
@@ -393,12 +393,12 @@ func TestReaderCleaning(t *testing.T) {
 			func(r Record) bool { return !r.BirthYear.Valid && !r.BirthMonth.Valid }},
 		{"diagnosis forms", map[string]string{"DIAG_4_01": "L97", "DIAG_4_02": "l40.0", "DIAG_4_03": "I10X-"},
 			func(r Record) bool {
-				return reflect.DeepEqual(r.Diagnoses, []Diagnosis{{1, "L97X"}, {2, "L400"}, {3, "I10X"}})
+				return reflect.DeepEqual(r.Diagnoses, []Diagnosis{{1, "L97X", ICD10}, {2, "L400", ICD10}, {3, "I10X", ICD10}})
 			}},
 		{"placeholders skipped, positions kept", map[string]string{"DIAG_4_01": "R69X", "DIAG_4_02": "-", "DIAG_4_03": "E119",
 			"OPERTN_4_01": "-   ", "OPERTN_4_02": "S065", "OPDATE_02": "2020-05-02"},
 			func(r Record) bool {
-				return reflect.DeepEqual(r.Diagnoses, []Diagnosis{{3, "E119"}}) &&
+				return reflect.DeepEqual(r.Diagnoses, []Diagnosis{{3, "E119", ICD10}}) &&
 					len(r.Procedures) == 1 && r.Procedures[0].Position == 2 && r.Procedures[0].Code == "S065" &&
 					r.Procedures[0].Date.Equal(time.Date(2020, 5, 2, 0, 0, 0, 0, time.UTC))
 			}},
@@ -611,7 +611,7 @@ func TestReaderVariants(t *testing.T) {
 		if len(recs) != 1 {
 			t.Fatalf("rejections %v", rejs)
 		}
-		want := []Diagnosis{{1, "L400"}, {2, "L409"}}
+		want := []Diagnosis{{1, "L400", ICD10}, {2, "L409", ICD10}}
 		if !reflect.DeepEqual(recs[0].Diagnoses, want) {
 			t.Errorf("diagnoses %+v, want %+v", recs[0].Diagnoses, want)
 		}
@@ -786,7 +786,7 @@ func ExampleNewReader() {
 	}
 	fmt.Printf("%+v\n", rd.Stats())
 	// Output:
-	// 100000000001 [{1 L400}] []
-	// 100000000002 [{1 L97X} {2 I10X}] [{1 S065 0001-01-01 00:00:00 +0000 UTC}]
+	// 100000000001 [{1 L400 ICD10}] []
+	// 100000000002 [{1 L97X ICD10} {2 I10X ICD10}] [{1 S065 0001-01-01 00:00:00 +0000 UTC}]
 	// {Rows:2 Rejected:0 Warnings:1}
 }
