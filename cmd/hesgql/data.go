@@ -113,11 +113,15 @@ func runGenerate(ctx context.Context, env *environment, args []string) error {
 	episodes := fs.Int("episodes", 50000, "number of episodes to write")
 	seed := fs.Int64("seed", 1, "random seed; the same seed gives the same file")
 	out := fs.String("o", "-", "output file (- for standard output)")
+	fromYear := fs.Int("from-year", 0, fmt.Sprintf("first financial year's starting calendar year (%d-%d; default 2018); years up to 1994-95 are coded in ICD-9", hes.MinFromYear, hes.MaxFromYear))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *episodes < 0 {
 		return errors.New("--episodes must not be negative")
+	}
+	if *fromYear != 0 && (*fromYear < hes.MinFromYear || *fromYear > hes.MaxFromYear) {
+		return fmt.Errorf("--from-year must be between %d and %d", hes.MinFromYear, hes.MaxFromYear)
 	}
 	var w io.Writer = env.stdout
 	if *out != "-" {
@@ -129,7 +133,7 @@ func runGenerate(ctx context.Context, env *environment, args []string) error {
 		w = f
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	if err := hes.Generate(bw, hes.GenerateOptions{Seed: *seed, Episodes: *episodes}); err != nil {
+	if err := hes.Generate(bw, hes.GenerateOptions{Seed: *seed, Episodes: *episodes, FromYear: *fromYear}); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {

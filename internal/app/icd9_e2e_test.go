@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"github.com/hesgql/hesgql/db/dbtest"
 	"github.com/hesgql/hesgql/internal/app"
 	"github.com/hesgql/hesgql/internal/apptest"
+	"github.com/hesgql/hesgql/internal/hes"
 	"github.com/hesgql/hesgql/internal/load"
 )
 
@@ -112,5 +114,63 @@ func TestICD9DiagnosesOverHTTP(t *testing.T) {
 		if len(resp.Errors) != 1 || resp.Errors[0].Code() != "BAD_USER_INPUT" {
 			t.Errorf("%s: errors %+v, want one BAD_USER_INPUT at %s", filter, resp.Errors, path)
 		}
+	}
+}
+
+// Generated 1993-94 and 1994-95 episodes load with ICD-9 diagnoses, which an
+// ICD-10 filter never returns.
+func TestGeneratedICD9YearsOverHTTP(t *testing.T) {
+	d := dbtest.New(t)
+	s := apptest.Start(t, d, app.Options{})
+	var buf bytes.Buffer
+	if err := hes.Generate(&buf, hes.GenerateOptions{Seed: 5, Episodes: 3000, FromYear: 1993}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := load.Stream(context.Background(), d, "from1993.txt", &buf, 0, load.Options{RejectsPath: filepath.Join(t.TempDir(), "r.csv")})
+	if err != nil || sum.Rejected != 0 || sum.TotalWarnings() != 0 || !slices.Contains(sum.FinancialYears, "9394") {
+		t.Fatalf("load: %+v %v", sum, err)
+	}
+	const q = `query($f: EpisodeFilter) { episodes(first: 100, filter: $f) { totalCount
+		nodes { financialYear diagnoses { code classification } } } }`
+	type res struct {
+		Episodes struct {
+			TotalCount int
+			Nodes      []struct {
+				FinancialYear string
+				Diagnoses     []struct{ Code, Classification string }
+			}
+		}
+	}
+	var icd9 res
+	s.Query(t, q, map[string]any{"f": map[string]any{"diagnosis": map[string]any{"classification": "ICD9"}}}, &icd9)
+	if icd9.Episodes.TotalCount == 0 {
+		t.Fatal("no ICD-9 episodes")
+	}
+	for _, n := range icd9.Episodes.Nodes {
+		if n.FinancialYear != "9394" && n.FinancialYear != "9495" {
+			t.Errorf("ICD-9 diagnosis in %s", n.FinancialYear)
+		}
+		for _, x := range n.Diagnoses {
+			if x.Classification != "ICD9" {
+				t.Errorf("%s episode has %s diagnosis %s", n.FinancialYear, x.Classification, x.Code)
+			}
+		}
+	}
+	// The generator writes ICD-9 V158 for its personal-history Z codes: an
+	// ICD-10 V prefix must not find them, nor any other ICD-10 filter.
+	for _, prefix := range []string{"V", "E", "Z"} {
+		var r res
+		s.Query(t, q, map[string]any{"f": map[string]any{"and": []any{
+			map[string]any{"diagnosis": map[string]any{"startsWith": prefix}},
+			map[string]any{"financialYear": map[string]any{"in": []string{"9394", "9495"}}},
+		}}}, &r)
+		if r.Episodes.TotalCount != 0 {
+			t.Errorf("ICD-10 startsWith %q returned %d ICD-9-era episodes", prefix, r.Episodes.TotalCount)
+		}
+	}
+	var v158 res
+	s.Query(t, q, map[string]any{"f": map[string]any{"diagnosis": map[string]any{"startsWith": "V15", "classification": "ICD9"}}}, &v158)
+	if v158.Episodes.TotalCount == 0 {
+		t.Error("ICD-9 V15 found nothing")
 	}
 }

@@ -1,6 +1,7 @@
 package hes
 
 import (
+	"bytes"
 	"encoding/csv"
 	"os"
 	"reflect"
@@ -139,5 +140,55 @@ func TestCodesICD9CSV(t *testing.T) {
 		if numeral, _, ok := ICD9Chapter(r[0]); !ok || numeral != r[2] {
 			t.Errorf("code %s: chapter column %q, ICD9Chapter says %q", r[0], r[2], numeral)
 		}
+	}
+}
+
+// Generated data from 1993 has 1993-94 and 1994-95 episodes coded in ICD-9,
+// every code with a description row, and reads without a warning.
+func TestGenerateFromYearICD9(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Generate(&buf, GenerateOptions{Seed: 7, Episodes: 20000, FromYear: 1993}); err != nil {
+		t.Fatal(err)
+	}
+	recs, rejs, st := readAll(t, &buf, ReaderOptions{})
+	if len(rejs) != 0 || st.Warnings != 0 {
+		t.Fatalf("rejected %d, %d warnings: %v", len(rejs), st.Warnings, rejs)
+	}
+	described := map[string]bool{}
+	f, err := os.Open("../../db/codes/icd9.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, _ := csv.NewReader(f).ReadAll()
+	for _, r := range rows[1:] {
+		described[r[0]] = true
+	}
+	years := map[string]int{}
+	icd9 := 0
+	for _, rec := range recs {
+		years[rec.FYear]++
+		for _, d := range rec.Diagnoses {
+			if want := ICD9Year(rec.FYear); (d.Classification == ICD9) != want {
+				t.Fatalf("line %d (FYEAR %s): %s is %v", rec.Line, rec.FYear, d.Code, d.Classification)
+			}
+			if d.Classification == ICD9 {
+				icd9++
+				if !described[d.Code] {
+					t.Errorf("ICD-9 code %s has no row in db/codes/icd9.csv", d.Code)
+				}
+			}
+		}
+	}
+	if years["9394"] == 0 || years["9495"] == 0 || years["9596"] == 0 || years["2324"] == 0 || icd9 == 0 {
+		t.Errorf("years %v, %d ICD-9 diagnoses", years, icd9)
+	}
+	for y := range years {
+		if y[0] == '9' && y < "9394" || y[0] == '8' {
+			t.Errorf("year %s before the first asked for", y)
+		}
+	}
+	if err := Generate(&buf, GenerateOptions{Episodes: 1, FromYear: 1989}); err == nil {
+		t.Error("from year 1989 accepted")
 	}
 }
