@@ -39,7 +39,7 @@ func fingerprint(t *testing.T, dsn string) map[string]string {
 			FROM diagnoses x JOIN episodes e ON e.id = x.episode_id`,
 		"procedures": `SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', e.epikey, x.position, x.code, x.op_date))), 0)
 			FROM procedures x JOIN episodes e ON e.id = x.episode_id`,
-		"duplicate epikeys": `SELECT COUNT(*) - COUNT(DISTINCT epikey), 0 FROM episodes`,
+		"duplicate epikeys":  `SELECT COUNT(*) - COUNT(DISTINCT epikey), 0 FROM episodes`,
 		"duplicate patients": `SELECT COUNT(*) - COUNT(DISTINCT pseudo_id), 0 FROM patients`,
 	}
 	out := map[string]string{}
