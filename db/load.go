@@ -151,8 +151,9 @@ func (l *Load) Write(ctx context.Context, recs []hes.Record) (WriteCounts, error
 			fresh = append(fresh, r)
 		}
 	}
+	var recode []hes.Record
 	if len(replaced) > 0 {
-		if err := l.replaceEpisodes(ctx, replaced, patientIDs, ids); err != nil {
+		if recode, err = l.replaceEpisodes(ctx, replaced, patientIDs, ids); err != nil {
 			return WriteCounts{}, err
 		}
 	}
@@ -161,7 +162,7 @@ func (l *Load) Write(ctx context.Context, recs []hes.Record) (WriteCounts, error
 			return WriteCounts{}, err
 		}
 	}
-	if err := l.insertCodes(ctx, recs, ids); err != nil {
+	if err := l.insertCodes(ctx, append(fresh, recode...), ids); err != nil {
 		return WriteCounts{}, err
 	}
 	return wc, nil
@@ -291,12 +292,11 @@ func (l *Load) upsertPatients(ctx context.Context, recs []hes.Record) (map[strin
 		}
 	}
 	if len(changed) > 0 {
-		ins := builder.Insert("patients").Columns(append([]string{"pseudo_id"}, patientAttrColumns...)...).
-			Suffix(patientUpsertSuffix)
-		for _, p := range changed {
-			ins = ins.Values(append([]any{p}, l.patients[p].attrs.values()...)...)
+		rows := make([][]any, len(changed))
+		for i, p := range changed {
+			rows[i] = append([]any{p}, l.patients[p].attrs.values()...)
 		}
-		if _, err := l.write(ctx, ins); err != nil {
+		if err := l.upsertRows(ctx, "patients", append([]string{"pseudo_id"}, patientAttrColumns...), rows, patientUpsertSuffix); err != nil {
 			return nil, fmt.Errorf("write patients: %w", err)
 		}
 	}
@@ -417,27 +417,106 @@ func (l *Load) episodeValues(r hes.Record, patientIDs map[string]int64) ([]any, 
 }
 
 // replaceEpisodes overwrites episodes whose EPIKEY is already stored and
-// drops their codes, which the batch writes afresh.
-func (l *Load) replaceEpisodes(ctx context.Context, recs []hes.Record, patientIDs, ids map[string]int64) error {
-	ins := builder.Insert("episodes").Columns(episodeWriteColumns...).Suffix(episodeUpsertSuffix)
+// returns those whose diagnoses or procedures differ from the stored ones,
+// after deleting their codes; the caller writes those afresh. A refresh of
+// an unchanged extract so rewrites no code at all.
+func (l *Load) replaceEpisodes(ctx context.Context, recs []hes.Record, patientIDs, ids map[string]int64) ([]hes.Record, error) {
+	rows := make([][]any, 0, len(recs))
 	old := make([]int64, 0, len(recs))
 	for _, r := range recs {
 		v, err := l.episodeValues(r, patientIDs)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ins = ins.Values(v...)
+		rows = append(rows, v)
 		old = append(old, ids[r.EpiKey])
 	}
-	if _, err := l.write(ctx, ins); err != nil {
-		return fmt.Errorf("write episodes: %w", err)
+	if err := l.upsertRows(ctx, "episodes", episodeWriteColumns, rows, episodeUpsertSuffix); err != nil {
+		return nil, fmt.Errorf("write episodes: %w", err)
 	}
-	for _, table := range []string{"diagnoses", "procedures"} {
-		if _, err := l.write(ctx, builder.Delete(table).Where(sq.Eq{"episode_id": old})); err != nil {
-			return fmt.Errorf("replace %s: %w", table, err)
+	stored, err := l.storedCodes(ctx, old)
+	if err != nil {
+		return nil, err
+	}
+	var changed []hes.Record
+	var changedIDs []int64
+	for _, r := range recs {
+		id := ids[r.EpiKey]
+		if stored[id] != codeSignature(r) {
+			changed = append(changed, r)
+			changedIDs = append(changedIDs, id)
 		}
 	}
-	return nil
+	if len(changedIDs) == 0 {
+		return nil, nil
+	}
+	for _, table := range []string{"diagnoses", "procedures"} {
+		if _, err := l.write(ctx, builder.Delete(table).Where(sq.Eq{"episode_id": changedIDs})); err != nil {
+			return nil, fmt.Errorf("replace %s: %w", table, err)
+		}
+	}
+	return changed, nil
+}
+
+// codeSignature is a record's diagnoses and procedures in one string, in
+// the form storedCodes builds from the tables.
+func codeSignature(r hes.Record) string {
+	var b strings.Builder
+	for _, x := range r.Diagnoses {
+		fmt.Fprintf(&b, "d%d:%s:%s;", x.Position, x.Code, x.Classification)
+	}
+	for _, x := range r.Procedures {
+		d := ""
+		if !x.Date.IsZero() {
+			d = x.Date.Format(time.DateOnly)
+		}
+		fmt.Fprintf(&b, "p%d:%s:%s;", x.Position, x.Code, d)
+	}
+	return b.String()
+}
+
+// storedCodes returns the code signature of each stored episode in ids.
+func (l *Load) storedCodes(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]*strings.Builder, len(ids))
+	get := func(id int64) *strings.Builder {
+		if out[id] == nil {
+			out[id] = &strings.Builder{}
+		}
+		return out[id]
+	}
+	err := l.d.scanWith(ctx, l.tx, builder.Select("episode_id", "position", "code", "classification").From("diagnoses").
+		Where(sq.Eq{"episode_id": ids}).OrderBy("episode_id", "position"), func(rows *sql.Rows) error {
+		var id int64
+		var pos int
+		var code, cls string
+		if err := rows.Scan(&id, &pos, &code, &cls); err != nil {
+			return err
+		}
+		fmt.Fprintf(get(id), "d%d:%s:%s;", pos, code, cls)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = l.d.scanWith(ctx, l.tx, builder.Select("episode_id", "position", "code", "COALESCE(CAST(op_date AS CHAR), '')").From("procedures").
+		Where(sq.Eq{"episode_id": ids}).OrderBy("episode_id", "position"), func(rows *sql.Rows) error {
+		var id int64
+		var pos int
+		var code, date string
+		if err := rows.Scan(&id, &pos, &code, &date); err != nil {
+			return err
+		}
+		fmt.Fprintf(get(id), "p%d:%s:%s;", pos, code, date)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sig := make(map[int64]string, len(out))
+	for id, b := range out {
+		sig[id] = b.String()
+	}
+	return sig, nil
 }
 
 // insertEpisodes writes episodes new to the store and adds their ids to ids.

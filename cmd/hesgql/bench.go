@@ -32,8 +32,16 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	fs.BoolVar(&bc.ShowSQL, "sql", false, "print each workload's SQL statements after the report")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
 	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W5); empty runs all")
+	loadMode := fs.Bool("load", false, "measure the loader instead: first load and refresh of the generated file against LOAD DATA LOCAL INFILE (empties its database, by default hesgql_bench_load)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *loadMode && env.getenv("HES_DATABASE") == "" {
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "database" })
+		if !explicit {
+			cfg.Database = "hesgql_bench_load"
+		}
 	}
 	bc.Only = splitList(*only)
 	log, err := cfg.logger(env.stderr)
@@ -50,6 +58,10 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	bc.Logger = log.With("component", "bench")
 	if !log.Enabled(ctx, slog.LevelDebug) {
 		bc.Logger = slog.New(slog.DiscardHandler)
+	}
+	if *loadMode {
+		_, err := bench.RunLoad(ctx, d, bc)
+		return err
 	}
 	return bench.Run(ctx, d, bc)
 }

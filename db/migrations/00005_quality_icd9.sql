@@ -24,7 +24,20 @@ CREATE TABLE icd9_codes (
   chapter     VARCHAR(5)   NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- A first load into an empty store drops the secondary indexes and builds
+-- them again once the rows are in, which is far faster than maintaining them
+-- row by row. Each dropped index is recorded here, with the statement that
+-- builds it, before it is dropped: if the load is killed, the next start
+-- (migrate) builds what is listed.
+CREATE TABLE deferred_indexes (
+  table_name VARCHAR(64)   NOT NULL,
+  index_name VARCHAR(64)   NOT NULL,
+  definition VARCHAR(1024) NOT NULL COMMENT 'the ADD INDEX clause that rebuilds it',
+  PRIMARY KEY (table_name, index_name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 -- +goose Down
+DROP TABLE deferred_indexes;
 DROP TABLE icd9_codes;
 ALTER TABLE diagnoses DROP COLUMN classification;
 DROP TABLE data_release_warnings;

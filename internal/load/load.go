@@ -37,6 +37,11 @@ type Options struct {
 	// Strict rejects a row for any field-level problem instead of loading
 	// it with that value unknown.
 	Strict bool
+	// BulkBytes is the input size from which a load into an empty store
+	// drops the secondary indexes and builds them once the rows are in
+	// (0 = DefaultBulkBytes, negative = never). Below it, building them
+	// would cost more than it saves.
+	BulkBytes int64
 	// BatchSize is the number of rows written per round of bulk statements (0 = 5000).
 	BatchSize int
 	// Progress receives progress reports; nil means none.
@@ -62,6 +67,9 @@ type Summary struct {
 	Took           time.Duration
 	DryRun         bool
 }
+
+// DefaultBulkBytes is Options.BulkBytes unless set: about 100,000 episodes.
+const DefaultBulkBytes = 32 << 20
 
 // File loads the extract at path.
 func File(ctx context.Context, d *db.DB, path string, opts Options) (Summary, error) {
@@ -100,13 +108,32 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 	}
 
 	var ld *db.Load
+	deferred := false
 	if !opts.DryRun {
+		bulk := opts.BulkBytes
+		if bulk == 0 {
+			bulk = DefaultBulkBytes
+		}
+		if bulk > 0 && size >= bulk {
+			if deferred, err = d.DeferIndexes(ctx); err != nil {
+				err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
+				return sum, err
+			}
+		}
 		if ld, err = d.BeginLoad(ctx, name); err != nil {
+			if deferred {
+				err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
+			}
 			return sum, err
 		}
 		defer func() {
 			if err != nil {
 				ld.Rollback()
+				if deferred {
+					// The tables are empty again: the build is quick, and
+					// it must happen even when ctx has ended.
+					err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
+				}
 			}
 		}()
 	}
@@ -183,6 +210,14 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 		})
 		if err != nil {
 			return sum, err
+		}
+		if deferred {
+			if opts.Progress != nil {
+				fmt.Fprintln(opts.Progress, "building the secondary indexes")
+			}
+			if err := d.RestoreIndexes(ctx); err != nil {
+				return sum, fmt.Errorf("the rows are loaded but building the indexes failed (the next hesgql command retries it): %w", err)
+			}
 		}
 	}
 	sum.Took = time.Since(start)
