@@ -35,7 +35,16 @@ type Load struct {
 	// patients remembers the rows this load has written or read, by
 	// pseudo_id, with their stored attributes.
 	patients map[string]*patientRow
+	// fresh says the store held no patient or episode when the load began
+	// and the caches still hold everything this load wrote: nothing can be
+	// found by looking up, so the lookups are skipped. epiIDs are the
+	// episodes written so far, by EPIKEY.
+	fresh  bool
+	epiIDs map[string]int64
 }
+
+// maxFreshEpisodes bounds epiIDs; past it the load looks episodes up again.
+const maxFreshEpisodes = 4_000_000
 
 // maxPatientCache bounds the per-load patient memory; past it the cache
 // starts again, which costs lookups but never correctness.
@@ -87,6 +96,14 @@ func (d *DB) BeginLoad(ctx context.Context, fileName string) (*Load, error) {
 		return nil, err
 	}
 	l.infile = infile.Valid && infile.Int64 == 1
+	var stored int
+	if err := l.queryRow(ctx, sq.Expr("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM patients LIMIT 1) p) + (SELECT COUNT(*) FROM (SELECT 1 FROM episodes LIMIT 1) e)"), &stored); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	if stored == 0 {
+		l.fresh, l.epiIDs = true, map[string]int64{}
+	}
 	return l, nil
 }
 
@@ -142,6 +159,7 @@ func (l *Load) Write(ctx context.Context, recs []hes.Record) (WriteCounts, error
 	if err != nil {
 		return WriteCounts{}, err
 	}
+	defer l.remember(ids, keys)
 	wc.Updated += len(ids)
 	var fresh, replaced []hes.Record
 	for _, r := range recs {
@@ -166,6 +184,22 @@ func (l *Load) Write(ctx context.Context, recs []hes.Record) (WriteCounts, error
 		return WriteCounts{}, err
 	}
 	return wc, nil
+}
+
+// remember adds the batch's episodes to epiIDs while the load is fresh.
+func (l *Load) remember(ids map[string]int64, keys []string) {
+	if !l.fresh {
+		return
+	}
+	if len(l.epiIDs)+len(keys) > maxFreshEpisodes {
+		l.fresh, l.epiIDs = false, nil
+		return
+	}
+	for _, k := range keys {
+		if id, ok := ids[k]; ok {
+			l.epiIDs[k] = id
+		}
+	}
 }
 
 func lastByEpiKey(recs []hes.Record) ([]hes.Record, int) {
@@ -272,8 +306,9 @@ func (l *Load) upsertPatients(ctx context.Context, recs []hes.Record) (map[strin
 	if len(l.patients)+len(unknown) > maxPatientCache {
 		clear(l.patients)
 		unknown = order
+		l.fresh, l.epiIDs = false, nil
 	}
-	if len(unknown) > 0 {
+	if len(unknown) > 0 && !l.fresh {
 		if err := l.readPatients(ctx, unknown); err != nil {
 			return nil, err
 		}
@@ -350,8 +385,17 @@ func (l *Load) readPatients(ctx context.Context, pseudo []string) error {
 	return rows.Err()
 }
 
+// episodeIDs returns the stored ids of the episodes with the given keys.
 func (l *Load) episodeIDs(ctx context.Context, keys []string) (map[string]int64, error) {
 	ids := make(map[string]int64, len(keys))
+	if l.fresh {
+		for _, k := range keys {
+			if id, ok := l.epiIDs[k]; ok {
+				ids[k] = id
+			}
+		}
+		return ids, nil
+	}
 	rows, err := l.d.query(ctx, l.tx, builder.Select("id", "epikey").From("episodes").Where(sq.Eq{"epikey": keys}))
 	if err != nil {
 		return nil, err
@@ -389,6 +433,8 @@ func upsertSuffix(cols []string) string {
 }
 
 var episodeUpsertSuffix = upsertSuffix(episodeWriteColumns[1:])
+
+var episodeIDColumns = append([]string{"id"}, episodeWriteColumns...)
 
 func (l *Load) episodeValues(r hes.Record, patientIDs map[string]int64) ([]any, error) {
 	pid, ok := patientIDs[r.PseudoID]
@@ -428,10 +474,12 @@ func (l *Load) replaceEpisodes(ctx context.Context, recs []hes.Record, patientID
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, v)
+		// With its id the row meets its stored self at the primary key:
+		// no insert is tried and undone, and no auto-increment value spent.
+		rows = append(rows, append([]any{ids[r.EpiKey]}, v...))
 		old = append(old, ids[r.EpiKey])
 	}
-	if err := l.upsertRows(ctx, "episodes", episodeWriteColumns, rows, episodeUpsertSuffix); err != nil {
+	if err := l.upsertRows(ctx, "episodes", episodeIDColumns, rows, episodeUpsertSuffix); err != nil {
 		return nil, fmt.Errorf("write episodes: %w", err)
 	}
 	stored, err := l.storedCodes(ctx, old)

@@ -94,3 +94,26 @@ func TestBulkLoadIndexesSurviveFailureAndKill(t *testing.T) {
 		t.Errorf("indexes after migrate:\n got %v\nwant %v", got, want)
 	}
 }
+
+// In a first load the episodes already written are known without looking
+// them up: an EPIKEY repeated in a later batch still replaces its episode.
+func TestFirstLoadRepeatedKeyAcrossBatches(t *testing.T) {
+	dsn := dbtest.NewDSN(t)
+	d := dbtest.Open(t, dsn)
+	body := "EPIKEY|PSEUDO_HESID|FYEAR|EPISTART|DIAG_4_01|DIAG_4_02\n" +
+		"100000000001|P1|0102|2001-04-01|L400|I10X\n" +
+		"100000000002|P2|0102|2001-04-02|L400|\n" +
+		"100000000003|P3|0102|2001-04-03|L400|\n" +
+		"100000000001|P1|0102|2001-05-01|L209|\n"
+	sum, err := load.Stream(context.Background(), d, "repeat.txt", strings.NewReader(body), 0, load.Options{BatchSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Loaded != 4 || sum.Updated != 1 {
+		t.Errorf("summary %+v, want loaded 4 updated 1", sum)
+	}
+	if got := queryStrings(t, dsn, "SELECT CONCAT(e.epikey, ' ', e.epistart, ' ', GROUP_CONCAT(x.code ORDER BY x.position)) FROM episodes e JOIN diagnoses x ON x.episode_id = e.id GROUP BY e.id ORDER BY e.epikey"); !slices.Equal(got, []string{
+		"100000000001 2001-05-01 L209", "100000000002 2001-04-02 L400", "100000000003 2001-04-03 L400"}) {
+		t.Errorf("stored %v", got)
+	}
+}

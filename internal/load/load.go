@@ -42,7 +42,8 @@ type Options struct {
 	// (0 = DefaultBulkBytes, negative = never). Below it, building them
 	// would cost more than it saves.
 	BulkBytes int64
-	// BatchSize is the number of rows written per round of bulk statements (0 = 5000).
+	// BatchSize is the number of rows written per round of bulk statements
+	// (0 = 5000, or 20000 when the load defers the indexes).
 	BatchSize int
 	// Progress receives progress reports; nil means none.
 	Progress io.Writer
@@ -96,10 +97,7 @@ func File(ctx context.Context, d *db.DB, path string, opts Options) (Summary, er
 func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64, opts Options) (sum Summary, err error) {
 	start := time.Now()
 	sum = Summary{File: name, DryRun: opts.DryRun, Warnings: map[string]int{}}
-	batchSize := opts.BatchSize
-	if batchSize <= 0 {
-		batchSize = 5000
-	}
+
 	hasher := sha256.New()
 	counted := &countingReader{r: io.TeeReader(r, hasher)}
 	rd, err := hes.NewReader(counted, hes.ReaderOptions{Strict: opts.Strict})
@@ -136,6 +134,15 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 				}
 			}
 		}()
+	}
+	batchSize := opts.BatchSize
+	if batchSize <= 0 {
+		batchSize = 5000
+		if deferred {
+			// Without the secondary indexes a batch costs the server little
+			// per row; larger ones spend fewer round trips.
+			batchSize = 20000
+		}
 	}
 	rej := &rejectWriter{path: opts.RejectsPath}
 	defer rej.close()
