@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 
@@ -50,6 +51,7 @@ func runLoad(ctx context.Context, env *environment, args []string) error {
 	cfg.register(fs, env)
 	dryRun := fs.Bool("dry-run", false, "validate only; write nothing to the database")
 	rejects := fs.String("rejects", "", "rejects file (default FILE.rejects.csv beside each input); the quality report FILE.warnings.csv goes beside it")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the load to this file")
 	strict := fs.Bool("strict", false, "reject a row for any field-level problem instead of loading it with the value unknown")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -71,6 +73,17 @@ func runLoad(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		defer d.Close()
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	for _, path := range fs.Args() {
 		sum, err := load.File(ctx, d, path, load.Options{
