@@ -26,6 +26,14 @@ import (
 func (l *Load) assignedIDs(ctx context.Context, table, keyCol string, keys []string, first int64) ([]int64, error) {
 	n := int64(len(keys))
 	ids := make([]int64, n)
+	if l.bulk && first > 0 {
+		// See Bulk: one statement's ids are consecutive, and reading the
+		// table back would end InnoDB's bulk insert.
+		for i := range ids {
+			ids[i] = first + int64(i)
+		}
+		return ids, nil
+	}
 	ends := map[int64]string{}
 	if first > 0 {
 		rows, err := l.d.query(ctx, l.tx, builder.Select("id", keyCol).From(table).Where(sq.Eq{"id": []int64{first, first + n - 1}}))

@@ -124,6 +124,13 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 			}
 			return sum, err
 		}
+		if deferred {
+			if err = ld.Bulk(ctx); err != nil {
+				ld.Rollback()
+				err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
+				return sum, err
+			}
+		}
 		defer func() {
 			if err != nil {
 				ld.Rollback()
