@@ -92,6 +92,11 @@ type ComplexityRoot struct {
 		Period      func(childComplexity int) int
 	}
 
+	ColumnWarnings struct {
+		Column func(childComplexity int) int
+		Count  func(childComplexity int) int
+	}
+
 	Count struct {
 		Display    func(childComplexity int) int
 		Suppressed func(childComplexity int) int
@@ -108,13 +113,16 @@ type ComplexityRoot struct {
 		RowsRead       func(childComplexity int) int
 		RowsRejected   func(childComplexity int) int
 		RowsUpdated    func(childComplexity int) int
+		WarningCount   func(childComplexity int) int
+		Warnings       func(childComplexity int) int
 	}
 
 	Diagnosis struct {
-		Chapter     func(childComplexity int) int
-		Code        func(childComplexity int) int
-		Description func(childComplexity int) int
-		Position    func(childComplexity int) int
+		Chapter        func(childComplexity int) int
+		Classification func(childComplexity int) int
+		Code           func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Position       func(childComplexity int) int
 	}
 
 	Episode struct {
@@ -490,6 +498,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CodedValue.Period(childComplexity), true
 
+	case "ColumnWarnings.column":
+		if e.ComplexityRoot.ColumnWarnings.Column == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColumnWarnings.Column(childComplexity), true
+	case "ColumnWarnings.count":
+		if e.ComplexityRoot.ColumnWarnings.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColumnWarnings.Count(childComplexity), true
+
 	case "Count.display":
 		if e.ComplexityRoot.Count.Display == nil {
 			break
@@ -563,6 +584,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataRelease.RowsUpdated(childComplexity), true
+	case "DataRelease.warningCount":
+		if e.ComplexityRoot.DataRelease.WarningCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataRelease.WarningCount(childComplexity), true
+	case "DataRelease.warnings":
+		if e.ComplexityRoot.DataRelease.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataRelease.Warnings(childComplexity), true
 
 	case "Diagnosis.chapter":
 		if e.ComplexityRoot.Diagnosis.Chapter == nil {
@@ -570,6 +603,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Diagnosis.Chapter(childComplexity), true
+	case "Diagnosis.classification":
+		if e.ComplexityRoot.Diagnosis.Classification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Diagnosis.Classification(childComplexity), true
 	case "Diagnosis.code":
 		if e.ComplexityRoot.Diagnosis.Code == nil {
 			break
@@ -1488,22 +1527,36 @@ type Episode implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
   spellDuration: Int
   "The diagnosis in position 1 (DIAG_4_01), the main condition treated."
   primaryDiagnosis: Diagnosis
-  "ICD-10 diagnoses in position order."
+  "Diagnoses in position order."
   diagnoses: [Diagnosis!]!
   "OPCS-4 procedures in position order."
   procedures: [Procedure!]!
 }
 
-"An ICD-10 diagnosis of an episode."
+"A diagnosis of an episode: ICD-10, or ICD-9 in years up to 1994-95."
 type Diagnosis {
   "1 for the primary diagnosis, then the order of the DIAG_4_nn columns."
   position: Int!
-  "HES form without the dot: L400."
+  "HES form without the dot: L400 (ICD-10); 7999, V270, E880 (ICD-9)."
   code: String!
+  "The classification the code belongs to."
+  classification: DiagnosisClassification!
   "What the code means, from the project's ICD-10 lookup; null for a code it lacks."
   description: String
-  "ICD-10 chapter numeral."
+  "Chapter numeral in its classification; the ICD-9 V and E codes are VCODE and ECODE."
   chapter: String
+}
+
+"""
+The coding system of a diagnosis. HES coded diagnoses in ICD-9 up to 1994-95
+and in ICD-10 from 1995-96; ICD-9's V and E codes share their first letter
+with ICD-10 codes, so a code is only meaningful with its classification.
+"""
+enum DiagnosisClassification {
+  "ICD-9 (HES up to 1994-95): numeric codes such as 7999, and V and E codes."
+  ICD9
+  "ICD-10 (HES from 1995-96), as the UK edition HES uses."
+  ICD10
 }
 
 "An OPCS-4 procedure of an episode."
@@ -1662,7 +1715,11 @@ input DateFilter {
   isNull: Boolean
 }
 
-"Matches ICD-10 or OPCS-4 codes in HES form (no dot)."
+"""
+Matches ICD-10 or OPCS-4 codes in HES form (no dot). A diagnosis filter
+matches ICD-10 codes only unless classification says ICD9; then the codes are
+ICD-9 (7999, V270, E880).
+"""
 input CodeFilter {
   "This code exactly (L400)."
   eq: String
@@ -1672,6 +1729,8 @@ input CodeFilter {
   startsWith: String
   "A code beginning with any of these prefixes."
   startsWithAny: [String!]
+  "Diagnoses only: the classification to match (default ICD10). Alone, it matches any code of that classification."
+  classification: DiagnosisClassification
 }
 `, BuiltIn: false},
 	{Name: "../schema/labels.graphqls", Input: `# Labels for coded values, from the HES APC data dictionary (NHS Digital, TOS
@@ -1976,8 +2035,24 @@ type DataRelease {
   rowsUpdated: Int!
   "Rows not loaded, each written with its reason to the load's rejects file."
   rowsRejected: Int!
+  """
+  Field-level problems of the rows loaded: each made one value not known
+  (NULL) or left out one diagnosis or procedure code. Rows that could not be
+  episodes at all are in rowsRejected.
+  """
+  warningCount: Int!
+  "warningCount by HES column, most warnings first."
+  warnings: [ColumnWarnings!]!
   "When the load finished."
   loadedAt: Time!
+}
+
+"How many values of one HES column a load could not use."
+type ColumnWarnings {
+  "The HES column as named in the file header, such as DIAG_4_02."
+  column: String!
+  "Values of that column the load could not use."
+  count: Int!
 }
 
 "The caller as the API sees them."
@@ -2185,6 +2260,16 @@ func (ec *executionContext) childFields_CodedValue(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type CodedValue", field.Name)
 }
 
+func (ec *executionContext) childFields_ColumnWarnings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "column":
+		return ec.fieldContext_ColumnWarnings_column(ctx, field)
+	case "count":
+		return ec.fieldContext_ColumnWarnings_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ColumnWarnings", field.Name)
+}
+
 func (ec *executionContext) childFields_Count(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -2215,6 +2300,10 @@ func (ec *executionContext) childFields_DataRelease(ctx context.Context, field g
 		return ec.fieldContext_DataRelease_rowsUpdated(ctx, field)
 	case "rowsRejected":
 		return ec.fieldContext_DataRelease_rowsRejected(ctx, field)
+	case "warningCount":
+		return ec.fieldContext_DataRelease_warningCount(ctx, field)
+	case "warnings":
+		return ec.fieldContext_DataRelease_warnings(ctx, field)
 	case "loadedAt":
 		return ec.fieldContext_DataRelease_loadedAt(ctx, field)
 	}
@@ -2227,6 +2316,8 @@ func (ec *executionContext) childFields_Diagnosis(ctx context.Context, field gra
 		return ec.fieldContext_Diagnosis_position(ctx, field)
 	case "code":
 		return ec.fieldContext_Diagnosis_code(ctx, field)
+	case "classification":
+		return ec.fieldContext_Diagnosis_classification(ctx, field)
 	case "description":
 		return ec.fieldContext_Diagnosis_description(ctx, field)
 	case "chapter":
@@ -3765,6 +3856,52 @@ func (ec *executionContext) fieldContext_CodedValue_group(_ context.Context, fie
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
 }
 
+func (ec *executionContext) _ColumnWarnings_column(ctx context.Context, field graphql.CollectedField, obj *model.ColumnWarnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColumnWarnings_column(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Column, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColumnWarnings_column(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "String")
+}
+
+func (ec *executionContext) _ColumnWarnings_count(ctx context.Context, field graphql.CollectedField, obj *model.ColumnWarnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColumnWarnings_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColumnWarnings_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Count_value(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4018,6 +4155,61 @@ func (ec *executionContext) fieldContext_DataRelease_rowsRejected(_ context.Cont
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
 }
 
+func (ec *executionContext) _DataRelease_warningCount(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataRelease_warningCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarningCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataRelease_warningCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DataRelease_warnings(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataRelease_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ColumnWarnings) graphql.Marshaler {
+			return ec.marshalNColumnWarnings2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarningsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataRelease_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataRelease",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ColumnWarnings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DataRelease_loadedAt(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4085,6 +4277,29 @@ func (ec *executionContext) _Diagnosis_code(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Diagnosis_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
+}
+
+func (ec *executionContext) _Diagnosis_classification(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Diagnosis_classification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Classification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DiagnosisClassification) graphql.Marshaler {
+			return ec.marshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Diagnosis_classification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "DiagnosisClassification")
 }
 
 func (ec *executionContext) _Diagnosis_description(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
@@ -7989,7 +8204,7 @@ func (ec *executionContext) unmarshalInputCodeFilter(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"eq", "in", "startsWith", "startsWithAny"}
+	fieldsInOrder := [...]string{"eq", "in", "startsWith", "startsWithAny", "classification"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8024,6 +8239,13 @@ func (ec *executionContext) unmarshalInputCodeFilter(ctx context.Context, obj an
 				return it, err
 			}
 			it.StartsWithAny = data
+		case "classification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("classification"))
+			data, err := ec.unmarshalODiagnosisClassification2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Classification = data
 		}
 	}
 	return it, nil
@@ -9042,6 +9264,44 @@ func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var columnWarningsImplementors = []string{"ColumnWarnings"}
+
+func (ec *executionContext) _ColumnWarnings(ctx context.Context, sel ast.SelectionSet, obj *model.ColumnWarnings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, columnWarningsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ColumnWarnings")
+		case "column":
+			out.Values[i] = ec._ColumnWarnings_column(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ColumnWarnings_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var countImplementors = []string{"Count"}
 
 func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, obj *model.Count) graphql.Marshaler {
@@ -9136,6 +9396,16 @@ func (ec *executionContext) _DataRelease(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "warningCount":
+			out.Values[i] = ec._DataRelease_warningCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._DataRelease_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "loadedAt":
 			out.Values[i] = ec._DataRelease_loadedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9176,6 +9446,11 @@ func (ec *executionContext) _Diagnosis(ctx context.Context, sel ast.SelectionSet
 			}
 		case "code":
 			out.Values[i] = ec._Diagnosis_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "classification":
+			out.Values[i] = ec._Diagnosis_classification(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10577,6 +10852,30 @@ func (ec *executionContext) marshalNCodedValue2ᚖgithubᚗcomᚋhesgqlᚋhesgql
 	return ec._CodedValue(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNColumnWarnings2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarningsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ColumnWarnings) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNColumnWarnings2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarnings(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNColumnWarnings2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarnings(ctx context.Context, sel ast.SelectionSet, v *model.ColumnWarnings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ColumnWarnings!")
+		return graphql.Null
+	}
+	return ec._ColumnWarnings(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx context.Context, sel ast.SelectionSet, v *model.Count) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Count!")
@@ -10631,6 +10930,16 @@ func (ec *executionContext) marshalNDiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgql�
 		return graphql.Null
 	}
 	return ec._Diagnosis(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, v any) (model.DiagnosisClassification, error) {
+	var res model.DiagnosisClassification
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, sel ast.SelectionSet, v model.DiagnosisClassification) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNDimension2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDimension(ctx context.Context, v any) (model.Dimension, error) {
@@ -11271,6 +11580,22 @@ func (ec *executionContext) marshalODiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgql�
 		return graphql.Null
 	}
 	return ec._Diagnosis(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODiagnosisClassification2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, v any) (*model.DiagnosisClassification, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.DiagnosisClassification)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODiagnosisClassification2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, sel ast.SelectionSet, v *model.DiagnosisClassification) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx context.Context, sel ast.SelectionSet, v *model.Episode) graphql.Marshaler {
