@@ -28,6 +28,12 @@ func (d *DB) Migrate(ctx context.Context) error {
 	}
 	for _, r := range results {
 		d.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+		// A database loaded before spells existed gets them derived once.
+		if r.Source.Version == spellsMigration {
+			if err := d.RebuildSpells(ctx); err != nil {
+				return fmt.Errorf("migrate: %w", err)
+			}
+		}
 	}
 	return d.syncCodes(ctx)
 }

@@ -161,6 +161,10 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 		if err != nil {
 			return sum, err
 		}
+		// Spells are derived from what the load committed (db/spells_derive.go).
+		if err := d.RefreshSpellsForRelease(ctx, ld.ReleaseID()); err != nil {
+			return sum, fmt.Errorf("the load committed but its spells were not derived (loading the file again derives them): %w", err)
+		}
 	}
 	sum.Took = time.Since(start)
 	prog.done(sum.Read, counted.n)
