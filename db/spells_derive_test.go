@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hesgql/hesgql/db"
 	"github.com/hesgql/hesgql/db/dbtest"
+	"github.com/hesgql/hesgql/graph/model"
 )
 
 // spellHeader is the header of the crafted spell extracts.
@@ -121,5 +123,42 @@ func TestSpellsFollowRefresh(t *testing.T) {
 		"SPA RXX 2021-02-04..2021-02-04 meth=12/1 dis=1 los=0 by=03 n=1 first=03 eps=03 readmit=false",
 		"SPA RYY 2021-03-07..2021-03-08 meth=22/2 dis=1 los=1 by=04 n=1 first=04 eps=04 readmit=false",
 		"SPA RXX 2021-03-20..2021-03-25 meth=11/1 dis=1 los=5 by=08 n=2 first=05 eps=05,08 readmit=false",
+	})
+}
+
+// Spell counts and the LENGTH_OF_STAY_BAND dimension over the crafted
+// spells: FCEs are every episode but 05 (EPISTAT 1); 06 has no spell.
+func TestTabulateSpells(t *testing.T) {
+	dsn := dbtest.NewDSN(t)
+	d := dbtest.Open(t, dsn)
+	loadExtract(t, d, "spells.txt", spellExtract)
+	rows, err := d.Tabulate(context.Background(), nil, []model.Dimension{model.DimensionLengthOfStayBand}, db.WithSpellCount())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		key := "null"
+		if r.Keys[0] != nil {
+			key = *r.Keys[0]
+		}
+		got = append(got, fmt.Sprintf("%s episodes=%d admissions=%d patients=%d spells=%d", key, r.Episodes, r.Admissions, r.Patients, r.Spells))
+	}
+	diffLines(t, got, []string{
+		"null episodes=1 admissions=1 patients=1 spells=0",
+		"0 episodes=2 admissions=2 patients=2 spells=2",
+		"1 episodes=1 admissions=1 patients=1 spells=1",
+		"4-7 episodes=2 admissions=1 patients=1 spells=1",
+	})
+	t.Run("WithoutSpellCountNoJoin", func(t *testing.T) {
+		ctx, n := db.WithStatementCounter(context.Background())
+		rows, err := d.Tabulate(ctx, nil, []model.Dimension{model.DimensionFinancialYear})
+		if err != nil || len(rows) != 1 || rows[0].Spells != 0 || rows[0].Episodes != 6 || n.Count() != 1 {
+			t.Errorf("rows %+v, err %v, %d statements", rows, err, n.Count())
+		}
+		rows, err = d.Tabulate(ctx, nil, []model.Dimension{model.DimensionFinancialYear}, db.WithSpellCount())
+		if err != nil || len(rows) != 1 || rows[0].Spells != 4 {
+			t.Errorf("with spell count: rows %+v, err %v", rows, err)
+		}
 	})
 }

@@ -275,6 +275,7 @@ type ComplexityRoot struct {
 		Keys       func(childComplexity int) int
 		Labels     func(childComplexity int) int
 		Patients   func(childComplexity int) int
+		Spells     func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -1415,6 +1416,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TabulationRow.Patients(childComplexity), true
+	case "TabulationRow.spells":
+		if e.ComplexityRoot.TabulationRow.Spells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TabulationRow.Spells(childComplexity), true
 
 	case "Viewer.authenticated":
 		if e.ComplexityRoot.Viewer.Authenticated == nil {
@@ -2391,6 +2398,16 @@ extend type Patient {
     before: String
   ): SpellConnection!
 }
+
+extend enum Dimension {
+  "The length of stay of the episode's spell, in bands: 0, 1, 2-3, 4-7, 8-14, 15-28, 29+ days; episodes of spells not yet discharged, and episodes without a spell, have no key."
+  LENGTH_OF_STAY_BAND
+}
+
+extend type TabulationRow {
+  "Hospital spells with at least one of the row's finished consultant episodes (a spell whose episodes fall in several rows counts in each)."
+  spells: Count!
+}
 `, BuiltIn: false},
 	{Name: "../schema/statistics.graphqls", Input: `"A dimension to group statistics by; docs/statistics.md gives each one's keys."
 enum Dimension {
@@ -2879,6 +2896,8 @@ func (ec *executionContext) childFields_TabulationRow(ctx context.Context, field
 		return ec.fieldContext_TabulationRow_patients(ctx, field)
 	case "labels":
 		return ec.fieldContext_TabulationRow_labels(ctx, field)
+	case "spells":
+		return ec.fieldContext_TabulationRow_spells(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TabulationRow", field.Name)
 }
@@ -8363,6 +8382,38 @@ func (ec *executionContext) fieldContext_TabulationRow_labels(_ context.Context,
 	return graphql.NewScalarFieldContext("TabulationRow", field, false, false, "String")
 }
 
+func (ec *executionContext) _TabulationRow_spells(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TabulationRow_spells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Count) graphql.Marshaler {
+			return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TabulationRow_spells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TabulationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Count(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11965,6 +12016,11 @@ func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.Selectio
 			}
 		case "labels":
 			out.Values[i] = ec._TabulationRow_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "spells":
+			out.Values[i] = ec._TabulationRow_spells(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -362,6 +362,8 @@ type TabulationRow struct {
 	Patients *Count `json:"patients"`
 	// One label per key, in the same order: the meaning of a coded key (specialty, sex, admission method group, diagnosis chapter, financial year, age band); null where the key is its own label (provider, 3-character diagnosis) or is null.
 	Labels []*string `json:"labels"`
+	// Hospital spells with at least one of the row's finished consultant episodes (a spell whose episodes fall in several rows counts in each).
+	Spells *Count `json:"spells"`
 }
 
 // The caller as the API sees them.
@@ -557,6 +559,8 @@ const (
 	DimensionPrimaryDiagnosisChapter Dimension = "PRIMARY_DIAGNOSIS_CHAPTER"
 	// First three characters (the category) of the primary diagnosis, such as L40.
 	DimensionPrimaryDiagnosis3 Dimension = "PRIMARY_DIAGNOSIS_3"
+	// The length of stay of the episode's spell, in bands: 0, 1, 2-3, 4-7, 8-14, 15-28, 29+ days; episodes of spells not yet discharged, and episodes without a spell, have no key.
+	DimensionLengthOfStayBand Dimension = "LENGTH_OF_STAY_BAND"
 )
 
 var AllDimension = []Dimension{
@@ -568,11 +572,12 @@ var AllDimension = []Dimension{
 	DimensionAdmissionMethodGroup,
 	DimensionPrimaryDiagnosisChapter,
 	DimensionPrimaryDiagnosis3,
+	DimensionLengthOfStayBand,
 }
 
 func (e Dimension) IsValid() bool {
 	switch e {
-	case DimensionFinancialYear, DimensionProvider, DimensionSex, DimensionAgeBand, DimensionTreatmentSpecialty, DimensionAdmissionMethodGroup, DimensionPrimaryDiagnosisChapter, DimensionPrimaryDiagnosis3:
+	case DimensionFinancialYear, DimensionProvider, DimensionSex, DimensionAgeBand, DimensionTreatmentSpecialty, DimensionAdmissionMethodGroup, DimensionPrimaryDiagnosisChapter, DimensionPrimaryDiagnosis3, DimensionLengthOfStayBand:
 		return true
 	}
 	return false

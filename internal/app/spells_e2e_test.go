@@ -274,3 +274,50 @@ func TestSpellStatementCounts(t *testing.T) {
 		})
 	}
 }
+
+func TestSpellStatisticsDisclosure(t *testing.T) {
+	s := spellsServer(t)
+	q := `{ statistics(groupBy: [LENGTH_OF_STAY_BAND]) { disclosureControl rows { keys spells { value display suppressed } } } }`
+	type row struct {
+		Keys   []*string
+		Spells struct {
+			Value      *int
+			Display    string
+			Suppressed bool
+		}
+	}
+	run := func(token string) (bool, map[string]string) {
+		resp := s.Do(t, apptest.Request{Token: token, Query: q})
+		if len(resp.Errors) > 0 {
+			t.Fatalf("errors: %+v", resp.Errors)
+		}
+		var data struct {
+			Statistics struct {
+				DisclosureControl bool
+				Rows              []row
+			}
+		}
+		if err := json.Unmarshal(resp.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, r := range data.Statistics.Rows {
+			k := "null"
+			if r.Keys[0] != nil {
+				k = *r.Keys[0]
+			}
+			out[k] = fmt.Sprintf("%s/%v", r.Spells.Display, r.Spells.Suppressed)
+		}
+		return data.Statistics.DisclosureControl, out
+	}
+	control, got := run(apptest.NoToken)
+	want := map[string]string{"null": "0/false", "0": "*/true", "1": "*/true", "4-7": "*/true"}
+	if !control || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("public: control %v, spells %v; want %v", control, got, want)
+	}
+	control, got = run(s.Token(t, []model.Role{model.RoleAdmin}))
+	want = map[string]string{"null": "0/false", "0": "2/false", "1": "1/false", "4-7": "1/false"}
+	if control || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ADMIN: control %v, spells %v; want %v", control, got, want)
+	}
+}
