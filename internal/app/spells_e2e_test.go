@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -319,5 +320,31 @@ func TestSpellStatisticsDisclosure(t *testing.T) {
 	want = map[string]string{"null": "0/false", "0": "2/false", "1": "1/false", "4-7": "1/false"}
 	if control || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("ADMIN: control %v, spells %v; want %v", control, got, want)
+	}
+}
+
+// The spell queries of the README and docs/spells.md run without errors.
+func TestSpellDocQueriesRun(t *testing.T) {
+	s := spellsServer(t)
+	ran := 0
+	for _, path := range []string{"../../README.md", "../../docs/spells.md"} {
+		text, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks := strings.Split(string(text), "```graphql\n")
+		for _, b := range blocks[1:] {
+			q, _, _ := strings.Cut(b, "```")
+			if !strings.Contains(q, "spells(") {
+				continue
+			}
+			ran++
+			if resp := s.Do(t, apptest.Request{Query: q}); len(resp.Errors) > 0 {
+				t.Errorf("%s: %s\nerrors: %+v", path, q, resp.Errors)
+			}
+		}
+	}
+	if ran < 2 {
+		t.Errorf("ran %d spell queries from the docs, want at least 2", ran)
 	}
 }
