@@ -239,8 +239,10 @@ type ComplexityRoot struct {
 		AdmissionDate                    func(childComplexity int) int
 		AdmissionMethod                  func(childComplexity int) int
 		AdmissionMethodGroup             func(childComplexity int) int
+		AdmissionMethodLabel             func(childComplexity int) int
 		DischargeDate                    func(childComplexity int) int
 		DischargeMethod                  func(childComplexity int) int
+		DischargeMethodLabel             func(childComplexity int) int
 		DischargingEpisode               func(childComplexity int) int
 		EmergencyReadmissionWithin30Days func(childComplexity int) int
 		EpisodeCount                     func(childComplexity int) int
@@ -1268,6 +1270,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Spell.AdmissionMethodGroup(childComplexity), true
+	case "Spell.admissionMethodLabel":
+		if e.ComplexityRoot.Spell.AdmissionMethodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.AdmissionMethodLabel(childComplexity), true
 	case "Spell.dischargeDate":
 		if e.ComplexityRoot.Spell.DischargeDate == nil {
 			break
@@ -1280,6 +1288,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Spell.DischargeMethod(childComplexity), true
+	case "Spell.dischargeMethodLabel":
+		if e.ComplexityRoot.Spell.DischargeMethodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.DischargeMethodLabel(childComplexity), true
 	case "Spell.dischargingEpisode":
 		if e.ComplexityRoot.Spell.DischargingEpisode == nil {
 			break
@@ -2263,6 +2277,10 @@ type Spell implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
   admissionMethodGroup: AdmissionMethodGroup!
   "DISMETH of the discharging episode; null while the patient is in hospital."
   dischargeMethod: String
+  "Label of ` + "`" + `admissionMethod` + "`" + ` (ADMIMETH) from the data dictionary; null for a code it does not list."
+  admissionMethodLabel: String
+  "Label of ` + "`" + `dischargeMethod` + "`" + ` (DISMETH) from the data dictionary; null for a code it does not list."
+  dischargeMethodLabel: String
   "Days from admission to discharge (DISDATE - ADMIDATE; 0 for a day case); null while the patient is in hospital."
   lengthOfStay: Int
   "Number of episodes in the spell."
@@ -2834,6 +2852,10 @@ func (ec *executionContext) childFields_Spell(ctx context.Context, field graphql
 		return ec.fieldContext_Spell_admissionMethodGroup(ctx, field)
 	case "dischargeMethod":
 		return ec.fieldContext_Spell_dischargeMethod(ctx, field)
+	case "admissionMethodLabel":
+		return ec.fieldContext_Spell_admissionMethodLabel(ctx, field)
+	case "dischargeMethodLabel":
+		return ec.fieldContext_Spell_dischargeMethodLabel(ctx, field)
 	case "lengthOfStay":
 		return ec.fieldContext_Spell_lengthOfStay(ctx, field)
 	case "episodeCount":
@@ -7783,6 +7805,52 @@ func (ec *executionContext) fieldContext_Spell_dischargeMethod(_ context.Context
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
 }
 
+func (ec *executionContext) _Spell_admissionMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_admissionMethodLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionMethodLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_admissionMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
+}
+
+func (ec *executionContext) _Spell_dischargeMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_dischargeMethodLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeMethodLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_dischargeMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
+}
+
 func (ec *executionContext) _Spell_lengthOfStay(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11806,6 +11874,16 @@ func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, ob
 				})
 		case "dischargeMethod":
 			out.Values[i] = ec._Spell_dischargeMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethodLabel":
+			out.Values[i] = ec._Spell_admissionMethodLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dischargeMethodLabel":
+			out.Values[i] = ec._Spell_dischargeMethodLabel(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -17,11 +17,7 @@ import (
 
 // Spell is the resolver for the spell field.
 func (r *episodeResolver) Spell(ctx context.Context, obj *model.Episode) (*model.Spell, error) {
-	sp, err := spellLoadersFrom(ctx).ofEpisode.Load(ctx, obj.RowID)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return nil, nil // an episode without provider or admission date has no spell
-	}
-	return sp, err
+	return r.episodeSpell(ctx, obj)
 }
 
 // Spells is the resolver for the spells field.

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -227,4 +228,64 @@ func (r *Resolver) patientSpells(ctx context.Context, p *model.Patient, q model.
 type nestedSpells struct {
 	conns map[int64]*model.SpellConnection
 	err   error
+}
+
+// episodeSpell answers Episode.spell. For an episode of a page of episodes
+// the first sibling to resolve reads the spells of every episode on the
+// page in one statement; other episodes go through the loader.
+func (r *Resolver) episodeSpell(ctx context.Context, e *model.Episode) (*model.Spell, error) {
+	if ids, shared := siblingEpisodes(ctx); len(ids) > 1 && slices.Contains(ids, e.RowID) {
+		res, _ := shared.Do("episode.spell", func() any {
+			m, err := r.DB.SpellsOfEpisodes(ctx, ids)
+			return episodeSpells{spells: m, err: err}
+		}).(episodeSpells)
+		if res.err != nil {
+			return nil, res.err
+		}
+		return res.spells[e.RowID], nil
+	}
+	sp, err := spellLoadersFrom(ctx).ofEpisode.Load(ctx, e.RowID)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil // an episode without provider or admission date has no spell
+	}
+	return sp, err
+}
+
+type episodeSpells struct {
+	spells map[int64]*model.Spell
+	err    error
+}
+
+// siblingEpisodes finds the page of an episode connection that the episode
+// being resolved belongs to, with the connection's work memo.
+func siblingEpisodes(ctx context.Context) ([]int64, *model.Memo) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return nil, nil
+	}
+	for p, depth := fc.Parent, 0; p != nil && depth < 4; p, depth = p.Parent, depth+1 {
+		var ids []int64
+		switch list := p.Result.(type) {
+		case []*model.Episode:
+			for _, x := range list {
+				ids = append(ids, x.RowID)
+			}
+		case []*model.EpisodeEdge:
+			for _, x := range list {
+				ids = append(ids, x.Node.RowID)
+			}
+		case *model.Episode, **model.Episode, **model.EpisodeEdge:
+			continue // the item, or the edge leading to it
+		default:
+			return nil, nil
+		}
+		if p.Parent == nil {
+			return nil, nil
+		}
+		if c, ok := p.Parent.Result.(*model.EpisodeConnection); ok {
+			return ids, &c.Shared
+		}
+		return nil, nil
+	}
+	return nil, nil
 }

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -30,4 +31,19 @@ func tabulationOptions(ctx context.Context) []db.TabulateOption {
 		}
 	}
 	return nil
+}
+
+// lengthOfStayBandLabel words a LENGTH_OF_STAY_BAND key for headings.
+func lengthOfStayBandLabel(band string) (string, bool) {
+	switch {
+	case band == "0":
+		return "Discharged the day of admission", true
+	case band == "1":
+		return "1 day", true
+	case strings.HasSuffix(band, "+"):
+		return strings.TrimSuffix(band, "+") + " days and over", true
+	case strings.Contains(band, "-"):
+		return strings.Replace(band, "-", " to ", 1) + " days", true
+	}
+	return "", false
 }

@@ -1,5 +1,7 @@
 package model
 
+import "github.com/hesgql/hesgql/internal/hes/dictionary"
+
 // TypeSpell is the global ID type name of spells.
 const TypeSpell = "Spell"
 
@@ -59,4 +61,14 @@ type SpellConnection struct {
 type SpellEdge struct {
 	Cursor string
 	Node   *Spell
+}
+
+// AdmissionMethodLabel is the label of the spell's ADMIMETH.
+func (s *Spell) AdmissionMethodLabel() *string {
+	return codeLabel(dictionary.AdmissionMethod, s.AdmissionMethod)
+}
+
+// DischargeMethodLabel is the label of the spell's DISMETH.
+func (s *Spell) DischargeMethodLabel() *string {
+	return codeLabel(dictionary.DischargeMethod, s.DischargeMethod)
 }

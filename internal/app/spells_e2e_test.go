@@ -348,3 +348,33 @@ func TestSpellDocQueriesRun(t *testing.T) {
 		t.Errorf("ran %d spell queries from the docs, want at least 2", ran)
 	}
 }
+
+func TestSpellLabels(t *testing.T) {
+	s := spellsServer(t)
+	var data struct {
+		Spells struct {
+			Nodes []struct {
+				AdmissionMethod, DischargeMethod           *string
+				AdmissionMethodLabel, DischargeMethodLabel *string
+			}
+		}
+		Statistics struct{ Rows []struct{ Keys, Labels []*string } }
+	}
+	s.Query(t, `{ spells(first: 50) { nodes { admissionMethod admissionMethodLabel dischargeMethod dischargeMethodLabel } }
+		statistics(groupBy: [LENGTH_OF_STAY_BAND]) { rows { keys labels } } }`, nil, &data)
+	for _, n := range data.Spells.Nodes {
+		if (n.AdmissionMethod != nil) != (n.AdmissionMethodLabel != nil) || (n.DischargeMethod != nil) != (n.DischargeMethodLabel != nil) {
+			t.Errorf("codes and labels disagree: %+v", n)
+		}
+	}
+	got := map[string]string{}
+	for _, r := range data.Statistics.Rows {
+		if r.Keys[0] != nil && r.Labels[0] != nil {
+			got[*r.Keys[0]] = *r.Labels[0]
+		}
+	}
+	want := map[string]string{"0": "Discharged the day of admission", "1": "1 day", "4-7": "4 to 7 days"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("band labels %v, want %v", got, want)
+	}
+}
