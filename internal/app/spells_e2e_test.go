@@ -358,7 +358,9 @@ func TestSpellLabels(t *testing.T) {
 				AdmissionMethodLabel, DischargeMethodLabel *string
 			}
 		}
-		Statistics struct{ Rows []struct{ Keys, Labels []*string } }
+		Statistics struct {
+			Rows []struct{ Keys, Labels []*string }
+		}
 	}
 	s.Query(t, `{ spells(first: 50) { nodes { admissionMethod admissionMethodLabel dischargeMethod dischargeMethodLabel } }
 		statistics(groupBy: [LENGTH_OF_STAY_BAND]) { rows { keys labels } } }`, nil, &data)
