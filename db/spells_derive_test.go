@@ -162,3 +162,26 @@ func TestTabulateSpells(t *testing.T) {
 		}
 	})
 }
+
+// A database loaded before the spell tables existed gets its spells when
+// the migration creating them is applied.
+func TestMigrationDerivesSpellsOfExistingEpisodes(t *testing.T) {
+	dsn := dbtest.NewDSN(t)
+	d := dbtest.Open(t, dsn)
+	loadExtract(t, d, "spells.txt", spellExtract)
+	conn, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Back to the schema before spells, episodes kept.
+	for _, q := range []string{"DROP TABLE spell_episodes", "DROP TABLE spells", "DELETE FROM goose_db_version WHERE version_id = 7"} {
+		if _, err := conn.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := d.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	diffLines(t, spellRows(t, dsn), spellWant)
+}
