@@ -22,8 +22,9 @@ import (
 // patient's next spell, so a patient's spells are always rebuilt together,
 // and patients not touched by a load keep theirs.
 
-// spellChunk bounds the patients rebuilt per statement round.
-const spellChunk = 2000
+// spellChunk bounds the patients rebuilt per statement round (a variable
+// so that a test can make every patient a chunk of its own).
+var spellChunk = 2000
 
 // spellEpisode is the part of an episode that spell derivation reads.
 type spellEpisode struct {
@@ -244,15 +245,100 @@ func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64) err
 	}); err != nil {
 		return err
 	}
-	// spell_episodes rows go with their spells (ON DELETE CASCADE).
-	if _, err := d.exec(ctx, tx, builder.Delete("spells").Where(sq.Eq{"patient_id": ids})); err != nil {
+	var derived []*derivedSpell
+	for _, id := range ids {
+		derived = append(derived, deriveSpells(byPatient[id])...)
+	}
+	stored, err := d.storedSpells(ctx, tx, ids)
+	if err != nil {
 		return err
 	}
-	var spells []*derivedSpell
-	for _, id := range ids {
-		spells = append(spells, deriveSpells(byPatient[id])...)
+	// Only what changed is written: a refresh overlapping earlier extracts
+	// leaves most spells as they were, and writing is what costs.
+	var drop, moved []int64
+	var write []*derivedSpell
+	for _, sp := range derived {
+		fp, ok := stored[sp.id]
+		delete(stored, sp.id)
+		if ok && fp == sp.fingerprint() {
+			continue
+		}
+		// The id may also be held by another patient's spell, from which an
+		// episode moved here; that patient is rebuilt too, maybe in a later
+		// chunk, and its spells are re-derived there.
+		drop = append(drop, sp.id)
+		moved = append(moved, sp.episodes...)
+		write = append(write, sp)
 	}
-	return d.insertSpells(ctx, tx, spells)
+	for id := range stored {
+		drop = append(drop, id)
+	}
+	if len(drop) > 0 {
+		// spell_episodes rows go with their spells (ON DELETE CASCADE).
+		if _, err := d.exec(ctx, tx, builder.Delete("spells").Where(sq.Eq{"id": drop})); err != nil {
+			return err
+		}
+	}
+	if len(moved) > 0 {
+		// Links of these episodes left in other patients' spells.
+		if _, err := d.exec(ctx, tx, builder.Delete("spell_episodes").Where(sq.Eq{"episode_id": moved})); err != nil {
+			return err
+		}
+	}
+	return d.insertSpells(ctx, tx, write)
+}
+
+// fingerprint is everything stored of a spell, to tell whether it changed.
+func (s *derivedSpell) fingerprint() string {
+	return spellFingerprint(s.patientID, s.procode3, s.admidate, s.disdate, s.admimeth, s.group, s.dismeth, s.los,
+		s.first, s.discharging, len(s.episodes), s.emergencyReadmitted, s.episodes)
+}
+
+func spellFingerprint(patient int64, prov string, adm time.Time, dis sql.NullTime, meth sql.NullString, group int,
+	dmeth sql.NullString, los sql.NullInt64, first int64, discharging sql.NullInt64, count int, readmit bool, episodes []int64) string {
+	disStr := "-"
+	if dis.Valid {
+		disStr = dis.Time.Format(time.DateOnly)
+	}
+	return fmt.Sprintf("%d|%s|%s|%s|%v|%d|%v|%v|%d|%v|%d|%v|%v", patient, prov, adm.Format(time.DateOnly), disStr,
+		meth, group, dmeth, los, first, discharging, count, readmit, episodes)
+}
+
+// storedSpells reads the fingerprints of the patients' stored spells.
+func (d *DB) storedSpells(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]string, error) {
+	links := map[int64][]int64{}
+	lq := builder.Select("x.spell_id", "x.episode_id").From("spell_episodes x").Join("spells s ON s.id = x.spell_id").
+		Where(sq.Eq{"s.patient_id": ids}).OrderBy("x.spell_id", "x.seq")
+	if err := d.scanWith(ctx, tx, lq, func(r *sql.Rows) error {
+		var sp, ep int64
+		if err := r.Scan(&sp, &ep); err != nil {
+			return err
+		}
+		links[sp] = append(links[sp], ep)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := map[int64]string{}
+	q := builder.Select("id", "patient_id", "procode3", "admidate", "disdate", "admimeth", "admimeth_group", "dismeth", "los",
+		"first_episode_id", "discharging_episode_id", "episode_count", "emergency_readmission_30d").
+		From("spells").Where(sq.Eq{"patient_id": ids})
+	err := d.scanWith(ctx, tx, q, func(r *sql.Rows) error {
+		var id, patient, first int64
+		var prov string
+		var adm time.Time
+		var dis sql.NullTime
+		var meth, dmeth sql.NullString
+		var group, count int
+		var los, discharging sql.NullInt64
+		var readmit bool
+		if err := r.Scan(&id, &patient, &prov, &adm, &dis, &meth, &group, &dmeth, &los, &first, &discharging, &count, &readmit); err != nil {
+			return err
+		}
+		out[id] = spellFingerprint(patient, prov, adm, dis, meth, group, dmeth, los, first, discharging, count, readmit, links[id])
+		return nil
+	})
+	return out, err
 }
 
 // spellInsertRows bounds the rows of one multi-row INSERT.

@@ -185,3 +185,35 @@ func TestMigrationDerivesSpellsOfExistingEpisodes(t *testing.T) {
 	}
 	diffLines(t, spellRows(t, dsn), spellWant)
 }
+
+// An episode moving to a patient rebuilt in an earlier chunk than its old
+// patient (here every patient is a chunk of its own) still ends up in
+// exactly one spell, and spells that did not change are not rewritten.
+func TestSpellsRefreshAcrossChunks(t *testing.T) {
+	dsn := dbtest.NewDSN(t)
+	d := dbtest.Open(t, dsn)
+	defer db.SetSpellChunkForTest(1)()
+	loadExtract(t, d, "spells.txt", spellExtract)
+	diffLines(t, spellRows(t, dsn), spellWant)
+	// SPA's first episode moves to SPB; SPB (loaded later, larger row id)
+	// comes after SPA, so move it the other way too: SPB's episode to SPA.
+	loadExtract(t, d, "move.txt", spellHeader+
+		"2021|9200000000000000007|SPA|RXX|2021-01-01|2021-01-01|2021-01-01||3|3|2A||C443|\n"+
+		"2021|9200000000000000003|SPB|RXX|2021-02-04|2021-02-04|2021-02-04|2021-02-04|1|3|21|1|L401|\n")
+	diffLines(t, spellRows(t, dsn), []string{
+		"SPA RXX 2021-01-01..2021-01-05 meth=11/1 dis=1 los=4 by=02 n=3 first=01 eps=01,02,07 readmit=false",
+		"SPA RYY 2021-03-07..2021-03-08 meth=22/2 dis=1 los=1 by=04 n=1 first=04 eps=04 readmit=false",
+		"SPA RXX 2021-03-20..- meth=11/1 dis=- los=- by=- n=1 first=05 eps=05 readmit=false",
+		"SPB RXX 2021-02-04..2021-02-04 meth=21/2 dis=1 los=0 by=03 n=1 first=03 eps=03 readmit=false",
+	})
+	t.Run("UnchangedSpellsAreNotRewritten", func(t *testing.T) {
+		ctx, n := db.WithStatementCounter(context.Background())
+		if err := d.RebuildSpells(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// patients, then per patient (chunk of one): episodes, stored spells, their links
+		if got := n.Count(); got != 1+2*3 {
+			t.Errorf("a rebuild with nothing changed took %d statements, want %d (reads only)", got, 1+2*3)
+		}
+	})
+}
