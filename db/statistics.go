@@ -29,6 +29,7 @@ type TabulationRow struct {
 	Episodes   int64 // finished consultant episodes
 	Admissions int64 // of those, first episodes of a spell (EPIORDER 1)
 	Patients   int64 // distinct patients among those episodes
+	Spells     int64 // distinct spells of those episodes, when asked for
 }
 
 // dimension is the SQL side of one tabulation dimension.
@@ -38,6 +39,8 @@ type dimension struct {
 	expr string
 	// patient marks dimensions that need the patient row joined.
 	patient bool
+	// spell marks dimensions over the episode's spell (alias ss).
+	spell bool
 	// label turns a group value into the key shown to callers; nil keeps it.
 	label func(string) string
 }
@@ -119,7 +122,11 @@ var fceCond = sq.And{
 // patients matching filter within the caller's scope, one row per
 // combination of the groupBy dimensions, ordered by the dimensions in turn
 // (the group of unrecorded values first).
-func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy []model.Dimension) ([]*TabulationRow, error) {
+func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy []model.Dimension, opts ...TabulateOption) ([]*TabulationRow, error) {
+	var o tabulateOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if len(groupBy) == 0 {
 		return nil, model.InputError("groupBy", "must list at least one dimension")
 	}
@@ -138,6 +145,7 @@ func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy 
 		seen[g] = true
 		dims[i], exprs[i] = dim, dim.expr
 		joinPatient = joinPatient || dim.patient
+		o.joinSpell = o.joinSpell || dim.spell
 	}
 	cond, err := episodeCond(filter, "e", "filter", &aliases{})
 	if err != nil {
@@ -151,6 +159,9 @@ func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy 
 		"COUNT(*)",
 		"COALESCE(SUM(e.epiorder = 1), 0)",
 		"COUNT(DISTINCT e.patient_id)")
+	if o.spells {
+		cols = append(cols, "COUNT(DISTINCT "+statsSpellLinkAlias+".spell_id)")
+	}
 	groups := make([]string, len(exprs))
 	for i := range exprs {
 		groups[i] = fmt.Sprintf("k%d", i)
@@ -158,6 +169,9 @@ func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy 
 	q := builder.Select(cols...).From("episodes e")
 	if joinPatient {
 		q = q.Join(fmt.Sprintf("patients %[1]s ON %[1]s.id = e.patient_id", statsPatientAlias))
+	}
+	if o.spells || o.joinSpell {
+		q = joinSpells(q, o.joinSpell)
 	}
 	q = q.Where(fceCond).Where(cond)
 	if s := episodeScope(ctx, "e"); s != nil {
@@ -173,11 +187,14 @@ func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy 
 	}
 	var row TabulationRow
 	dest = append(dest, &row.Episodes, &row.Admissions, &row.Patients)
+	if o.spells {
+		dest = append(dest, &row.Spells)
+	}
 	err = d.scanAll(ctx, q, func(rows *sql.Rows) error {
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		r := &TabulationRow{Keys: make([]*string, len(dims)), Episodes: row.Episodes, Admissions: row.Admissions, Patients: row.Patients}
+		r := &TabulationRow{Keys: make([]*string, len(dims)), Episodes: row.Episodes, Admissions: row.Admissions, Patients: row.Patients, Spells: row.Spells}
 		for i, k := range keys {
 			if !k.Valid {
 				continue

@@ -34,6 +34,8 @@ type ResolverRoot interface {
 	Patient() PatientResolver
 	PatientConnection() PatientConnectionResolver
 	Query() QueryResolver
+	Spell() SpellResolver
+	SpellConnection() SpellConnectionResolver
 }
 
 type DirectiveRoot struct {
@@ -161,6 +163,7 @@ type ComplexityRoot struct {
 		Procedures                  func(childComplexity int) int
 		ProviderCode                func(childComplexity int) int
 		SiteCode                    func(childComplexity int) int
+		Spell                       func(childComplexity int) int
 		SpellDuration               func(childComplexity int) int
 		StartAge                    func(childComplexity int) int
 		TreatmentSpecialty          func(childComplexity int) int
@@ -200,6 +203,7 @@ type ComplexityRoot struct {
 		RegionLabel    func(childComplexity int) int
 		Sex            func(childComplexity int) int
 		SexLabel       func(childComplexity int) int
+		Spells         func(childComplexity int, filter *model.SpellFilter, orderBy []*model.SpellOrder, first *int, after *string, last *int, before *string) int
 	}
 
 	PatientConnection struct {
@@ -232,8 +236,40 @@ type ComplexityRoot struct {
 		Patient        func(childComplexity int, id string) int
 		Patients       func(childComplexity int, filter *model.PatientFilter, orderBy []*model.PatientOrder, first *int, after *string, last *int, before *string) int
 		ProcedureCodes func(childComplexity int, search *string, first *int, after *string) int
+		Spell          func(childComplexity int, id string) int
+		Spells         func(childComplexity int, filter *model.SpellFilter, orderBy []*model.SpellOrder, first *int, after *string, last *int, before *string) int
 		Statistics     func(childComplexity int, filter *model.EpisodeFilter, groupBy []model.Dimension) int
 		Viewer         func(childComplexity int) int
+	}
+
+	Spell struct {
+		AdmissionDate                    func(childComplexity int) int
+		AdmissionMethod                  func(childComplexity int) int
+		AdmissionMethodGroup             func(childComplexity int) int
+		AdmissionMethodLabel             func(childComplexity int) int
+		DischargeDate                    func(childComplexity int) int
+		DischargeMethod                  func(childComplexity int) int
+		DischargeMethodLabel             func(childComplexity int) int
+		DischargingEpisode               func(childComplexity int) int
+		EmergencyReadmissionWithin30Days func(childComplexity int) int
+		EpisodeCount                     func(childComplexity int) int
+		Episodes                         func(childComplexity int) int
+		ID                               func(childComplexity int) int
+		LengthOfStay                     func(childComplexity int) int
+		Patient                          func(childComplexity int) int
+		ProviderCode                     func(childComplexity int) int
+	}
+
+	SpellConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SpellEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Tabulation struct {
@@ -248,6 +284,7 @@ type ComplexityRoot struct {
 		Keys       func(childComplexity int) int
 		Labels     func(childComplexity int) int
 		Patients   func(childComplexity int) int
+		Spells     func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -268,12 +305,16 @@ type EpisodeResolver interface {
 	PrimaryDiagnosis(ctx context.Context, obj *model.Episode) (*model.Diagnosis, error)
 	Diagnoses(ctx context.Context, obj *model.Episode) ([]*model.Diagnosis, error)
 	Procedures(ctx context.Context, obj *model.Episode) ([]*model.Procedure, error)
+
+	Spell(ctx context.Context, obj *model.Episode) (*model.Spell, error)
 }
 type EpisodeConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.EpisodeConnection) (int, error)
 }
 type PatientResolver interface {
 	Episodes(ctx context.Context, obj *model.Patient, filter *model.EpisodeFilter, orderBy []*model.EpisodeOrder, first *int, after *string, last *int, before *string) (*model.EpisodeConnection, error)
+
+	Spells(ctx context.Context, obj *model.Patient, filter *model.SpellFilter, orderBy []*model.SpellOrder, first *int, after *string, last *int, before *string) (*model.SpellConnection, error)
 }
 type PatientConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.PatientConnection) (int, error)
@@ -291,6 +332,19 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	AuditEvents(ctx context.Context, filter *model.AuditEventFilter, first *int, after *string) (*model.AuditEventConnection, error)
 	CodeList(ctx context.Context, field model.CodedField) ([]*model.CodedValue, error)
+	Spell(ctx context.Context, id string) (*model.Spell, error)
+	Spells(ctx context.Context, filter *model.SpellFilter, orderBy []*model.SpellOrder, first *int, after *string, last *int, before *string) (*model.SpellConnection, error)
+}
+type SpellResolver interface {
+	Patient(ctx context.Context, obj *model.Spell) (*model.Patient, error)
+
+	AdmissionMethodGroup(ctx context.Context, obj *model.Spell) (model.AdmissionMethodGroup, error)
+
+	Episodes(ctx context.Context, obj *model.Spell) ([]*model.Episode, error)
+	DischargingEpisode(ctx context.Context, obj *model.Spell) (*model.Episode, error)
+}
+type SpellConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *model.SpellConnection) (int, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -838,6 +892,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.SiteCode(childComplexity), true
+	case "Episode.spell":
+		if e.ComplexityRoot.Episode.Spell == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.Spell(childComplexity), true
 	case "Episode.spellDuration":
 		if e.ComplexityRoot.Episode.SpellDuration == nil {
 			break
@@ -1009,6 +1069,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Patient.SexLabel(childComplexity), true
+	case "Patient.spells":
+		if e.ComplexityRoot.Patient.Spells == nil {
+			break
+		}
+
+		args, err := ec.field_Patient_spells_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Patient.Spells(childComplexity, args["filter"].(*model.SpellFilter), args["orderBy"].([]*model.SpellOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "PatientConnection.edges":
 		if e.ComplexityRoot.PatientConnection.Edges == nil {
@@ -1179,6 +1250,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ProcedureCodes(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.spell":
+		if e.ComplexityRoot.Query.Spell == nil {
+			break
+		}
+
+		args, err := ec.field_Query_spell_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Spell(childComplexity, args["id"].(string)), true
+	case "Query.spells":
+		if e.ComplexityRoot.Query.Spells == nil {
+			break
+		}
+
+		args, err := ec.field_Query_spells_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Spells(childComplexity, args["filter"].(*model.SpellFilter), args["orderBy"].([]*model.SpellOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.statistics":
 		if e.ComplexityRoot.Query.Statistics == nil {
 			break
@@ -1196,6 +1289,135 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Spell.admissionDate":
+		if e.ComplexityRoot.Spell.AdmissionDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.AdmissionDate(childComplexity), true
+	case "Spell.admissionMethod":
+		if e.ComplexityRoot.Spell.AdmissionMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.AdmissionMethod(childComplexity), true
+	case "Spell.admissionMethodGroup":
+		if e.ComplexityRoot.Spell.AdmissionMethodGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.AdmissionMethodGroup(childComplexity), true
+	case "Spell.admissionMethodLabel":
+		if e.ComplexityRoot.Spell.AdmissionMethodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.AdmissionMethodLabel(childComplexity), true
+	case "Spell.dischargeDate":
+		if e.ComplexityRoot.Spell.DischargeDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.DischargeDate(childComplexity), true
+	case "Spell.dischargeMethod":
+		if e.ComplexityRoot.Spell.DischargeMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.DischargeMethod(childComplexity), true
+	case "Spell.dischargeMethodLabel":
+		if e.ComplexityRoot.Spell.DischargeMethodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.DischargeMethodLabel(childComplexity), true
+	case "Spell.dischargingEpisode":
+		if e.ComplexityRoot.Spell.DischargingEpisode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.DischargingEpisode(childComplexity), true
+	case "Spell.emergencyReadmissionWithin30Days":
+		if e.ComplexityRoot.Spell.EmergencyReadmissionWithin30Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.EmergencyReadmissionWithin30Days(childComplexity), true
+	case "Spell.episodeCount":
+		if e.ComplexityRoot.Spell.EpisodeCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.EpisodeCount(childComplexity), true
+	case "Spell.episodes":
+		if e.ComplexityRoot.Spell.Episodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.Episodes(childComplexity), true
+	case "Spell.id":
+		if e.ComplexityRoot.Spell.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.ID(childComplexity), true
+	case "Spell.lengthOfStay":
+		if e.ComplexityRoot.Spell.LengthOfStay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.LengthOfStay(childComplexity), true
+	case "Spell.patient":
+		if e.ComplexityRoot.Spell.Patient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.Patient(childComplexity), true
+	case "Spell.providerCode":
+		if e.ComplexityRoot.Spell.ProviderCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.ProviderCode(childComplexity), true
+
+	case "SpellConnection.edges":
+		if e.ComplexityRoot.SpellConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellConnection.Edges(childComplexity), true
+	case "SpellConnection.nodes":
+		if e.ComplexityRoot.SpellConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellConnection.Nodes(childComplexity), true
+	case "SpellConnection.pageInfo":
+		if e.ComplexityRoot.SpellConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellConnection.PageInfo(childComplexity), true
+	case "SpellConnection.totalCount":
+		if e.ComplexityRoot.SpellConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellConnection.TotalCount(childComplexity), true
+
+	case "SpellEdge.cursor":
+		if e.ComplexityRoot.SpellEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellEdge.Cursor(childComplexity), true
+	case "SpellEdge.node":
+		if e.ComplexityRoot.SpellEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellEdge.Node(childComplexity), true
 
 	case "Tabulation.disclosureControl":
 		if e.ComplexityRoot.Tabulation.DisclosureControl == nil {
@@ -1246,6 +1468,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TabulationRow.Patients(childComplexity), true
+	case "TabulationRow.spells":
+		if e.ComplexityRoot.TabulationRow.Spells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TabulationRow.Spells(childComplexity), true
 
 	case "Viewer.authenticated":
 		if e.ComplexityRoot.Viewer.Authenticated == nil {
@@ -1289,6 +1517,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("IntFilter", ec.unmarshalInputIntFilter),
 			graphql.NewInputUnmarshaler("PatientFilter", ec.unmarshalInputPatientFilter),
 			graphql.NewInputUnmarshaler("PatientOrder", ec.unmarshalInputPatientOrder),
+			graphql.NewInputUnmarshaler("SpellFilter", ec.unmarshalInputSpellFilter),
+			graphql.NewInputUnmarshaler("SpellOrder", ec.unmarshalInputSpellOrder),
 			graphql.NewInputUnmarshaler("StringFilter", ec.unmarshalInputStringFilter),
 		)
 	}
@@ -2099,6 +2329,178 @@ enum SortDirection {
   DESC
 }
 `, BuiltIn: false},
+	{Name: "../schema/spell.graphqls", Input: `"""
+A hospital provider spell: the episodes of one continuous stay of a patient at one provider, from
+admission to discharge. Derived from episodes at load time: same patient, same provider (PROCODE3),
+same admission date (ADMIDATE); docs/spells.md gives the rules.
+"""
+type Spell implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
+  "Opaque global ID (Node)."
+  id: ID!
+  "The patient of the spell."
+  patient: Patient!
+  "PROCODE3 of the spell's episodes."
+  providerCode: String!
+  "ADMIDATE, the day the spell began."
+  admissionDate: Date!
+  "DISDATE of the discharging episode; null while the patient is in hospital."
+  dischargeDate: Date
+  "ADMIMETH of the first episode (the first one recorded, if the first has none)."
+  admissionMethod: String
+  "The admission method's group: 11-13 ELECTIVE, 21-28 and 2A-2D EMERGENCY, 31-32 MATERNITY, 98/99 or none UNKNOWN, else OTHER."
+  admissionMethodGroup: AdmissionMethodGroup!
+  "DISMETH of the discharging episode; null while the patient is in hospital."
+  dischargeMethod: String
+  "Label of ` + "`" + `admissionMethod` + "`" + ` (ADMIMETH) from the data dictionary; null for a code it does not list."
+  admissionMethodLabel: String
+  "Label of ` + "`" + `dischargeMethod` + "`" + ` (DISMETH) from the data dictionary; null for a code it does not list."
+  dischargeMethodLabel: String
+  "Days from admission to discharge (DISDATE - ADMIDATE; 0 for a day case); null while the patient is in hospital."
+  lengthOfStay: Int
+  "Number of episodes in the spell."
+  episodeCount: Int!
+  "The spell's episodes in order: EPIORDER, then EPISTART, then load order (batched across spells)."
+  episodes: [Episode!]!
+  "The episode that ends the spell: the last one, in episode order, with a discharge date; null while the patient is in hospital."
+  dischargingEpisode: Episode
+  """
+  True when the patient's next spell (the next by admission date, at any provider) is an emergency
+  admission (ADMIMETH 21-28, 2A-2D) that began 0 to 30 days after this spell's discharge date. False
+  when there is no discharge date, no next spell, or the next spell is not an emergency or began later.
+  """
+  emergencyReadmissionWithin30Days: Boolean!
+}
+
+"ADMIMETH grouped as HES tabulates admissions."
+enum AdmissionMethodGroup {
+  "ADMIMETH 11, 12, 13: elective (waiting list, booked, planned)."
+  ELECTIVE
+  "ADMIMETH 21-28, 2A-2D: emergency."
+  EMERGENCY
+  "ADMIMETH 31, 32: maternity."
+  MATERNITY
+  "Any other recorded ADMIMETH, such as 81-89 (transfers, births elsewhere)."
+  OTHER
+  "ADMIMETH 98, 99 or not recorded."
+  UNKNOWN
+}
+
+"Filters on spells. Several fields in one input are ANDed."
+input SpellFilter {
+  "The admission method group is one of these."
+  admissionMethodGroup: [AdmissionMethodGroup!]
+  "PROCODE3 of the spell."
+  providerCode: StringFilter
+  "Length of stay in days; a spell not yet discharged has none (isNull: true finds them)."
+  lengthOfStay: IntFilter
+  "ADMIDATE of the spell."
+  admissionDate: DateFilter
+  "Discharge date of the spell."
+  dischargeDate: DateFilter
+  "Only spells followed by an emergency readmission within 30 days (true) or not followed by one (false)."
+  emergencyReadmissionWithin30Days: Boolean
+  "A diagnosis of any episode of the spell matches."
+  diagnosis: CodeFilter
+  "A procedure of any episode of the spell matches."
+  procedure: CodeFilter
+  "At least one episode of the spell matches."
+  hasEpisode: EpisodeFilter
+}
+
+"What spells can be sorted by; the row key breaks ties."
+enum SpellSortField {
+  "ADMIDATE."
+  ADMISSION_DATE
+  "Discharge date."
+  DISCHARGE_DATE
+  "Length of stay in days."
+  LENGTH_OF_STAY
+}
+
+"One sort key of a spell listing."
+input SpellOrder {
+  "The key."
+  field: SpellSortField!
+  "Ascending (default) or descending."
+  direction: SortDirection = ASC
+}
+
+"A page of spells (Relay connection)."
+type SpellConnection {
+  "The spells of the page, each with its cursor."
+  edges: [SpellEdge!]!
+  "The spells of the page, without cursors."
+  nodes: [Spell!]!
+  "Where the page sits in the whole list."
+  pageInfo: PageInfo!
+  "Spells matching the filter in all pages (costs a COUNT query, only when selected)."
+  totalCount: Int!
+}
+
+"One spell with its cursor."
+type SpellEdge {
+  "Opaque cursor of this spell, bound to the ordering and filter of the request."
+  cursor: String!
+  "The spell."
+  node: Spell!
+}
+
+extend type Query {
+  "One spell by its opaque ID; null when there is none (or none the caller may see)."
+  spell(
+    "A Spell ` + "`" + `id` + "`" + `."
+    id: ID!
+  ): Spell
+  "Hospital spells, filtered, sorted and paginated; a CLINICIAN sees those of patients with an episode at their organisations."
+  spells(
+    "Only spells matching."
+    filter: SpellFilter
+    "Sort keys in turn, the row key last; without any, admission date then the row key."
+    orderBy: [SpellOrder!]
+    "Page size from the start: default 20, at most 100."
+    first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
+    after: String
+    "Page size from the end, with ` + "`" + `before` + "`" + `: at most 100."
+    last: Int
+    "Cursor before which the page ends (` + "`" + `startCursor` + "`" + ` of the next page)."
+    before: String
+  ): SpellConnection @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
+}
+
+extend type Episode {
+  "The hospital spell the episode belongs to; null for an episode without a provider or admission date."
+  spell: Spell
+}
+
+extend type Patient {
+  "The patient's hospital spells, paginated, by admission date unless orderBy says otherwise (batched across patients)."
+  spells(
+    "Only spells matching."
+    filter: SpellFilter
+    "Sort keys in turn, the row key last; without any, admission date then the row key."
+    orderBy: [SpellOrder!]
+    "Page size from the start: default 20, at most 100."
+    first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
+    after: String
+    "Page size from the end, with ` + "`" + `before` + "`" + `: at most 100."
+    last: Int
+    "Cursor before which the page ends (` + "`" + `startCursor` + "`" + ` of the next page)."
+    before: String
+  ): SpellConnection!
+}
+
+extend enum Dimension {
+  "The length of stay of the episode's spell, in bands: 0, 1, 2-3, 4-7, 8-14, 15-28, 29+ days; episodes of spells not yet discharged, and episodes without a spell, have no key."
+  LENGTH_OF_STAY_BAND
+}
+
+extend type TabulationRow {
+  "Hospital spells with at least one of the row's finished consultant episodes (a spell whose episodes fall in several rows counts in each)."
+  spells: Count!
+}
+`, BuiltIn: false},
 	{Name: "../schema/statistics.graphqls", Input: `"A dimension to group statistics by; docs/statistics.md gives each one's keys."
 enum Dimension {
   "FYEAR, such as 0102 for 2001-02."
@@ -2406,6 +2808,8 @@ func (ec *executionContext) childFields_Episode(ctx context.Context, field graph
 		return ec.fieldContext_Episode_treatmentSpecialtyLabel(ctx, field)
 	case "mainSpecialtyLabel":
 		return ec.fieldContext_Episode_mainSpecialtyLabel(ctx, field)
+	case "spell":
+		return ec.fieldContext_Episode_spell(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Episode", field.Name)
 }
@@ -2476,6 +2880,8 @@ func (ec *executionContext) childFields_Patient(ctx context.Context, field graph
 		return ec.fieldContext_Patient_ethnicityLabel(ctx, field)
 	case "regionLabel":
 		return ec.fieldContext_Patient_regionLabel(ctx, field)
+	case "spells":
+		return ec.fieldContext_Patient_spells(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Patient", field.Name)
 }
@@ -2518,6 +2924,66 @@ func (ec *executionContext) childFields_Procedure(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Procedure", field.Name)
 }
 
+func (ec *executionContext) childFields_Spell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Spell_id(ctx, field)
+	case "patient":
+		return ec.fieldContext_Spell_patient(ctx, field)
+	case "providerCode":
+		return ec.fieldContext_Spell_providerCode(ctx, field)
+	case "admissionDate":
+		return ec.fieldContext_Spell_admissionDate(ctx, field)
+	case "dischargeDate":
+		return ec.fieldContext_Spell_dischargeDate(ctx, field)
+	case "admissionMethod":
+		return ec.fieldContext_Spell_admissionMethod(ctx, field)
+	case "admissionMethodGroup":
+		return ec.fieldContext_Spell_admissionMethodGroup(ctx, field)
+	case "dischargeMethod":
+		return ec.fieldContext_Spell_dischargeMethod(ctx, field)
+	case "admissionMethodLabel":
+		return ec.fieldContext_Spell_admissionMethodLabel(ctx, field)
+	case "dischargeMethodLabel":
+		return ec.fieldContext_Spell_dischargeMethodLabel(ctx, field)
+	case "lengthOfStay":
+		return ec.fieldContext_Spell_lengthOfStay(ctx, field)
+	case "episodeCount":
+		return ec.fieldContext_Spell_episodeCount(ctx, field)
+	case "episodes":
+		return ec.fieldContext_Spell_episodes(ctx, field)
+	case "dischargingEpisode":
+		return ec.fieldContext_Spell_dischargingEpisode(ctx, field)
+	case "emergencyReadmissionWithin30Days":
+		return ec.fieldContext_Spell_emergencyReadmissionWithin30Days(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Spell", field.Name)
+}
+
+func (ec *executionContext) childFields_SpellConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SpellConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_SpellConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SpellConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SpellConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SpellConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SpellEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SpellEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SpellEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SpellEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Tabulation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "rows":
@@ -2542,6 +3008,8 @@ func (ec *executionContext) childFields_TabulationRow(ctx context.Context, field
 		return ec.fieldContext_TabulationRow_patients(ctx, field)
 	case "labels":
 		return ec.fieldContext_TabulationRow_labels(ctx, field)
+	case "spells":
+		return ec.fieldContext_TabulationRow_spells(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TabulationRow", field.Name)
 }
@@ -2690,6 +3158,60 @@ func (ec *executionContext) field_Patient_episodes_args(ctx context.Context, raw
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.EpisodeOrder, error) {
 			return ec.unmarshalOEpisodeOrder2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Patient_spells_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.SpellFilter, error) {
+			return ec.unmarshalOSpellFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*model.SpellOrder, error) {
+			return ec.unmarshalOSpellOrder2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2995,6 +3517,74 @@ func (ec *executionContext) field_Query_procedureCodes_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_spell_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_spells_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.SpellFilter, error) {
+			return ec.unmarshalOSpellFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*model.SpellOrder, error) {
+			return ec.unmarshalOSpellOrder2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -5281,6 +5871,38 @@ func (ec *executionContext) fieldContext_Episode_mainSpecialtyLabel(_ context.Co
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
+func (ec *executionContext) _Episode_spell(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_spell(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Episode().Spell(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+			return ec.marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_spell(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Episode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EpisodeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5904,6 +6526,50 @@ func (ec *executionContext) _Patient_regionLabel(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Patient_regionLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
+}
+
+func (ec *executionContext) _Patient_spells(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_spells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Patient().Spells(ctx, obj, fc.Args["filter"].(*model.SpellFilter), fc.Args["orderBy"].([]*model.SpellOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
+			return ec.marshalNSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_spells(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Patient",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpellConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Patient_spells_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PatientConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
@@ -6676,6 +7342,94 @@ func (ec *executionContext) fieldContext_Query_codeList(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_spell(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_spell(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Spell(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+			return ec.marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_spell(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spell(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_spell_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_spells(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_spells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Spells(ctx, fc.Args["filter"].(*model.SpellFilter), fc.Args["orderBy"].([]*model.SpellOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
+			return ec.marshalOSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_spells(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpellConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_spells_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6747,6 +7501,552 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spell_id(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, true, false, "ID")
+}
+
+func (ec *executionContext) _Spell_patient(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_patient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Spell().Patient(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
+			return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_patient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Spell",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Patient(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spell_providerCode(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_providerCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProviderCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
+}
+
+func (ec *executionContext) _Spell_admissionDate(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_admissionDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_admissionDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Spell_dischargeDate(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_dischargeDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_dischargeDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Spell_admissionMethod(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_admissionMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_admissionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
+}
+
+func (ec *executionContext) _Spell_admissionMethodGroup(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_admissionMethodGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Spell().AdmissionMethodGroup(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AdmissionMethodGroup) graphql.Marshaler {
+			return ec.marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_admissionMethodGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, true, true, "AdmissionMethodGroup")
+}
+
+func (ec *executionContext) _Spell_dischargeMethod(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_dischargeMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_dischargeMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
+}
+
+func (ec *executionContext) _Spell_admissionMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_admissionMethodLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionMethodLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_admissionMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
+}
+
+func (ec *executionContext) _Spell_dischargeMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_dischargeMethodLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeMethodLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_dischargeMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
+}
+
+func (ec *executionContext) _Spell_lengthOfStay(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_lengthOfStay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LengthOfStay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_lengthOfStay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Spell_episodeCount(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_episodeCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpisodeCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_episodeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Spell_episodes(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_episodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Spell().Episodes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
+			return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_episodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Spell",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Episode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spell_dischargingEpisode(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_dischargingEpisode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Spell().DischargingEpisode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
+			return ec.marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_dischargingEpisode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Spell",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Episode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spell_emergencyReadmissionWithin30Days(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_emergencyReadmissionWithin30Days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmergencyReadmissionWithin30Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_emergencyReadmissionWithin30Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SpellConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SpellEdge) graphql.Marshaler {
+			return ec.marshalNSpellEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpellConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpellEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SpellConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Spell) graphql.Marshaler {
+			return ec.marshalNSpell2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpellConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SpellConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpellConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SpellConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SpellConnection().TotalCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpellConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SpellEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SpellEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpellEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SpellEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SpellEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+			return ec.marshalNSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpellEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spell(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6970,6 +8270,38 @@ func (ec *executionContext) _TabulationRow_labels(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_TabulationRow_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TabulationRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _TabulationRow_spells(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TabulationRow_spells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Count) graphql.Marshaler {
+			return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TabulationRow_spells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TabulationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Count(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -8810,6 +10142,157 @@ func UnmarshalPatientOrder(ctx context.Context, raw any) (model.PatientOrder, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSpellFilter(ctx context.Context, obj any) (model.SpellFilter, error) {
+	var it model.SpellFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"admissionMethodGroup", "providerCode", "lengthOfStay", "admissionDate", "dischargeDate", "emergencyReadmissionWithin30Days", "diagnosis", "procedure", "hasEpisode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "admissionMethodGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("admissionMethodGroup"))
+			data, err := ec.unmarshalOAdmissionMethodGroup2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroupᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AdmissionMethodGroup = data
+		case "providerCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("providerCode"))
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProviderCode = data
+		case "lengthOfStay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lengthOfStay"))
+			data, err := ec.unmarshalOIntFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐIntFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LengthOfStay = data
+		case "admissionDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("admissionDate"))
+			data, err := ec.unmarshalODateFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDateFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AdmissionDate = data
+		case "dischargeDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dischargeDate"))
+			data, err := ec.unmarshalODateFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDateFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DischargeDate = data
+		case "emergencyReadmissionWithin30Days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emergencyReadmissionWithin30Days"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmergencyReadmissionWithin30Days = data
+		case "diagnosis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("diagnosis"))
+			data, err := ec.unmarshalOCodeFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Diagnosis = data
+		case "procedure":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedure"))
+			data, err := ec.unmarshalOCodeFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Procedure = data
+		case "hasEpisode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEpisode"))
+			data, err := ec.unmarshalOEpisodeFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEpisode = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSpellFilter unmarshals raw into the SpellFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSpellFilter(ctx context.Context, raw any) (model.SpellFilter, error) {
+	var out model.SpellFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SpellFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSpellOrder(ctx context.Context, obj any) (model.SpellOrder, error) {
+	var it model.SpellOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNSpellSortField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellSortField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOSortDirection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSpellOrder unmarshals raw into the SpellOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSpellOrder(ctx context.Context, raw any) (model.SpellOrder, error) {
+	var out model.SpellOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SpellOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputStringFilter(ctx context.Context, obj any) (model.StringFilter, error) {
 	var it model.StringFilter
 	if obj == nil {
@@ -8895,6 +10378,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *model.Spell:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Spell(ctx, sel, obj)
 	case *model.Patient:
 		if obj == nil {
 			return graphql.Null
@@ -9691,6 +11179,12 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "spell":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Episode_spell(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9920,6 +11414,12 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "spells":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Patient_spells(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10163,6 +11663,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_codeList(ctx, field)
 				})
+		case "spell":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_spell(ctx, field)
+				})
+		case "spells":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_spells(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10176,6 +11688,200 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var spellImplementors = []string{"Spell", "Node"}
+
+func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, obj *model.Spell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Spell")
+		case "id":
+			out.Values[i] = ec._Spell_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "patient":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Spell_patient(ctx, field, obj)
+				})
+		case "providerCode":
+			out.Values[i] = ec._Spell_providerCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionDate":
+			out.Values[i] = ec._Spell_admissionDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dischargeDate":
+			out.Values[i] = ec._Spell_dischargeDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethod":
+			out.Values[i] = ec._Spell_admissionMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethodGroup":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Spell_admissionMethodGroup(ctx, field, obj)
+				})
+		case "dischargeMethod":
+			out.Values[i] = ec._Spell_dischargeMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethodLabel":
+			out.Values[i] = ec._Spell_admissionMethodLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dischargeMethodLabel":
+			out.Values[i] = ec._Spell_dischargeMethodLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lengthOfStay":
+			out.Values[i] = ec._Spell_lengthOfStay(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "episodeCount":
+			out.Values[i] = ec._Spell_episodeCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "episodes":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Spell_episodes(ctx, field, obj)
+				})
+		case "dischargingEpisode":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Spell_dischargingEpisode(ctx, field, obj)
+				})
+		case "emergencyReadmissionWithin30Days":
+			out.Values[i] = ec._Spell_emergencyReadmissionWithin30Days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var spellConnectionImplementors = []string{"SpellConnection"}
+
+func (ec *executionContext) _SpellConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SpellConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spellConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SpellConnection")
+		case "edges":
+			out.Values[i] = ec._SpellConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._SpellConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SpellConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SpellConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var spellEdgeImplementors = []string{"SpellEdge"}
+
+func (ec *executionContext) _SpellEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SpellEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spellEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SpellEdge")
+		case "cursor":
+			out.Values[i] = ec._SpellEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SpellEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10270,6 +11976,11 @@ func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.Selectio
 			}
 		case "labels":
 			out.Values[i] = ec._TabulationRow_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "spells":
+			out.Values[i] = ec._TabulationRow_spells(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10700,6 +12411,16 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx context.Context, v any) (model.AdmissionMethodGroup, error) {
+	var res model.AdmissionMethodGroup
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx context.Context, sel ast.SelectionSet, v model.AdmissionMethodGroup) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAuditEvent2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEvent) graphql.Marshaler {
 	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -10906,6 +12627,16 @@ func (ec *executionContext) marshalNDataRelease2ᚖgithubᚗcomᚋhesgqlᚋhesgq
 		return graphql.Null
 	}
 	return ec._DataRelease(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDate2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx context.Context, v any) (model.Date, error) {
+	var res model.Date
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx context.Context, sel ast.SelectionSet, v model.Date) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNDiagnosis2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Diagnosis) graphql.Marshaler {
@@ -11236,6 +12967,77 @@ func (ec *executionContext) marshalNSex2githubᚗcomᚋhesgqlᚋhesgqlᚋgraph�
 	return v
 }
 
+func (ec *executionContext) marshalNSpell2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Spell) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx context.Context, sel ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Spell!")
+		return graphql.Null
+	}
+	return ec._Spell(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx context.Context, sel ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SpellConnection!")
+		return graphql.Null
+	}
+	return ec._SpellConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSpellEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SpellEdge) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSpellEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSpellEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdge(ctx context.Context, sel ast.SelectionSet, v *model.SpellEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SpellEdge!")
+		return graphql.Null
+	}
+	return ec._SpellEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSpellOrder2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellOrder(ctx context.Context, v any) (*model.SpellOrder, error) {
+	res, err := ec.unmarshalInputSpellOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSpellSortField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellSortField(ctx context.Context, v any) (model.SpellSortField, error) {
+	var res model.SpellSortField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSpellSortField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellSortField(ctx context.Context, sel ast.SelectionSet, v model.SpellSortField) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11496,6 +13298,42 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalOAdmissionMethodGroup2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroupᚄ(ctx context.Context, v any) ([]model.AdmissionMethodGroup, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.AdmissionMethodGroup, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAdmissionMethodGroup2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AdmissionMethodGroup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
@@ -11844,6 +13682,45 @@ func (ec *executionContext) marshalOSortDirection2ᚖgithubᚗcomᚋhesgqlᚋhes
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx context.Context, sel ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Spell(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx context.Context, sel ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SpellConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSpellFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellFilter(ctx context.Context, v any) (*model.SpellFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSpellFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSpellOrder2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellOrderᚄ(ctx context.Context, v any) ([]*model.SpellOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.SpellOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSpellOrder2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

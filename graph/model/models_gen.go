@@ -312,6 +312,36 @@ type PatientOrder struct {
 type Query struct {
 }
 
+// Filters on spells. Several fields in one input are ANDed.
+type SpellFilter struct {
+	// The admission method group is one of these.
+	AdmissionMethodGroup []AdmissionMethodGroup `json:"admissionMethodGroup,omitempty"`
+	// PROCODE3 of the spell.
+	ProviderCode *StringFilter `json:"providerCode,omitempty"`
+	// Length of stay in days; a spell not yet discharged has none (isNull: true finds them).
+	LengthOfStay *IntFilter `json:"lengthOfStay,omitempty"`
+	// ADMIDATE of the spell.
+	AdmissionDate *DateFilter `json:"admissionDate,omitempty"`
+	// Discharge date of the spell.
+	DischargeDate *DateFilter `json:"dischargeDate,omitempty"`
+	// Only spells followed by an emergency readmission within 30 days (true) or not followed by one (false).
+	EmergencyReadmissionWithin30Days *bool `json:"emergencyReadmissionWithin30Days,omitempty"`
+	// A diagnosis of any episode of the spell matches.
+	Diagnosis *CodeFilter `json:"diagnosis,omitempty"`
+	// A procedure of any episode of the spell matches.
+	Procedure *CodeFilter `json:"procedure,omitempty"`
+	// At least one episode of the spell matches.
+	HasEpisode *EpisodeFilter `json:"hasEpisode,omitempty"`
+}
+
+// One sort key of a spell listing.
+type SpellOrder struct {
+	// The key.
+	Field SpellSortField `json:"field"`
+	// Ascending (default) or descending.
+	Direction *SortDirection `json:"direction,omitempty"`
+}
+
 // Conditions on a text field. Several operators are ANDed.
 type StringFilter struct {
 	// Equal to.
@@ -350,6 +380,8 @@ type TabulationRow struct {
 	Patients *Count `json:"patients"`
 	// One label per key, in the same order: the meaning of a coded key (specialty, sex, admission method group, diagnosis chapter, financial year, age band); null where the key is its own label (provider, 3-character diagnosis) or is null.
 	Labels []*string `json:"labels"`
+	// Hospital spells with at least one of the row's finished consultant episodes (a spell whose episodes fall in several rows counts in each).
+	Spells *Count `json:"spells"`
 }
 
 // The caller as the API sees them.
@@ -362,6 +394,73 @@ type Viewer struct {
 	Orgs []string `json:"orgs"`
 	// True when the request carried a valid token.
 	Authenticated bool `json:"authenticated"`
+}
+
+// ADMIMETH grouped as HES tabulates admissions.
+type AdmissionMethodGroup string
+
+const (
+	// ADMIMETH 11, 12, 13: elective (waiting list, booked, planned).
+	AdmissionMethodGroupElective AdmissionMethodGroup = "ELECTIVE"
+	// ADMIMETH 21-28, 2A-2D: emergency.
+	AdmissionMethodGroupEmergency AdmissionMethodGroup = "EMERGENCY"
+	// ADMIMETH 31, 32: maternity.
+	AdmissionMethodGroupMaternity AdmissionMethodGroup = "MATERNITY"
+	// Any other recorded ADMIMETH, such as 81-89 (transfers, births elsewhere).
+	AdmissionMethodGroupOther AdmissionMethodGroup = "OTHER"
+	// ADMIMETH 98, 99 or not recorded.
+	AdmissionMethodGroupUnknown AdmissionMethodGroup = "UNKNOWN"
+)
+
+var AllAdmissionMethodGroup = []AdmissionMethodGroup{
+	AdmissionMethodGroupElective,
+	AdmissionMethodGroupEmergency,
+	AdmissionMethodGroupMaternity,
+	AdmissionMethodGroupOther,
+	AdmissionMethodGroupUnknown,
+}
+
+func (e AdmissionMethodGroup) IsValid() bool {
+	switch e {
+	case AdmissionMethodGroupElective, AdmissionMethodGroupEmergency, AdmissionMethodGroupMaternity, AdmissionMethodGroupOther, AdmissionMethodGroupUnknown:
+		return true
+	}
+	return false
+}
+
+func (e AdmissionMethodGroup) String() string {
+	return string(e)
+}
+
+func (e *AdmissionMethodGroup) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AdmissionMethodGroup(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AdmissionMethodGroup", str)
+	}
+	return nil
+}
+
+func (e AdmissionMethodGroup) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AdmissionMethodGroup) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AdmissionMethodGroup) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // A coded HES field whose codes and labels `codeList` lists.
@@ -538,6 +637,8 @@ const (
 	DimensionPrimaryDiagnosisChapter Dimension = "PRIMARY_DIAGNOSIS_CHAPTER"
 	// First three characters (the category) of the primary diagnosis, such as L40.
 	DimensionPrimaryDiagnosis3 Dimension = "PRIMARY_DIAGNOSIS_3"
+	// The length of stay of the episode's spell, in bands: 0, 1, 2-3, 4-7, 8-14, 15-28, 29+ days; episodes of spells not yet discharged, and episodes without a spell, have no key.
+	DimensionLengthOfStayBand Dimension = "LENGTH_OF_STAY_BAND"
 )
 
 var AllDimension = []Dimension{
@@ -549,11 +650,12 @@ var AllDimension = []Dimension{
 	DimensionAdmissionMethodGroup,
 	DimensionPrimaryDiagnosisChapter,
 	DimensionPrimaryDiagnosis3,
+	DimensionLengthOfStayBand,
 }
 
 func (e Dimension) IsValid() bool {
 	switch e {
-	case DimensionFinancialYear, DimensionProvider, DimensionSex, DimensionAgeBand, DimensionTreatmentSpecialty, DimensionAdmissionMethodGroup, DimensionPrimaryDiagnosisChapter, DimensionPrimaryDiagnosis3:
+	case DimensionFinancialYear, DimensionProvider, DimensionSex, DimensionAgeBand, DimensionTreatmentSpecialty, DimensionAdmissionMethodGroup, DimensionPrimaryDiagnosisChapter, DimensionPrimaryDiagnosis3, DimensionLengthOfStayBand:
 		return true
 	}
 	return false
@@ -906,6 +1008,67 @@ func (e *SortDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e SortDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What spells can be sorted by; the row key breaks ties.
+type SpellSortField string
+
+const (
+	// ADMIDATE.
+	SpellSortFieldAdmissionDate SpellSortField = "ADMISSION_DATE"
+	// Discharge date.
+	SpellSortFieldDischargeDate SpellSortField = "DISCHARGE_DATE"
+	// Length of stay in days.
+	SpellSortFieldLengthOfStay SpellSortField = "LENGTH_OF_STAY"
+)
+
+var AllSpellSortField = []SpellSortField{
+	SpellSortFieldAdmissionDate,
+	SpellSortFieldDischargeDate,
+	SpellSortFieldLengthOfStay,
+}
+
+func (e SpellSortField) IsValid() bool {
+	switch e {
+	case SpellSortFieldAdmissionDate, SpellSortFieldDischargeDate, SpellSortFieldLengthOfStay:
+		return true
+	}
+	return false
+}
+
+func (e SpellSortField) String() string {
+	return string(e)
+}
+
+func (e *SpellSortField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SpellSortField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SpellSortField", str)
+	}
+	return nil
+}
+
+func (e SpellSortField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SpellSortField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SpellSortField) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -132,6 +132,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		Middleware: []func(http.Handler) http.Handler{
 			graph.UnavailableStatus,
 			func(next http.Handler) http.Handler { return resolvers.LoaderMiddleware(d, next) },
+			func(next http.Handler) http.Handler { return resolvers.SpellLoaderMiddleware(d, next) },
 			func(next http.Handler) http.Handler { return graph.LimitBody(maxBody, next) },
 			authenticate,
 		},

@@ -233,6 +233,10 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 				return sum, fmt.Errorf("the rows are loaded but building the indexes failed (the next hesgql command retries it): %w", err)
 			}
 		}
+		// Spells are derived from what the load committed (db/spells_derive.go).
+		if err := d.RefreshSpellsForRelease(ctx, ld.ReleaseID()); err != nil {
+			return sum, fmt.Errorf("the load committed but its spells were not derived (loading the file again derives them): %w", err)
+		}
 	}
 	sum.Took = time.Since(start)
 	prog.done(sum.Read, counted.n)
