@@ -55,6 +55,10 @@ type DB struct {
 	stats     statementStats
 }
 
+// DevCursorKey signs cursors when no key is configured. It is public, so
+// serve refuses it outside development mode.
+const DevCursorKey = "hesgql-development-cursor-key"
+
 // builder produces MySQL-style placeholders.
 var builder = sq.StatementBuilder.PlaceholderFormat(sq.Question)
 
@@ -114,7 +118,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	key := opts.CursorKey
 	if len(key) == 0 {
-		key = []byte("hesgql-development-cursor-key")
+		key = []byte(DevCursorKey)
 	}
 	killer := newKiller(conn)
 	// Open the kill connection now, so that the first kill does not wait

@@ -80,6 +80,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer verifier.Close()
+	if err := cfg.checkCursorKey(cfg.Auth.Dev); err != nil {
+		return err
+	}
 	var allow map[string]string
 	if cfg.AllowList != "" {
 		if allow, err = graph.LoadAllowList(cfg.AllowList); err != nil {
