@@ -104,7 +104,11 @@ func (l *Load) Commit(ctx context.Context, s ReleaseSummary) error {
 		l.tx.Rollback()
 		return fmt.Errorf("record release: %w", err)
 	}
-	return l.tx.Commit()
+	if err := l.tx.Commit(); err != nil {
+		return err
+	}
+	l.d.releaseCommitted(l.releaseID)
+	return nil
 }
 
 // Write upserts a batch of cleaned records: their patients, episodes,
