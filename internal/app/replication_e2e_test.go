@@ -183,6 +183,55 @@ func TestReadReplicaRoutingAndFailover(t *testing.T) {
 	if ok == 0 {
 		t.Error("no traffic answered")
 	}
+
+	// 4. A replica further behind than the allowed lag leaves rotation and
+	// returns once it catches up: a process allowing 1 s watches while the
+	// replica's SQL thread is held behind a write that is not a release.
+	strict, err := db.Open(ctx, primaryDSN, db.Options{
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		CursorKey: []byte("replica-test-key"), Replicas: []string{pair.Replica.DSN("")},
+		ReplicaMaxLag: time.Second, ReplicaCheckInterval: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strict.Close()
+	watch := func(what string, ok func(db.BackendState) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !ok(strict.Backends()[1]); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("replica never %s: %+v", what, strict.Backends()[1])
+			}
+		}
+	}
+	watch("in rotation for the strict process", func(b db.BackendState) bool { return b.InRotation })
+	lock = lockReplica(t, pair.Replica.DSN(""))
+	if _, err := rawExec(t, pair.Primary.DSN("hesgql"), "CREATE TABLE lag_probe (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	watch("left rotation for lag", func(b db.BackendState) bool {
+		return !b.InRotation && strings.Contains(b.Reason, "lag") && b.Lag > time.Second
+	})
+	if _, err := lock.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
+		t.Fatal(err)
+	}
+	watch("came back after catching up", func(b db.BackendState) bool { return b.InRotation && b.Lag <= time.Second })
+}
+
+// rawExec runs one statement on the server at dsn, outside the store.
+func rawExec(t *testing.T, dsn, stmt string) (sql.Result, error) {
+	t.Helper()
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pool := sql.OpenDB(conn)
+	defer pool.Close()
+	return pool.ExecContext(context.Background(), stmt)
 }
 
 // lockReplica holds a global read lock on the replica, which stops its SQL
