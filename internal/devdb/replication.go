@@ -33,6 +33,8 @@ type Instance struct {
 	id   int // server_id
 	pid  int
 	log  *slog.Logger
+	// extra, when set, replaces the replication options of args (galera.go).
+	extra func() []string
 }
 
 // StartReplicated starts a primary and a replica under dir (each in a
@@ -171,9 +173,11 @@ func (in *Instance) args() []string {
 		}
 		out = append(out, a)
 	}
+	out = append(out, "--innodb-buffer-pool-size=128M", "--max-connections=200")
+	if in.extra != nil {
+		return append(out, in.extra()...)
+	}
 	return append(out,
-		"--innodb-buffer-pool-size=128M",
-		"--max-connections=200",
 		"--server-id="+strconv.Itoa(in.id),
 		"--log-bin="+filepath.Join(in.l.root, "binlog"),
 		"--binlog-format=ROW",
