@@ -219,7 +219,8 @@ func replicationLag(ctx context.Context, pool *sql.DB) (time.Duration, error) {
 		if err := rows.Err(); err != nil {
 			return 0, err
 		}
-		return 0, errors.New("not a replica: SHOW REPLICA STATUS is empty")
+		rows.Close()
+		return galeraState(ctx, pool)
 	}
 	vals := make([]sql.NullString, len(cols))
 	ptrs := make([]any, len(cols))
@@ -254,6 +255,37 @@ func replicationLag(ctx context.Context, pool *sql.DB) (time.Duration, error) {
 		return 0, fmt.Errorf("Seconds_Behind_Master %q: %w", behind.String, err)
 	}
 	return time.Duration(s) * time.Second, nil
+}
+
+// galeraState accepts a MariaDB Galera Cluster node, which replicates
+// synchronously and has no SHOW REPLICA STATUS, while it is a synced member
+// of the primary component (lag 0). Any other server with no replication
+// is refused.
+func galeraState(ctx context.Context, pool *sql.DB) (time.Duration, error) {
+	rows, err := pool.QueryContext(ctx, "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_local_state_comment', 'wsrep_cluster_status')")
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	st := map[string]string{}
+	for rows.Next() {
+		var name, value string
+		if err := rows.Scan(&name, &value); err != nil {
+			return 0, err
+		}
+		st[strings.ToLower(name)] = value
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if c := st["wsrep_cluster_status"]; c == "" || c == "Disconnected" {
+		return 0, errors.New("not a replica: SHOW REPLICA STATUS is empty and the server is no Galera node")
+	}
+	if st["wsrep_ready"] != "ON" || st["wsrep_local_state_comment"] != "Synced" || st["wsrep_cluster_status"] != "Primary" {
+		return 0, fmt.Errorf("Galera node not serving: ready %q, state %q, cluster %q",
+			st["wsrep_ready"], st["wsrep_local_state_comment"], st["wsrep_cluster_status"])
+	}
+	return 0, nil
 }
 
 // latestRelease is the id of the newest committed data release (0: none).

@@ -221,6 +221,16 @@ func TestReadReplicaRoutingAndFailover(t *testing.T) {
 // rawExec runs one statement on the server at dsn, outside the store.
 func rawExec(t *testing.T, dsn, stmt string) (sql.Result, error) {
 	t.Helper()
+	pool, err := rawPool(dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	return pool.ExecContext(context.Background(), stmt)
+}
+
+// rawPool opens a pool on the server at dsn, outside the store.
+func rawPool(dsn string) (*sql.DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -229,9 +239,7 @@ func rawExec(t *testing.T, dsn, stmt string) (sql.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool := sql.OpenDB(conn)
-	defer pool.Close()
-	return pool.ExecContext(context.Background(), stmt)
+	return sql.OpenDB(conn), nil
 }
 
 // lockReplica holds a global read lock on the replica, which stops its SQL
