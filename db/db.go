@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	sq "github.com/Masterminds/squirrel"
@@ -62,6 +63,7 @@ type DB struct {
 	version   string
 	log       *slog.Logger
 	cursorKey []byte
+	macs      sync.Pool // of hash.Hash keyed with cursorKey (keyset.go)
 	stats     statementStats
 	primary   *backend    // d.sql and d.killer, as a read backend
 	replicas  *replicaSet // nil without replicas

@@ -20,7 +20,8 @@ import (
 // all take their connection through pin, which asks readBackend for a
 // server: a replica in rotation, round robin, or else the primary. Writes
 // (loads, migrations, code lists, audit events) use d.sql, the primary's
-// pool, directly; so do the reads of the audit log. A background checker
+// pool, directly; the reads of the audit log and the load's own reads of
+// schema and store state (deferred.go) go to the primary too (scanPrimary). A background checker
 // asks each replica every ReplicaCheckInterval whether it replicates, how
 // far behind it is, and which data release it has applied. A replica is in
 // rotation only while it answers, both replication threads run,

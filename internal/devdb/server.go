@@ -196,9 +196,11 @@ func initDataDir(ctx context.Context, l layout, srv *server, log *slog.Logger) e
 		// --force skips the script's host name check, which fails on
 		// minimal systems without a localhost entry; the server binds to
 		// 127.0.0.1 and resolves no names anyway.
+		// Its own --tmpdir, as the server gets (serverArgs): the bootstrap's
+		// temporary tables in a shared /tmp have been swept away mid-run.
 		args := []string{"--no-defaults", "--datadir=" + l.data,
 			"--auth-root-authentication-method=normal", "--skip-test-db",
-			"--skip-name-resolve", "--force"}
+			"--skip-name-resolve", "--force", "--tmpdir=" + filepath.Join(l.root, "tmp")}
 		if basedir != "" {
 			args = append(args, "--basedir="+basedir)
 		}
