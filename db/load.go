@@ -198,6 +198,10 @@ func (l *Load) Commit(ctx context.Context, s ReleaseSummary) error {
 	}
 	err = l.tx.Commit()
 	l.release()
+	if err == nil {
+		// Replicas without this release leave rotation at once.
+		l.d.releaseCommitted(l.releaseID)
+	}
 	return err
 }
 

@@ -33,6 +33,7 @@ type serveConfig struct {
 func (cfg *serveConfig) registerAll(fs *flag.FlagSet, env *environment) *settings {
 	s := newSettings(fs, env)
 	cfg.register(s)
+	cfg.registerReplicas(s)
 	fs.StringVar(&cfg.Addr, "addr", envOr(env, "HES_ADDR", "127.0.0.1:8080"), "listen address [HES_ADDR]")
 	fs.StringVar(&cfg.CORSOrigins, "cors-origins", env.getenv("HES_CORS_ORIGINS"), "comma-separated origins allowed to call the API from browsers [HES_CORS_ORIGINS]")
 	cfg.Auth.register(s)
@@ -80,6 +81,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer verifier.Close()
+	if err := cfg.checkCursorKey(cfg.Auth.Dev); err != nil {
+		return err
+	}
 	var allow map[string]string
 	if cfg.AllowList != "" {
 		if allow, err = graph.LoadAllowList(cfg.AllowList); err != nil {

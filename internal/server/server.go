@@ -99,6 +99,9 @@ func Handler(cfg Config) http.Handler {
 			return
 		}
 		_, _ = w.Write([]byte("ready\n"))
+		// Replicas out of rotation leave the process ready: reads then go
+		// to the primary.
+		writeBackends(w, cfg.DB)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return requestID(logRequests(log, m, limitHeaders(maxHeaderBytes, jsonMisses(mux))))
