@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -216,6 +217,31 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	}
 	t.Logf("all %d examples ran in %v", len(graphiql.Examples), time.Since(start).Round(time.Millisecond))
 
+	// A reload serves a freshly minted token, and the restored tabs use it:
+	// headers are not persisted, so no tab can hold a token older than the
+	// page.
+	err = chromedp.Do(bctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-viewer="roles"]`)),
+	)
+	if err != nil {
+		t.Fatalf("reload GraphiQL: %v", err)
+	}
+	headersNow, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('.graphiql-editor-tool .CodeMirror')).map(function(e){return e.CodeMirror.getValue()})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageHeaders, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById('graphiql').dataset.defaultHeaders`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(headersNow, pageHeaders) || !strings.Contains(pageHeaders, "Bearer ") {
+		t.Errorf("after a reload the headers editor does not hold the page's fresh token %s; editors: %q", pageHeaders, headersNow)
+	}
+	if role, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`[data-viewer="roles"]`))); err != nil || role != "RESEARCHER" {
+		t.Errorf("after a reload the Examples panel shows role %q (err %v)", role, err)
+	}
+
 	if off := bl.offLoopback(); len(off) > 0 {
 		t.Errorf("the page sent %d requests off loopback: %v", len(off), off)
 	}
@@ -229,8 +255,8 @@ func TestGraphiQLInBrowser(t *testing.T) {
 		t.Errorf("browser error: %s", e)
 	}
 	mintMu.Lock()
-	if minted == 0 {
-		t.Error("the page's headers were never minted")
+	if minted != 2 {
+		t.Errorf("headers minted %d times for 2 page views", minted)
 	}
 	mintMu.Unlock()
 }

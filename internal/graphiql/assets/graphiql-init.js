@@ -175,29 +175,50 @@
 
   ReactDOM.createRoot(root).render(React.createElement(GraphiQL, props));
 
-  // A newcomer sees the examples and who they are first: on the first visit
-  // the Examples panel is opened as a click on its sidebar button does.
-  // (GraphiQL 4.1's visiblePlugin prop marks the plugin active but leaves
-  // its pane collapsed, so it cannot be used for this.) Later visits keep
-  // whatever the user chose, which GraphiQL remembers.
-  var SHOWN = 'hesgql:examplesShown';
-  var firstVisit = true;
-  try {
-    firstVisit = !localStorage.getItem(SHOWN);
-  } catch (e) {
-    // Storage disabled: open it every time.
+  // A newcomer sees the examples and who they are first: the Examples panel
+  // is opened on each load, as a click on its sidebar button does, unless
+  // the user closed it last time. (GraphiQL 4.1 neither remembers the open
+  // panel nor opens a visiblePlugin's pane: that prop marks the plugin
+  // active but leaves its pane collapsed.)
+  var HIDDEN = 'hesgql:examplesHidden';
+  function stored() {
+    try {
+      return localStorage.getItem(HIDDEN);
+    } catch (e) {
+      return null; // storage disabled: always open
+    }
   }
-  if (firstVisit) {
+  function store(hidden) {
+    try {
+      if (hidden) {
+        localStorage.setItem(HIDDEN, '1');
+      } else {
+        localStorage.removeItem(HIDDEN);
+      }
+    } catch (e) {
+      // Nothing to remember it in.
+    }
+  }
+  // Remember the user's own choice (trusted clicks only, not the one below),
+  // seen before GraphiQL flips the button's label.
+  document.addEventListener('click', function (e) {
+    var button = e.isTrusted && e.target.closest ? e.target.closest('.graphiql-sidebar button[aria-label]') : null;
+    if (!button) {
+      return;
+    }
+    var label = button.getAttribute('aria-label');
+    if (label === 'Hide Examples') {
+      store(true);
+    } else if (label === 'Show Examples') {
+      store(false);
+    }
+  }, true);
+  if (!stored()) {
     var tries = 0;
     (function showExamples() {
       var button = document.querySelector('.graphiql-sidebar button[aria-label="Show Examples"]');
       if (button) {
         button.click();
-        try {
-          localStorage.setItem(SHOWN, '1');
-        } catch (e) {
-          // Nothing to remember it in.
-        }
         return;
       }
       if (++tries < 200) {
