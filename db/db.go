@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	sq "github.com/Masterminds/squirrel"
@@ -52,6 +53,7 @@ type DB struct {
 	version   string
 	log       *slog.Logger
 	cursorKey []byte
+	macs      sync.Pool // of hash.Hash keyed with cursorKey (keyset.go)
 	stats     statementStats
 }
 

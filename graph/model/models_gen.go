@@ -102,7 +102,9 @@ type CodeEdge struct {
 	Node *Code `json:"node"`
 }
 
-// Matches ICD-10 or OPCS-4 codes in HES form (no dot).
+// Matches ICD-10 or OPCS-4 codes in HES form (no dot). A diagnosis filter
+// matches ICD-10 codes only unless classification says ICD9; then the codes are
+// ICD-9 (7999, V270, E880).
 type CodeFilter struct {
 	// This code exactly (L400).
 	Eq *string `json:"eq,omitempty"`
@@ -112,6 +114,8 @@ type CodeFilter struct {
 	StartsWith *string `json:"startsWith,omitempty"`
 	// A code beginning with any of these prefixes.
 	StartsWithAny []string `json:"startsWithAny,omitempty"`
+	// Diagnoses only: the classification to match (default ICD10). Alone, it matches any code of that classification.
+	Classification *DiagnosisClassification `json:"classification,omitempty"`
 }
 
 // One code of a coded field and its meaning in the HES data dictionary.
@@ -126,6 +130,14 @@ type CodedValue struct {
 	Period *string `json:"period,omitempty"`
 	// ADMISSION_METHOD only: the key of the code's admission method group (ELECTIVE, EMERGENCY, MATERNITY, OTHER, UNKNOWN).
 	Group *string `json:"group,omitempty"`
+}
+
+// How many values of one HES column a load could not use.
+type ColumnWarnings struct {
+	// The HES column as named in the file header, such as DIAG_4_02.
+	Column string `json:"column"`
+	// Values of that column the load could not use.
+	Count int `json:"count"`
 }
 
 // A count, under disclosure control for every caller but ADMIN.
@@ -156,6 +168,12 @@ type DataRelease struct {
 	RowsUpdated int `json:"rowsUpdated"`
 	// Rows not loaded, each written with its reason to the load's rejects file.
 	RowsRejected int `json:"rowsRejected"`
+	// Field-level problems of the rows loaded: each made one value not known
+	// (NULL) or left out one diagnosis or procedure code. Rows that could not be
+	// episodes at all are in rowsRejected.
+	WarningCount int `json:"warningCount"`
+	// warningCount by HES column, most warnings first.
+	Warnings []*ColumnWarnings `json:"warnings"`
 	// When the load finished.
 	LoadedAt time.Time `json:"loadedAt"`
 }
@@ -435,6 +453,66 @@ func (e *CodedField) UnmarshalJSON(b []byte) error {
 }
 
 func (e CodedField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The coding system of a diagnosis. HES coded diagnoses in ICD-9 up to 1994-95
+// and in ICD-10 from 1995-96; ICD-9's V and E codes share their first letter
+// with ICD-10 codes, so a code is only meaningful with its classification.
+type DiagnosisClassification string
+
+const (
+	// ICD-9 (HES up to 1994-95): numeric codes such as 7999, and V and E codes.
+	DiagnosisClassificationIcd9 DiagnosisClassification = "ICD9"
+	// ICD-10 (HES from 1995-96), as the UK edition HES uses.
+	DiagnosisClassificationIcd10 DiagnosisClassification = "ICD10"
+)
+
+var AllDiagnosisClassification = []DiagnosisClassification{
+	DiagnosisClassificationIcd9,
+	DiagnosisClassificationIcd10,
+}
+
+func (e DiagnosisClassification) IsValid() bool {
+	switch e {
+	case DiagnosisClassificationIcd9, DiagnosisClassificationIcd10:
+		return true
+	}
+	return false
+}
+
+func (e DiagnosisClassification) String() string {
+	return string(e)
+}
+
+func (e *DiagnosisClassification) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DiagnosisClassification(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DiagnosisClassification", str)
+	}
+	return nil
+}
+
+func (e DiagnosisClassification) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DiagnosisClassification) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DiagnosisClassification) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

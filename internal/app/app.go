@@ -13,6 +13,7 @@ import (
 	"github.com/hesgql/hesgql/graph"
 	"github.com/hesgql/hesgql/internal/auth"
 	"github.com/hesgql/hesgql/internal/export"
+	"github.com/hesgql/hesgql/internal/governance"
 	"github.com/hesgql/hesgql/internal/server"
 	"github.com/hesgql/hesgql/resolvers"
 )
@@ -86,7 +87,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 
 	es := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &resolvers.Resolver{DB: d, Log: log},
-		Directives: graph.Directives(),
+		Directives: governance.Directives(),
 	})
 	gql := graph.NewHandler(es, graph.HandlerOptions{
 		Logger:           log,
@@ -96,7 +97,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		AllowList:        opts.AllowList,
 		APQCacheSize:     opts.APQCacheSize,
 		Registerer:       reg,
-		Governance: &graph.Governance{
+		Governance: &governance.Governance{
 			PatientsAtOrgs: d.PatientsAtOrgs,
 			Audit:          a.audit.Enqueue,
 			RequestID:      server.RequestID,

@@ -33,6 +33,17 @@ const w1Query = `query W1($from: Date!, $to: Date!, $after: String) {
   }
 }`
 
+// w6Query is W1 as ADMIN with the patients' NHS numbers: restricted
+// reads, audited once per request.
+const w6Query = `query W6($from: Date!, $to: Date!, $after: String) {
+  episodes(first: 50, after: $after, ` + listingFilter + `) {
+    edges { cursor node { id episodeKey episodeStart treatmentSpecialty
+      patient { sex birthYear nhsNumber }
+      diagnoses { code description } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
 // walkQuery follows W1's listing with pages of the largest size, reading
 // nothing but cursors.
 const walkQuery = `query Walk($from: Date!, $to: Date!, $after: String) {
@@ -70,7 +81,7 @@ const w5Query = `query W5 {
 const pickPatientQuery = `query { patients(first: 100) { nodes { id episodes(first: 0) { totalCount } } } }`
 
 // prepare builds the workloads, walking W1's listing to W2's depth once.
-func prepare(ctx context.Context, cl *client, cfg Config, progress io.Writer) ([]workload, error) {
+func prepare(ctx context.Context, cl *client, adminToken string, cfg Config, progress io.Writer) ([]workload, error) {
 	window := map[string]any{"from": listingFrom, "to": listingTo}
 
 	var count struct{ Episodes struct{ TotalCount int } }
@@ -136,5 +147,12 @@ func prepare(ctx context.Context, cl *client, cfg Config, progress io.Writer) ([
 			req: newRequest("W4", w4Query, nil)},
 		{name: "W5 20 patients × 5 episodes", note: "patients page of 20, each with its first 5 episodes and their diagnoses",
 			req: newRequest("W5", w5Query, nil)},
+		{name: "W6 W1 as ADMIN with nhsNumber", note: "W1's page as ADMIN, also reading each patient's NHS number (audited)",
+			req: withToken(newRequest("W6", w6Query, window), adminToken)},
 	}, nil
+}
+
+func withToken(r request, token string) request {
+	r.token = token
+	return r
 }
