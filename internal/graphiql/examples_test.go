@@ -8,8 +8,8 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/validator"
 
-	"github.com/hesgql/hesgql/graph"
 	"github.com/hesgql/hesgql/internal/graphiql"
+	"github.com/hesgql/hesgql/schema"
 )
 
 // TestExamplesValidate checks every example operation against the API's
@@ -17,7 +17,7 @@ import (
 // coerce. A schema change that breaks an example fails here, not in a
 // newcomer's browser.
 func TestExamplesValidate(t *testing.T) {
-	schema := graph.NewExecutableSchema(graph.Config{Directives: graph.Directives()}).Schema()
+	schema := schema.Parsed()
 	if len(graphiql.Examples) < 8 {
 		t.Fatalf("only %d examples", len(graphiql.Examples))
 	}
