@@ -109,10 +109,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 
-	var graphiqlHeaders string
+	var graphiqlHeaders func() (string, error)
 	if cfg.GraphiQL {
-		if graphiqlHeaders, err = cfg.Auth.graphiqlHeaders(secret); err != nil {
-			return err
+		graphiqlHeaders = cfg.Auth.graphiqlHeaders(secret)
+		// Mint one now so that a token the configuration cannot produce
+		// stops the start rather than every page view.
+		if graphiqlHeaders != nil {
+			if _, err := graphiqlHeaders(); err != nil {
+				return err
+			}
 		}
 	}
 	a, err := app.New(d, app.Options{
