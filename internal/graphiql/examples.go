@@ -188,4 +188,33 @@ var Examples = []Example{
 }
 `,
 	},
+	{
+		Title: "Emergency spells and readmissions",
+		About: "Hospital spells (admission to discharge) admitted as emergencies, longest stay first, with their episodes and whether an emergency readmission followed within 30 days.",
+		Query: `query EmergencySpells {
+  spells(
+    first: 10
+    filter: { admissionMethodGroup: [EMERGENCY] }
+    orderBy: [{ field: LENGTH_OF_STAY, direction: DESC }]
+  ) {
+    totalCount
+    nodes {
+      providerCode
+      admissionDate
+      dischargeDate
+      lengthOfStay
+      admissionMethodLabel
+      emergencyReadmissionWithin30Days
+      episodes {
+        episodeKey
+        primaryDiagnosis {
+          code
+          description
+        }
+      }
+    }
+  }
+}
+`,
+	},
 }
