@@ -48,8 +48,8 @@ func TestLoadAcrossBatches(t *testing.T) {
 		t.Errorf("%d episodes and %d diagnoses stored, want 10 and 11", episodes, diagnoses)
 	}
 	var start, codes string
-	err = conn.QueryRow(`SELECT DATE_FORMAT(e.epistart, '%Y-%m-%d'), GROUP_CONCAT(x.code ORDER BY x.position)
-		FROM episodes e JOIN diagnoses x ON x.episode_id = e.id WHERE e.epikey = '100000000001' GROUP BY e.id, e.epistart`).Scan(&start, &codes)
+	err = conn.QueryRow(`SELECT DATE_FORMAT(MIN(e.epistart), '%Y-%m-%d'), GROUP_CONCAT(x.code ORDER BY x.position)
+		FROM episodes e JOIN diagnoses x ON x.episode_id = e.id WHERE e.epikey = '100000000001' GROUP BY e.id`).Scan(&start, &codes)
 	if err != nil {
 		t.Fatal(err)
 	}
