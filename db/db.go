@@ -53,6 +53,7 @@ type DB struct {
 	log       *slog.Logger
 	cursorKey []byte
 	stats     statementStats
+	timeout   time.Duration // the pool's statement timeout (0 = none)
 }
 
 // builder produces MySQL-style placeholders.
@@ -124,7 +125,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		killer.Close()
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	return &DB{sql: pool, killer: killer, flavor: flavor, version: version, log: log, cursorKey: key}, nil
+	return &DB{sql: pool, killer: killer, flavor: flavor, version: version, log: log, cursorKey: key,
+		timeout: opts.StatementTimeout}, nil
 }
 
 // probe opens one short-lived connection to learn the server flavour.

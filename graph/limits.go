@@ -165,7 +165,7 @@ func (e *limitExtension) MutateOperationContext(ctx context.Context, oc *graphql
 	cost := c.selections(oc.Operation.SelectionSet)
 	if cost > e.l.MaxComplexity {
 		return tooComplex("complexity", cost, e.l.MaxComplexity,
-			"the query's estimated cost is %d; the limit is %d (lower first/last or select less)", cost, e.l.MaxComplexity)
+			"the query's estimated cost is %d; the limit is %d (lower first/last, select less or nest fewer patient/hasEpisode/diagnosis/procedure filters, which weigh %d times what they hold)", cost, e.l.MaxComplexity, RelationFilterWeight)
 	}
 	return nil
 }
