@@ -42,6 +42,9 @@ type Options struct {
 	StatementTimeout time.Duration
 	// MaxOpenConns caps the connection pool (0 = 64).
 	MaxOpenConns int
+	// StatisticsCacheSize bounds the tabulations kept in process
+	// (0 = DefaultStatisticsCacheSize; negative = no cache).
+	StatisticsCacheSize int
 }
 
 // DB is the HES store.
@@ -54,6 +57,7 @@ type DB struct {
 	cursorKey []byte
 	stats     statementStats
 	timeout   time.Duration // the pool's statement timeout (0 = none)
+	agg       *aggregates   // published tables and the statistics cache
 }
 
 // builder produces MySQL-style placeholders.
@@ -126,7 +130,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	return &DB{sql: pool, killer: killer, flavor: flavor, version: version, log: log, cursorKey: key,
-		timeout: opts.StatementTimeout}, nil
+		timeout: opts.StatementTimeout, agg: newAggregates(opts.StatisticsCacheSize)}, nil
 }
 
 // probe opens one short-lived connection to learn the server flavour.

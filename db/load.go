@@ -104,7 +104,16 @@ func (l *Load) Commit(ctx context.Context, s ReleaseSummary) error {
 		l.tx.Rollback()
 		return fmt.Errorf("record release: %w", err)
 	}
-	return l.tx.Commit()
+	if err := l.tx.Commit(); err != nil {
+		return err
+	}
+	// The new release's published tables (db/aggregates.go). The load
+	// itself has succeeded: without them statistics count on the base
+	// tables, more slowly but with the same answers.
+	if err := l.d.RefreshAggregates(ctx); err != nil {
+		l.d.log.WarnContext(ctx, "published tables not rebuilt: statistics count on the base tables", "err", err)
+	}
+	return nil
 }
 
 // Write upserts a batch of cleaned records: their patients, episodes,

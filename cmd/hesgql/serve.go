@@ -114,6 +114,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			}
 		}
 	}
+	if err := d.EnsureAggregates(ctx); err != nil {
+		return err
+	}
 
 	var graphiqlHeaders string
 	if cfg.GraphiQL {
