@@ -32,7 +32,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	s.Int(&bc.Depth, "depth", "", 500_000, "W2's position in the W1 listing")
 	s.Bool(&bc.ShowSQL, "sql", "", false, "print each workload's SQL statements after the report")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
-	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W5); empty runs all")
+	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W7); empty runs all")
 	if err := s.parse(args); err != nil {
 		return err
 	}
