@@ -65,13 +65,18 @@ func checkAggregates(t *testing.T, d *db.DB) map[string]string {
 		if !reflect.DeepEqual(rowsText(got), rowsText(want)) {
 			t.Errorf("%v: published table differs from the base tables:\n%s\nwant\n%s", groupBy, rowsText(got), rowsText(want))
 		}
+		reads := 0
 		for _, s := range trace.Statements() {
+			if strings.Contains(s.SQL, "FROM data_releases") {
+				continue // the current release, read again every few seconds
+			}
+			reads++
 			if !strings.Contains(s.SQL, "stats_aggregates") || strings.Contains(s.SQL, "FROM episodes") || strings.Contains(s.SQL, "JOIN episodes") {
 				t.Errorf("%v: statement does not read the published tables alone: %s", groupBy, s.SQL)
 			}
 		}
-		if len(trace.Statements()) > 1 {
-			t.Errorf("%v: %d statements, want at most 1", groupBy, len(trace.Statements()))
+		if reads > 1 {
+			t.Errorf("%v: %d statements, want at most 1", groupBy, reads)
 		}
 		answers[fmt.Sprint(groupBy)] = rowsText(got)
 	}
@@ -119,13 +124,17 @@ func TestStatisticsCache(t *testing.T) {
 			if first.Count() == 0 {
 				t.Fatal("the first request ran no SQL")
 			}
-			ctx, repeat := db.WithStatementCounter(context.Background())
+			ctx, repeat := db.WithTrace(context.Background())
 			b, err := d.Tabulate(ctx, c.filter, c.groupBy)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if repeat.Count() != 0 {
-				t.Errorf("repeat ran %d statements, want 0", repeat.Count())
+			// Nothing but, when the 5 s have passed on a busy machine, the
+			// check of the current data release.
+			for _, s := range repeat.Statements() {
+				if !strings.Contains(s.SQL, "FROM data_releases") {
+					t.Errorf("repeat ran %s, want no SQL", s.SQL)
+				}
 			}
 			if rowsText(a) != rowsText(b) {
 				t.Error("repeat answered differently")
