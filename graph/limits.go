@@ -42,7 +42,8 @@ type Limits struct {
 	// validation works through them.
 	MaxFields int
 	// MaxComplexity bounds the estimated cost (default 50,000): each field
-	// costs 1 plus the values of its filter arguments plus its children,
+	// costs 1 plus the values of its filter arguments (a relation filter
+	// weighing RelationFilterWeight times what it holds) plus its children,
 	// and a connection's children count once per row it may return
 	// (first/last, or DefaultPageSize).
 	MaxComplexity int
