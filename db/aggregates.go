@@ -102,10 +102,18 @@ func WithoutStatisticsCache(ctx context.Context) context.Context {
 // (the group of unrecorded values first). Unfiltered tables of up to two
 // dimensions come from the published tables when they are current; any
 // answer is cached for its data release.
-func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy []model.Dimension) ([]*TabulationRow, error) {
+func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy []model.Dimension, opts ...TabulateOption) ([]*TabulationRow, error) {
+	var o tabulateOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dims, err := resolveDimensions(groupBy)
 	if err != nil {
 		return nil, err
+	}
+	published := filter == nil && len(groupBy) <= 2 && !o.spells && episodeScope(ctx, "e") == nil
+	for _, dim := range dims {
+		published = published && !dim.spell // spells are not in the published tables
 	}
 	// A bad filter is refused before any SQL, cached or not.
 	if _, err := episodeCond(filter, "e", "filter", &aliases{}); err != nil {
@@ -115,7 +123,7 @@ func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy 
 	if err != nil {
 		return nil, err
 	}
-	key, err := tabulationKey(ctx, release, filter, groupBy)
+	key, err := tabulationKey(ctx, release, filter, groupBy, o)
 	if err != nil {
 		return nil, err
 	}
@@ -130,14 +138,14 @@ func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy 
 	}
 	var rows []*TabulationRow
 	served := false
-	if filter == nil && len(groupBy) <= 2 && episodeScope(ctx, "e") == nil {
+	if published {
 		rows, served, err = d.fromAggregates(ctx, release, groupBy, dims)
 		if err != nil {
 			return nil, err
 		}
 	}
 	if !served {
-		if rows, err = d.tabulateBase(ctx, filter, dims); err != nil {
+		if rows, err = d.tabulateBase(ctx, filter, dims, o); err != nil {
 			return nil, err
 		}
 	}
@@ -149,7 +157,7 @@ func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy 
 
 // tabulationKey identifies a request's answer: the data release, the
 // caller's row scope and the request itself.
-func tabulationKey(ctx context.Context, release int64, filter *model.EpisodeFilter, groupBy []model.Dimension) (string, error) {
+func tabulationKey(ctx context.Context, release int64, filter *model.EpisodeFilter, groupBy []model.Dimension, o tabulateOptions) (string, error) {
 	f, err := json.Marshal(filter)
 	if err != nil {
 		return "", err
@@ -158,7 +166,19 @@ func tabulationKey(ctx context.Context, release int64, filter *model.EpisodeFilt
 	if s := scopeFrom(ctx); s != nil {
 		scope = "orgs:" + strings.Join(s.Orgs, ",")
 	}
-	return fmt.Sprintf("%d|%s|%v|%s", release, scope, groupBy, f), nil
+	return fmt.Sprintf("%d|%s|%v|%v|%s", release, scope, o.spells, groupBy, f), nil
+}
+
+// PublishedDimensions are the dimensions of the published tables: all but
+// those over spells, which are counted on the base tables.
+func PublishedDimensions() []model.Dimension {
+	var out []model.Dimension
+	for _, g := range model.AllDimension {
+		if dim, ok := dimensions[g]; ok && !dim.spell {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // dimensionSet is the canonical name of a set of dimensions (enum order)
@@ -266,7 +286,7 @@ func (d *DB) RefreshAggregates(ctx context.Context) error {
 			return err
 		}
 	}
-	all := model.AllDimension
+	all := PublishedDimensions()
 	for i := range all {
 		if err := d.buildAggregate(ctx, tx, []model.Dimension{all[i]}); err != nil {
 			return err

@@ -34,9 +34,9 @@ func rowsText(rows []*db.TabulationRow) string {
 // dimensionLists is every one-dimension list and every ordered pair.
 func dimensionLists() [][]model.Dimension {
 	var out [][]model.Dimension
-	for _, a := range model.AllDimension {
+	for _, a := range db.PublishedDimensions() {
 		out = append(out, []model.Dimension{a})
-		for _, b := range model.AllDimension {
+		for _, b := range db.PublishedDimensions() {
 			if a != b {
 				out = append(out, []model.Dimension{a, b})
 			}

@@ -22,5 +22,5 @@ func (d *DB) TabulateBaseForTest(ctx context.Context, filter *model.EpisodeFilte
 	if err != nil {
 		return nil, err
 	}
-	return d.tabulateBase(ctx, filter, dims)
+	return d.tabulateBase(ctx, filter, dims, tabulateOptions{})
 }

@@ -26,6 +26,14 @@ import (
 func (l *Load) assignedIDs(ctx context.Context, table, keyCol string, keys []string, first int64) ([]int64, error) {
 	n := int64(len(keys))
 	ids := make([]int64, n)
+	if l.bulk && first > 0 {
+		// See Bulk: one statement's ids are consecutive, and reading the
+		// table back would end InnoDB's bulk insert.
+		for i := range ids {
+			ids[i] = first + int64(i)
+		}
+		return ids, nil
+	}
 	ends := map[int64]string{}
 	if first > 0 {
 		rows, err := l.d.query(ctx, l.tx, builder.Select("id", keyCol).From(table).Where(sq.Eq{"id": []int64{first, first + n - 1}}))
@@ -85,11 +93,7 @@ func (l *Load) assignedIDs(ctx context.Context, table, keyCol string, keys []str
 // difference fails the load.
 func (l *Load) bulkInsert(ctx context.Context, table string, cols []string, rows [][]any) (int64, error) {
 	if !l.infile {
-		ins := builder.Insert(table).Columns(cols...)
-		for _, r := range rows {
-			ins = ins.Values(r...)
-		}
-		res, err := l.write(ctx, ins)
+		res, err := l.write(ctx, multiRowInsert(table, cols, rows, ""))
 		if err != nil {
 			return 0, err
 		}
@@ -130,6 +134,36 @@ func (l *Load) bulkInsert(ctx context.Context, table string, cols []string, rows
 		return 0, fmt.Errorf("not every row stored as given (%d of %d rows, %d warnings): %s", n, len(rows), warnings, l.warnings(ctx))
 	}
 	return first, nil
+}
+
+// upsertRows writes rows with one multi-row INSERT ending in suffix (an ON
+// DUPLICATE KEY UPDATE clause).
+func (l *Load) upsertRows(ctx context.Context, table string, cols []string, rows [][]any, suffix string) error {
+	_, err := l.write(ctx, multiRowInsert(table, cols, rows, suffix))
+	return err
+}
+
+// multiRowInsert builds INSERT INTO table (cols) VALUES (...), ... suffix.
+// It writes the text directly: squirrel's builder copies its value list on
+// every row added, which for batches of thousands of rows costs more than
+// the statement.
+func multiRowInsert(table string, cols []string, rows [][]any, suffix string) sq.Sqlizer {
+	var b strings.Builder
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	b.Grow(len(rows)*(len(row)+2) + 256)
+	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	args := make([]any, 0, len(rows)*len(cols))
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+		args = append(args, r...)
+	}
+	if suffix != "" {
+		b.WriteString(" " + suffix)
+	}
+	return sq.Expr(b.String(), args...)
 }
 
 // readerSeq names the in-memory files handed to LOAD DATA LOCAL INFILE.

@@ -14,18 +14,26 @@ import (
 // descriptions, grouped by episode id and in position order. Callers have
 // already scoped the episode ids.
 func (d *DB) DiagnosesByEpisode(ctx context.Context, episodeIDs []int64) (map[int64][]*model.Diagnosis, error) {
-	q := builder.Select("x.episode_id", "x.position", "x.code", "c.description").
-		From("diagnoses x").LeftJoin("icd10_codes c ON c.code = x.code").
+	q := builder.Select("x.episode_id", "x.position", "x.code", "x.classification", "COALESCE(c.description, c9.description)").
+		From("diagnoses x").
+		LeftJoin("icd10_codes c ON c.code = x.code AND x.classification = 'ICD10'").
+		LeftJoin("icd9_codes c9 ON c9.code = x.code AND x.classification = 'ICD9'").
 		Where(sq.Eq{"x.episode_id": episodeIDs}).OrderBy("x.episode_id", "x.position")
 	out := make(map[int64][]*model.Diagnosis, len(episodeIDs))
 	err := d.scanAll(ctx, q, func(rows *sql.Rows) error {
 		var x model.Diagnosis
 		var desc sql.NullString
-		if err := rows.Scan(&x.EpisodeID, &x.Position, &x.Code, &desc); err != nil {
+		var cls string
+		if err := rows.Scan(&x.EpisodeID, &x.Position, &x.Code, &cls, &desc); err != nil {
 			return err
 		}
 		x.Description = strPtr(desc)
-		if numeral, _, ok := hes.ICD10Chapter(x.Code); ok {
+		x.Classification = model.DiagnosisClassification(cls)
+		chapter := hes.ICD10Chapter
+		if x.Classification == model.DiagnosisClassificationIcd9 {
+			chapter = hes.ICD9Chapter
+		}
+		if numeral, _, ok := chapter(x.Code); ok {
 			x.Chapter = &numeral
 		}
 		out[x.EpisodeID] = append(out[x.EpisodeID], &x)

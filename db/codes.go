@@ -50,10 +50,10 @@ func readCodeFile(name string) ([]codeRow, error) {
 	}
 }
 
-// syncCodes upserts the embedded ICD-10 and OPCS-4 lists, so that a new
+// syncCodes upserts the embedded ICD-10, ICD-9 and OPCS-4 lists, so that a new
 // binary brings its descriptions with it without a migration per code.
 func (d *DB) syncCodes(ctx context.Context) error {
-	for _, t := range []struct{ file, table string }{{"icd10.csv", "icd10_codes"}, {"opcs4.csv", "opcs4_codes"}} {
+	for _, t := range []struct{ file, table string }{{"icd10.csv", "icd10_codes"}, {"icd9.csv", "icd9_codes"}, {"opcs4.csv", "opcs4_codes"}} {
 		rows, err := readCodeFile(t.file)
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	sq "github.com/Masterminds/squirrel"
@@ -55,6 +56,7 @@ type DB struct {
 	version   string
 	log       *slog.Logger
 	cursorKey []byte
+	macs      sync.Pool // of hash.Hash keyed with cursorKey (keyset.go)
 	stats     statementStats
 	timeout   time.Duration // the pool's statement timeout (0 = none)
 	agg       *aggregates   // published tables and the statistics cache

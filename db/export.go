@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	sq "github.com/Masterminds/squirrel"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/hesgql/hesgql/graph/model"
+	"github.com/hesgql/hesgql/schema"
 )
 
 // Extracts stream a filtered, ordered episode listing as rows of text cells.
@@ -50,8 +52,22 @@ type exportColumn struct {
 	kind exportKind
 	// patient marks columns read from the joined patient row.
 	patient bool
-	// identifiable marks HES restricted fields (API.md, @identifiable).
-	identifiable bool
+}
+
+// field is the schema field a column mirrors: patient.x is Patient.x,
+// any other column the Episode field of its name.
+func (c exportColumn) field() schema.Field {
+	if name, ok := strings.CutPrefix(c.name, "patient."); ok {
+		return schema.Field{Type: "Patient", Name: name}
+	}
+	return schema.Field{Type: "Episode", Name: c.name}
+}
+
+// identifiable reports whether the column mirrors a HES restricted field
+// (@identifiable in the schema).
+func (c exportColumn) identifiable() bool {
+	f := c.field()
+	return schema.IsRestricted(f.Type, f.Name)
 }
 
 // exportPatientAlias is the joined patients alias; it cannot clash with the
@@ -93,9 +109,9 @@ var exportColumnList = []exportColumn{
 	{name: "patient.ethnicity", expr: "xp.ethnicity", patient: true},
 	{name: "patient.birthYear", expr: "xp.birth_year", kind: exportInt, patient: true},
 	{name: "patient.region", expr: "xp.region", patient: true},
-	{name: "patient.nhsNumber", expr: "xp.nhs_number", patient: true, identifiable: true},
-	{name: "patient.dateOfBirth", expr: "xp.date_of_birth", kind: exportDate, patient: true, identifiable: true},
-	{name: "patient.postcode", expr: "xp.postcode", patient: true, identifiable: true},
+	{name: "patient.nhsNumber", expr: "xp.nhs_number", patient: true},
+	{name: "patient.dateOfBirth", expr: "xp.date_of_birth", kind: exportDate, patient: true},
+	{name: "patient.postcode", expr: "xp.postcode", patient: true},
 }
 
 var exportColumnsByName = func() map[string]exportColumn {
@@ -120,7 +136,7 @@ func ExportColumnNames() []string {
 func DefaultExportColumns() []string {
 	var out []string
 	for _, c := range exportColumnList {
-		if !c.identifiable {
+		if !c.identifiable() {
 			out = append(out, c.name)
 		}
 	}
@@ -131,7 +147,17 @@ func DefaultExportColumns() []string {
 // is identifiable (HES restricted).
 func ExportColumnInfo(name string) (known, identifiable bool) {
 	c, ok := exportColumnsByName[name]
-	return ok, c.identifiable
+	return ok, ok && c.identifiable()
+}
+
+// ExportColumnField is the schema field an extract column mirrors, by which
+// the audit log names it; ok is false for an unknown column.
+func ExportColumnField(name string) (f schema.Field, ok bool) {
+	c, ok := exportColumnsByName[name]
+	if !ok {
+		return schema.Field{}, false
+	}
+	return c.field(), true
 }
 
 // ExportQuery is an extract request.
@@ -177,7 +203,7 @@ func (d *DB) PrepareExport(ctx context.Context, q ExportQuery) (*Export, error) 
 		if seen[name] {
 			return nil, model.InputError("columns", "column %q is listed twice", name)
 		}
-		if c.identifiable && !q.AllowIdentifiable {
+		if c.identifiable() && !q.AllowIdentifiable {
 			return nil, &model.Error{Code: model.ErrForbidden, Field: "columns",
 				Message: fmt.Sprintf("column %q is identifiable: only ADMIN, or a CLINICIAN for patients in scope, may read it", name)}
 		}

@@ -37,6 +37,12 @@ type codeKind struct {
 }
 
 var (
+	// ICD-9 in HES form: 001-999 with an optional 4th digit, V01-V82 with
+	// an optional 4th digit, E800-E999.
+	icd9Full   = regexp.MustCompile(`^([0-9]{3}[0-9]?|V[0-9]{2}[0-9]?|E[89][0-9]{2})$`)
+	icd9Prefix = regexp.MustCompile(`^([0-9]{1,4}|V[0-9]{0,3}|E([89][0-9]{0,2})?)$`)
+	icd9Kind   = codeKind{"ICD-9", icd9Full, icd9Prefix}
+
 	icd10Kind = codeKind{"ICD-10", icd10Full, icd10Prefix}
 	opcs4Kind = codeKind{"OPCS-4", opcs4Full, opcs4Prefix}
 )
@@ -120,16 +126,19 @@ func episodeCond(f *model.EpisodeFilter, e, path string, al *aliases) (sq.Sqlize
 		return nil, err
 	}
 	if f.PrimaryDiagnosis != nil {
-		if err := add(codeCond(f.PrimaryDiagnosis, e+".primary_diag", icd10Kind, path+".primaryDiagnosis")); err != nil {
+		if err := add(primaryDiagnosisCond(f.PrimaryDiagnosis, e, path+".primaryDiagnosis", al)); err != nil {
 			return nil, err
 		}
 	}
 	if f.Diagnosis != nil {
-		if err := add(codeExists(f.Diagnosis, "diagnoses", e, icd10Kind, path+".diagnosis", al)); err != nil {
+		if err := add(diagnosisExists(f.Diagnosis, e, path+".diagnosis", al, false)); err != nil {
 			return nil, err
 		}
 	}
 	if f.Procedure != nil {
+		if f.Procedure.Classification != nil {
+			return nil, model.InputError(path+".procedure.classification", "applies to diagnoses only: procedures are OPCS-4")
+		}
 		if err := add(codeExists(f.Procedure, "procedures", e, opcs4Kind, path+".procedure", al)); err != nil {
 			return nil, err
 		}
@@ -477,6 +486,78 @@ func codeCond(f *model.CodeFilter, col string, kind codeKind, path string) (sq.S
 		return nil, model.InputError(path, "give at least one operator")
 	}
 	return c, nil
+}
+
+// diagnosisKind returns the code shapes and stored classification a
+// diagnosis filter asks for; ICD-10 unless it says ICD9.
+func diagnosisKind(f *model.CodeFilter) (codeKind, string) {
+	if f.Classification != nil && *f.Classification == model.DiagnosisClassificationIcd9 {
+		return icd9Kind, "ICD9"
+	}
+	return icd10Kind, "ICD10"
+}
+
+// hasCodeOperator reports whether f gives any code to match.
+func hasCodeOperator(f *model.CodeFilter) bool {
+	return f.Eq != nil || f.In != nil || f.StartsWith != nil || f.StartsWithAny != nil
+}
+
+// mayMatchICD9 reports whether an ICD-10 filter's codes could also match
+// ICD-9 codes: only ICD-9's V and E codes start with a letter, so only
+// ICD-10 codes or prefixes starting with V or E need the classification
+// checked, and the others keep their plans on the (code, episode_id) index.
+func mayMatchICD9(f *model.CodeFilter) bool {
+	vals := append([]string{}, f.In...)
+	vals = append(vals, f.StartsWithAny...)
+	for _, p := range []*string{f.Eq, f.StartsWith} {
+		if p != nil {
+			vals = append(vals, *p)
+		}
+	}
+	for _, v := range vals {
+		if v = normCode(v); v == "" || v[0] == 'V' || v[0] == 'E' {
+			return true
+		}
+	}
+	return false
+}
+
+// diagnosisExists matches episodes with a diagnosis satisfying f, at
+// position 1 only when primary is set. ICD-10 codes never match ICD-9 ones
+// of the same spelling.
+func diagnosisExists(f *model.CodeFilter, e, path string, al *aliases, primary bool) (sq.Sqlizer, error) {
+	kind, cls := diagnosisKind(f)
+	a := al.next("d")
+	var c sq.And
+	if hasCodeOperator(f) || f.Classification == nil {
+		cc, err := codeCond(f, a+".code", kind, path)
+		if err != nil {
+			return nil, err
+		}
+		c = append(c, cc)
+	}
+	if cls == "ICD9" || f.Classification != nil || mayMatchICD9(f) {
+		c = append(c, sq.Eq{a + ".classification": cls})
+	}
+	if primary {
+		c = append(c, sq.Eq{a + ".position": 1})
+	}
+	var where sq.Sqlizer = c
+	if len(c) == 1 {
+		where = c[0] // the statement an ICD-10 filter has always had
+	}
+	sub := builder.Select("1").From("diagnoses " + a).Where(a + ".episode_id = " + e + ".id").Where(where)
+	return existsExpr(sub), nil
+}
+
+// primaryDiagnosisCond matches the diagnosis at position 1. episodes.primary_diag
+// holds ICD-10 primary diagnoses only, so an ICD-10 filter reads it; an ICD-9
+// one looks at the diagnoses.
+func primaryDiagnosisCond(f *model.CodeFilter, e, path string, al *aliases) (sq.Sqlizer, error) {
+	if _, cls := diagnosisKind(f); cls == "ICD9" || !hasCodeOperator(f) && f.Classification != nil {
+		return diagnosisExists(f, e, path, al, true)
+	}
+	return codeCond(f, e+".primary_diag", icd10Kind, path)
 }
 
 // codeExists matches episodes having a row in table (diagnoses or procedures)

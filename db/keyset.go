@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -197,10 +198,24 @@ type cursorEnvelope struct {
 // encodeCursor signs a position together with the ordering binding.
 func (d *DB) encodeCursor(o ordering, p position) string {
 	body, _ := json.Marshal(cursorEnvelope{Binding: o.binding, Pos: p})
-	mac := hmac.New(sha256.New, d.cursorKey)
+	raw := make([]byte, 16, 16+len(body))
+	d.sign(raw, body)
+	raw = append(raw, body...)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// sign writes the first 16 bytes of body's HMAC to dst[:16]. A page signs
+// a cursor per row, so the keyed hashes are pooled rather than set up anew.
+func (d *DB) sign(dst, body []byte) {
+	mac, _ := d.macs.Get().(hash.Hash)
+	if mac == nil {
+		mac = hmac.New(sha256.New, d.cursorKey)
+	}
+	mac.Reset()
 	mac.Write(body)
-	sum := mac.Sum(nil)[:16]
-	return base64.RawURLEncoding.EncodeToString(append(sum, body...))
+	var sum [sha256.Size]byte
+	copy(dst[:16], mac.Sum(sum[:0]))
+	d.macs.Put(mac)
 }
 
 // decodeCursor verifies a cursor and returns its position, checking that it
@@ -213,9 +228,9 @@ func (d *DB) decodeCursor(o ordering, arg, s string) (position, error) {
 	if err != nil || len(raw) <= 16 {
 		return bad("not a cursor of this API")
 	}
-	mac := hmac.New(sha256.New, d.cursorKey)
-	mac.Write(raw[16:])
-	if !hmac.Equal(mac.Sum(nil)[:16], raw[:16]) {
+	var want [16]byte
+	d.sign(want[:], raw[16:])
+	if !hmac.Equal(want[:], raw[:16]) {
 		return bad("signature does not match")
 	}
 	var env cursorEnvelope

@@ -3,7 +3,10 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,7 +36,20 @@ type Load struct {
 	// patients remembers the rows this load has written or read, by
 	// pseudo_id, with their stored attributes.
 	patients map[string]*patientRow
+	// fresh says the store held no patient or episode when the load began
+	// and the caches still hold everything this load wrote: nothing can be
+	// found by looking up, so the lookups are skipped. epiIDs are the
+	// episodes written so far, by EPIKEY.
+	fresh  bool
+	epiIDs map[string]int64
+	conn   *sql.Conn
+	// bulk is set by Bulk: the session runs without unique and foreign key
+	// checks and bulk-inserted ids are trusted without reading them back.
+	bulk bool
 }
+
+// maxFreshEpisodes bounds epiIDs; past it the load looks episodes up again.
+const maxFreshEpisodes = 4_000_000
 
 // maxPatientCache bounds the per-load patient memory; past it the cache
 // starts again, which costs lookups but never correctness.
@@ -54,14 +70,29 @@ type ReleaseSummary struct {
 	Loaded         int
 	Updated        int
 	Rejected       int
+	// Warnings counts the field-level problems of the loaded rows by HES
+	// column.
+	Warnings map[string]int
 }
 
 // BeginLoad starts a load transaction and reserves its data_releases row.
-func (d *DB) BeginLoad(ctx context.Context, fileName string) (*Load, error) {
-	tx, err := d.sql.BeginTx(ctx, nil)
+func (d *DB) BeginLoad(ctx context.Context, fileName string) (_ *Load, err error) {
+	conn, err := d.sql.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	// The connection is the load's own so that the session settings of
+	// Bulk never reach another user of the pool.
+	defer func() {
+		if err != nil {
+			conn.Close()
+		}
+	}()
 	now := time.Now().UTC()
 	res, err := d.exec(ctx, tx, builder.Insert("data_releases").
 		Columns("file_name", "checksum", "rows_read", "rows_loaded", "rows_updated", "rows_rejected", "started_at", "loaded_at").
@@ -75,18 +106,72 @@ func (d *DB) BeginLoad(ctx context.Context, fileName string) (*Load, error) {
 		tx.Rollback()
 		return nil, err
 	}
-	l := &Load{d: d, tx: tx, releaseID: id, patients: map[string]*patientRow{}}
+	l := &Load{d: d, conn: conn, tx: tx, releaseID: id, patients: map[string]*patientRow{}}
 	var infile sql.NullInt64
 	if err := l.queryRow(ctx, sq.Expr("SELECT @@local_infile"), &infile); err != nil {
 		tx.Rollback()
 		return nil, err
 	}
 	l.infile = infile.Valid && infile.Int64 == 1
+	var stored int
+	if err := l.queryRow(ctx, sq.Expr("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM patients LIMIT 1) p) + (SELECT COUNT(*) FROM (SELECT 1 FROM episodes LIMIT 1) e)"), &stored); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	if stored == 0 {
+		l.fresh, l.epiIDs = true, map[string]int64{}
+	}
 	return l, nil
 }
 
 // Rollback abandons the load; nothing it wrote remains.
-func (l *Load) Rollback() error { return l.tx.Rollback() }
+func (l *Load) Rollback() error {
+	err := l.tx.Rollback()
+	l.release()
+	return err
+}
+
+// Bulk switches a load into an empty store to InnoDB's bulk insert: with
+// unique and foreign key checks off for the session, rows inserted into an
+// empty table in a transaction are not undo-logged one by one but sorted
+// and written a page at a time at commit, for every index. The checks are
+// safe to skip here: the store was empty, the load writes each patient and
+// episode once (its own caches dedupe them) and every foreign key points at
+// a row it wrote first. The auto-increment ids of each bulk statement are
+// consecutive under innodb_autoinc_lock_mode 0 or 1, so they need not be
+// read back, which would end bulk mode.
+func (l *Load) Bulk(ctx context.Context) error {
+	if !l.fresh {
+		return nil
+	}
+	var mode sql.NullInt64
+	if err := l.queryRow(ctx, sq.Expr("SELECT @@innodb_autoinc_lock_mode"), &mode); err != nil {
+		return err
+	}
+	if !mode.Valid || mode.Int64 > 1 {
+		return nil
+	}
+	if _, err := l.d.exec(ctx, l.tx, sq.Expr("SET SESSION unique_checks = 0, foreign_key_checks = 0")); err != nil {
+		return err
+	}
+	l.bulk = true
+	return nil
+}
+
+// release hands the load's connection back, with the session settings
+// restored; a connection that cannot be restored is closed instead.
+func (l *Load) release() {
+	if l.conn == nil {
+		return
+	}
+	if l.bulk {
+		if _, err := l.conn.ExecContext(context.Background(), "SET SESSION unique_checks = 1, foreign_key_checks = 1"); err != nil {
+			_ = l.conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}
+	l.conn.Close()
+	l.conn = nil
+}
 
 // Commit records the release summary and makes the load visible.
 func (l *Load) Commit(ctx context.Context, s ReleaseSummary) error {
@@ -100,13 +185,22 @@ func (l *Load) Commit(ctx context.Context, s ReleaseSummary) error {
 		Set("rows_rejected", s.Rejected).
 		Set("loaded_at", time.Now().UTC()).
 		Where(sq.Eq{"id": l.releaseID}))
+	if err == nil && len(s.Warnings) > 0 {
+		ins := builder.Insert("data_release_warnings").Columns("release_id", "column_name", "warnings")
+		for _, col := range slices.Sorted(maps.Keys(s.Warnings)) {
+			ins = ins.Values(l.releaseID, col, s.Warnings[col])
+		}
+		_, err = l.d.exec(ctx, l.tx, ins)
+	}
 	if err != nil {
-		l.tx.Rollback()
+		l.Rollback()
 		return fmt.Errorf("record release: %w", err)
 	}
 	if err := l.tx.Commit(); err != nil {
+		l.release()
 		return err
 	}
+	l.release()
 	// The new release's published tables (db/aggregates.go). The load
 	// itself has succeeded: without them statistics count on the base
 	// tables, more slowly but with the same answers.
@@ -139,6 +233,7 @@ func (l *Load) Write(ctx context.Context, recs []hes.Record) (WriteCounts, error
 	if err != nil {
 		return WriteCounts{}, err
 	}
+	defer l.remember(ids, keys)
 	wc.Updated += len(ids)
 	var fresh, replaced []hes.Record
 	for _, r := range recs {
@@ -148,8 +243,9 @@ func (l *Load) Write(ctx context.Context, recs []hes.Record) (WriteCounts, error
 			fresh = append(fresh, r)
 		}
 	}
+	var recode []hes.Record
 	if len(replaced) > 0 {
-		if err := l.replaceEpisodes(ctx, replaced, patientIDs, ids); err != nil {
+		if recode, err = l.replaceEpisodes(ctx, replaced, patientIDs, ids); err != nil {
 			return WriteCounts{}, err
 		}
 	}
@@ -158,10 +254,26 @@ func (l *Load) Write(ctx context.Context, recs []hes.Record) (WriteCounts, error
 			return WriteCounts{}, err
 		}
 	}
-	if err := l.insertCodes(ctx, recs, ids); err != nil {
+	if err := l.insertCodes(ctx, append(fresh, recode...), ids); err != nil {
 		return WriteCounts{}, err
 	}
 	return wc, nil
+}
+
+// remember adds the batch's episodes to epiIDs while the load is fresh.
+func (l *Load) remember(ids map[string]int64, keys []string) {
+	if !l.fresh {
+		return
+	}
+	if len(l.epiIDs)+len(keys) > maxFreshEpisodes {
+		l.fresh, l.epiIDs = false, nil
+		return
+	}
+	for _, k := range keys {
+		if id, ok := ids[k]; ok {
+			l.epiIDs[k] = id
+		}
+	}
 }
 
 func lastByEpiKey(recs []hes.Record) ([]hes.Record, int) {
@@ -268,8 +380,9 @@ func (l *Load) upsertPatients(ctx context.Context, recs []hes.Record) (map[strin
 	if len(l.patients)+len(unknown) > maxPatientCache {
 		clear(l.patients)
 		unknown = order
+		l.fresh, l.epiIDs = false, nil
 	}
-	if len(unknown) > 0 {
+	if len(unknown) > 0 && !l.fresh {
 		if err := l.readPatients(ctx, unknown); err != nil {
 			return nil, err
 		}
@@ -288,12 +401,11 @@ func (l *Load) upsertPatients(ctx context.Context, recs []hes.Record) (map[strin
 		}
 	}
 	if len(changed) > 0 {
-		ins := builder.Insert("patients").Columns(append([]string{"pseudo_id"}, patientAttrColumns...)...).
-			Suffix(patientUpsertSuffix)
-		for _, p := range changed {
-			ins = ins.Values(append([]any{p}, l.patients[p].attrs.values()...)...)
+		rows := make([][]any, len(changed))
+		for i, p := range changed {
+			rows[i] = append([]any{p}, l.patients[p].attrs.values()...)
 		}
-		if _, err := l.write(ctx, ins); err != nil {
+		if err := l.upsertRows(ctx, "patients", append([]string{"pseudo_id"}, patientAttrColumns...), rows, patientUpsertSuffix); err != nil {
 			return nil, fmt.Errorf("write patients: %w", err)
 		}
 	}
@@ -347,8 +459,17 @@ func (l *Load) readPatients(ctx context.Context, pseudo []string) error {
 	return rows.Err()
 }
 
+// episodeIDs returns the stored ids of the episodes with the given keys.
 func (l *Load) episodeIDs(ctx context.Context, keys []string) (map[string]int64, error) {
 	ids := make(map[string]int64, len(keys))
+	if l.fresh {
+		for _, k := range keys {
+			if id, ok := l.epiIDs[k]; ok {
+				ids[k] = id
+			}
+		}
+		return ids, nil
+	}
 	rows, err := l.d.query(ctx, l.tx, builder.Select("id", "epikey").From("episodes").Where(sq.Eq{"epikey": keys}))
 	if err != nil {
 		return nil, err
@@ -387,6 +508,8 @@ func upsertSuffix(cols []string) string {
 
 var episodeUpsertSuffix = upsertSuffix(episodeWriteColumns[1:])
 
+var episodeIDColumns = append([]string{"id"}, episodeWriteColumns...)
+
 func (l *Load) episodeValues(r hes.Record, patientIDs map[string]int64) ([]any, error) {
 	pid, ok := patientIDs[r.PseudoID]
 	if !ok {
@@ -397,7 +520,9 @@ func (l *Load) episodeValues(r hes.Record, patientIDs map[string]int64) ([]any, 
 		age = y
 	}
 	var primary, chapter any
-	if len(r.Diagnoses) > 0 && r.Diagnoses[0].Position == 1 {
+	// primary_diag and primary_chapter tabulate ICD-10 only: an ICD-9
+	// primary diagnosis stays in diagnoses, with its classification.
+	if len(r.Diagnoses) > 0 && r.Diagnoses[0].Position == 1 && r.Diagnoses[0].Classification == hes.ICD10 {
 		primary = r.Diagnoses[0].Code
 		if n, ok := hes.ICD10ChapterNumber(r.Diagnoses[0].Code); ok {
 			chapter = n
@@ -412,27 +537,108 @@ func (l *Load) episodeValues(r hes.Record, patientIDs map[string]int64) ([]any, 
 }
 
 // replaceEpisodes overwrites episodes whose EPIKEY is already stored and
-// drops their codes, which the batch writes afresh.
-func (l *Load) replaceEpisodes(ctx context.Context, recs []hes.Record, patientIDs, ids map[string]int64) error {
-	ins := builder.Insert("episodes").Columns(episodeWriteColumns...).Suffix(episodeUpsertSuffix)
+// returns those whose diagnoses or procedures differ from the stored ones,
+// after deleting their codes; the caller writes those afresh. A refresh of
+// an unchanged extract so rewrites no code at all.
+func (l *Load) replaceEpisodes(ctx context.Context, recs []hes.Record, patientIDs, ids map[string]int64) ([]hes.Record, error) {
+	rows := make([][]any, 0, len(recs))
 	old := make([]int64, 0, len(recs))
 	for _, r := range recs {
 		v, err := l.episodeValues(r, patientIDs)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ins = ins.Values(v...)
+		// With its id the row meets its stored self at the primary key:
+		// no insert is tried and undone, and no auto-increment value spent.
+		rows = append(rows, append([]any{ids[r.EpiKey]}, v...))
 		old = append(old, ids[r.EpiKey])
 	}
-	if _, err := l.write(ctx, ins); err != nil {
-		return fmt.Errorf("write episodes: %w", err)
+	if err := l.upsertRows(ctx, "episodes", episodeIDColumns, rows, episodeUpsertSuffix); err != nil {
+		return nil, fmt.Errorf("write episodes: %w", err)
 	}
-	for _, table := range []string{"diagnoses", "procedures"} {
-		if _, err := l.write(ctx, builder.Delete(table).Where(sq.Eq{"episode_id": old})); err != nil {
-			return fmt.Errorf("replace %s: %w", table, err)
+	stored, err := l.storedCodes(ctx, old)
+	if err != nil {
+		return nil, err
+	}
+	var changed []hes.Record
+	var changedIDs []int64
+	for _, r := range recs {
+		id := ids[r.EpiKey]
+		if stored[id] != codeSignature(r) {
+			changed = append(changed, r)
+			changedIDs = append(changedIDs, id)
 		}
 	}
-	return nil
+	if len(changedIDs) == 0 {
+		return nil, nil
+	}
+	for _, table := range []string{"diagnoses", "procedures"} {
+		if _, err := l.write(ctx, builder.Delete(table).Where(sq.Eq{"episode_id": changedIDs})); err != nil {
+			return nil, fmt.Errorf("replace %s: %w", table, err)
+		}
+	}
+	return changed, nil
+}
+
+// codeSignature is a record's diagnoses and procedures in one string, in
+// the form storedCodes builds from the tables.
+func codeSignature(r hes.Record) string {
+	var b strings.Builder
+	for _, x := range r.Diagnoses {
+		fmt.Fprintf(&b, "d%d:%s:%s;", x.Position, x.Code, x.Classification)
+	}
+	for _, x := range r.Procedures {
+		d := ""
+		if !x.Date.IsZero() {
+			d = x.Date.Format(time.DateOnly)
+		}
+		fmt.Fprintf(&b, "p%d:%s:%s;", x.Position, x.Code, d)
+	}
+	return b.String()
+}
+
+// storedCodes returns the code signature of each stored episode in ids.
+func (l *Load) storedCodes(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]*strings.Builder, len(ids))
+	get := func(id int64) *strings.Builder {
+		if out[id] == nil {
+			out[id] = &strings.Builder{}
+		}
+		return out[id]
+	}
+	err := l.d.scanWith(ctx, l.tx, builder.Select("episode_id", "position", "code", "classification").From("diagnoses").
+		Where(sq.Eq{"episode_id": ids}).OrderBy("episode_id", "position"), func(rows *sql.Rows) error {
+		var id int64
+		var pos int
+		var code, cls string
+		if err := rows.Scan(&id, &pos, &code, &cls); err != nil {
+			return err
+		}
+		fmt.Fprintf(get(id), "d%d:%s:%s;", pos, code, cls)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = l.d.scanWith(ctx, l.tx, builder.Select("episode_id", "position", "code", "COALESCE(CAST(op_date AS CHAR), '')").From("procedures").
+		Where(sq.Eq{"episode_id": ids}).OrderBy("episode_id", "position"), func(rows *sql.Rows) error {
+		var id int64
+		var pos int
+		var code, date string
+		if err := rows.Scan(&id, &pos, &code, &date); err != nil {
+			return err
+		}
+		fmt.Fprintf(get(id), "p%d:%s:%s;", pos, code, date)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sig := make(map[int64]string, len(out))
+	for id, b := range out {
+		sig[id] = b.String()
+	}
+	return sig, nil
 }
 
 // insertEpisodes writes episodes new to the store and adds their ids to ids.
@@ -465,14 +671,14 @@ func (l *Load) insertCodes(ctx context.Context, recs []hes.Record, ids map[strin
 	for _, r := range recs {
 		id := ids[r.EpiKey]
 		for _, x := range r.Diagnoses {
-			diag = append(diag, []any{id, x.Position, x.Code})
+			diag = append(diag, []any{id, x.Position, x.Code, x.Classification.String()})
 		}
 		for _, x := range r.Procedures {
 			proc = append(proc, []any{id, x.Position, x.Code, nullTime(x.Date)})
 		}
 	}
 	if len(diag) > 0 {
-		if _, err := l.bulkInsert(ctx, "diagnoses", []string{"episode_id", "position", "code"}, diag); err != nil {
+		if _, err := l.bulkInsert(ctx, "diagnoses", []string{"episode_id", "position", "code", "classification"}, diag); err != nil {
 			return fmt.Errorf("write diagnoses: %w", err)
 		}
 	}

@@ -28,6 +28,18 @@ func (d *DB) Migrate(ctx context.Context) error {
 	}
 	for _, r := range results {
 		d.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+		// A database loaded before spells existed gets them derived once.
+		if r.Source.Version == spellsMigration {
+			if err := d.RebuildSpells(ctx); err != nil {
+				return fmt.Errorf("migrate: %w", err)
+			}
+		}
+	}
+	// A bulk load killed before it rebuilt its deferred indexes left them
+	// recorded: build them now (a load still running holds its tables, so
+	// this waits for it).
+	if err := d.RestoreIndexes(ctx); err != nil {
+		return err
 	}
 	return d.syncCodes(ctx)
 }

@@ -12,6 +12,12 @@ import (
 // patientSelect lists the columns scanned by scanPatient, in order.
 var patientSelect = []string{"id", "pseudo_id", "sex", "ethnicity", "birth_year", "nhs_number", "date_of_birth", "postcode", "region"}
 
+// patientFieldOf names the Patient field of the schema each column backs.
+var patientFieldOf = map[string]string{
+	"id": "id", "pseudo_id": "pseudoId", "sex": "sex", "ethnicity": "ethnicity", "birth_year": "birthYear",
+	"nhs_number": "nhsNumber", "date_of_birth": "dateOfBirth", "postcode": "postcode", "region": "region",
+}
+
 func scanPatient(rows *sql.Rows) (*model.Patient, error) {
 	var p model.Patient
 	var sex, eth, nhs, post, region sql.NullString
@@ -51,6 +57,7 @@ func (d *DB) PatientsByID(ctx context.Context, ids []int64) ([]*model.Patient, e
 		out = append(out, p)
 		return err
 	})
+	notePatients(ctx, out)
 	return out, err
 }
 
@@ -97,6 +104,7 @@ func (d *DB) ListPatients(ctx context.Context, q model.PatientQuery) (*model.Pat
 	}); err != nil {
 		return nil, err
 	}
+	notePatients(ctx, rows)
 	cols := ord.columns()
 	rows, cursors, info := keysetPage(d, ord, w, rows, func(p *model.Patient) position {
 		pos := position{ID: p.RowID, Values: make([]any, 0, len(cols))}

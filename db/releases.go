@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"strings"
 
+	sq "github.com/Masterminds/squirrel"
+
 	"github.com/hesgql/hesgql/graph/model"
 )
 
@@ -14,6 +16,7 @@ func (d *DB) DataReleases(ctx context.Context) ([]*model.DataRelease, error) {
 		"rows_updated", "rows_rejected", "loaded_at").
 		From("data_releases").Where("checksum <> ''").OrderBy("loaded_at DESC", "id DESC")
 	out := []*model.DataRelease{}
+	byID := map[int64]*model.DataRelease{}
 	err := d.scanAll(ctx, q, func(rows *sql.Rows) error {
 		var r model.DataRelease
 		var id int64
@@ -27,7 +30,29 @@ func (d *DB) DataReleases(ctx context.Context) ([]*model.DataRelease, error) {
 		if years != "" {
 			r.FinancialYears = strings.Split(years, ",")
 		}
+		r.Warnings = []*model.ColumnWarnings{}
 		out = append(out, &r)
+		byID[id] = &r
+		return nil
+	})
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	ids := make([]int64, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	w := builder.Select("release_id", "column_name", "warnings").From("data_release_warnings").
+		Where(sq.Eq{"release_id": ids}).OrderBy("release_id", "warnings DESC", "column_name")
+	err = d.scanAll(ctx, w, func(rows *sql.Rows) error {
+		var id int64
+		var c model.ColumnWarnings
+		if err := rows.Scan(&id, &c.Column, &c.Count); err != nil {
+			return err
+		}
+		r := byID[id]
+		r.Warnings = append(r.Warnings, &c)
+		r.WarningCount += c.Count
 		return nil
 	})
 	return out, err

@@ -3,8 +3,13 @@ package db
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
+	"sync"
 
 	sq "github.com/Masterminds/squirrel"
+
+	"github.com/hesgql/hesgql/schema"
 )
 
 // Row-level scope: every query that reads episodes or patients adds the
@@ -107,7 +112,7 @@ func patientColumns(ctx context.Context, alias string) []string {
 	cols := qualified(alias, patientSelect)
 	if off, _ := ctx.Value(noIdentifiableKey{}).(bool); off {
 		for i, c := range patientSelect {
-			if restrictedPatientColumns[c] {
+			if restrictedPatientColumns()[c] {
 				cols[i] = "NULL AS " + c
 			}
 		}
@@ -115,5 +120,32 @@ func patientColumns(ctx context.Context, alias string) []string {
 	return cols
 }
 
-// restrictedPatientColumns are the HES restricted fields stored on patients.
-var restrictedPatientColumns = map[string]bool{"nhs_number": true, "date_of_birth": true, "postcode": true}
+// restrictedPatientColumns are the patient columns behind the schema's
+// @identifiable Patient fields (schema.Restricted): marking another field
+// there withholds its column too.
+var restrictedPatientColumns = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	for _, f := range schema.Restricted() {
+		if f.Type != "Patient" {
+			continue
+		}
+		for col, field := range patientFieldOf {
+			if field == f.Name {
+				out[col] = true
+			}
+		}
+	}
+	return out
+})
+
+// WithheldFields lists the fields whose values db replaces by NULL for a
+// caller marked WithoutIdentifiable, as Type.field, sorted. It must be
+// every restricted field of the schema; a test holds it to that.
+func WithheldFields() []schema.Field {
+	var out []schema.Field
+	for col := range restrictedPatientColumns() {
+		out = append(out, schema.Field{Type: "Patient", Name: patientFieldOf[col]})
+	}
+	slices.SortFunc(out, func(a, b schema.Field) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}

@@ -29,6 +29,7 @@ type TabulationRow struct {
 	Episodes   int64 // finished consultant episodes
 	Admissions int64 // of those, first episodes of a spell (EPIORDER 1)
 	Patients   int64 // distinct patients among those episodes
+	Spells     int64 // distinct spells of those episodes, when asked for
 }
 
 // dimension is the SQL side of one tabulation dimension.
@@ -38,6 +39,8 @@ type dimension struct {
 	expr string
 	// patient marks dimensions that need the patient row joined.
 	patient bool
+	// spell marks dimensions over the episode's spell (alias ss).
+	spell bool
 	// label turns a group value into the key shown to callers; nil keeps it.
 	label func(string) string
 	// numeric marks expressions whose values are numbers, which sort as
@@ -143,12 +146,13 @@ func resolveDimensions(groupBy []model.Dimension) ([]dimension, error) {
 }
 
 // tabulateBase counts on the base tables, with one grouped statement.
-func (d *DB) tabulateBase(ctx context.Context, filter *model.EpisodeFilter, dims []dimension) ([]*TabulationRow, error) {
+func (d *DB) tabulateBase(ctx context.Context, filter *model.EpisodeFilter, dims []dimension, o tabulateOptions) ([]*TabulationRow, error) {
 	exprs := make([]string, len(dims))
 	joinPatient := false
 	for i, dim := range dims {
 		exprs[i] = dim.expr
 		joinPatient = joinPatient || dim.patient
+		o.joinSpell = o.joinSpell || dim.spell
 	}
 	cond, err := episodeCond(filter, "e", "filter", &aliases{})
 	if err != nil {
@@ -162,6 +166,9 @@ func (d *DB) tabulateBase(ctx context.Context, filter *model.EpisodeFilter, dims
 		"COUNT(*)",
 		"COALESCE(SUM(e.epiorder = 1), 0)",
 		"COUNT(DISTINCT e.patient_id)")
+	if o.spells {
+		cols = append(cols, "COUNT(DISTINCT "+statsSpellLinkAlias+".spell_id)")
+	}
 	groups := make([]string, len(exprs))
 	for i := range exprs {
 		groups[i] = fmt.Sprintf("k%d", i)
@@ -169,6 +176,9 @@ func (d *DB) tabulateBase(ctx context.Context, filter *model.EpisodeFilter, dims
 	q := builder.Select(cols...).From("episodes e")
 	if joinPatient {
 		q = q.Join(fmt.Sprintf("patients %[1]s ON %[1]s.id = e.patient_id", statsPatientAlias))
+	}
+	if o.spells || o.joinSpell {
+		q = joinSpells(q, o.joinSpell)
 	}
 	q = q.Where(fceCond).Where(cond)
 	if s := episodeScope(ctx, "e"); s != nil {
@@ -184,11 +194,14 @@ func (d *DB) tabulateBase(ctx context.Context, filter *model.EpisodeFilter, dims
 	}
 	var row TabulationRow
 	dest = append(dest, &row.Episodes, &row.Admissions, &row.Patients)
+	if o.spells {
+		dest = append(dest, &row.Spells)
+	}
 	err = d.scanAll(ctx, q, func(rows *sql.Rows) error {
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		r := &TabulationRow{Keys: make([]*string, len(dims)), Episodes: row.Episodes, Admissions: row.Admissions, Patients: row.Patients}
+		r := &TabulationRow{Keys: make([]*string, len(dims)), Episodes: row.Episodes, Admissions: row.Admissions, Patients: row.Patients, Spells: row.Spells}
 		for i, k := range keys {
 			r.Keys[i] = labelled(dims[i], k)
 		}

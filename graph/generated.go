@@ -34,10 +34,11 @@ type ResolverRoot interface {
 	Patient() PatientResolver
 	PatientConnection() PatientConnectionResolver
 	Query() QueryResolver
+	Spell() SpellResolver
+	SpellConnection() SpellConnectionResolver
 }
 
 type DirectiveRoot struct {
-	HasRole      func(ctx context.Context, obj any, next graphql.Resolver, roles []model.Role) (res any, err error)
 	Identifiable func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
@@ -93,6 +94,11 @@ type ComplexityRoot struct {
 		Period      func(childComplexity int) int
 	}
 
+	ColumnWarnings struct {
+		Column func(childComplexity int) int
+		Count  func(childComplexity int) int
+	}
+
 	Count struct {
 		Display    func(childComplexity int) int
 		Suppressed func(childComplexity int) int
@@ -109,13 +115,16 @@ type ComplexityRoot struct {
 		RowsRead       func(childComplexity int) int
 		RowsRejected   func(childComplexity int) int
 		RowsUpdated    func(childComplexity int) int
+		WarningCount   func(childComplexity int) int
+		Warnings       func(childComplexity int) int
 	}
 
 	Diagnosis struct {
-		Chapter     func(childComplexity int) int
-		Code        func(childComplexity int) int
-		Description func(childComplexity int) int
-		Position    func(childComplexity int) int
+		Chapter        func(childComplexity int) int
+		Classification func(childComplexity int) int
+		Code           func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Position       func(childComplexity int) int
 	}
 
 	Episode struct {
@@ -154,6 +163,7 @@ type ComplexityRoot struct {
 		Procedures                  func(childComplexity int) int
 		ProviderCode                func(childComplexity int) int
 		SiteCode                    func(childComplexity int) int
+		Spell                       func(childComplexity int) int
 		SpellDuration               func(childComplexity int) int
 		StartAge                    func(childComplexity int) int
 		TreatmentSpecialty          func(childComplexity int) int
@@ -193,6 +203,7 @@ type ComplexityRoot struct {
 		RegionLabel    func(childComplexity int) int
 		Sex            func(childComplexity int) int
 		SexLabel       func(childComplexity int) int
+		Spells         func(childComplexity int, filter *model.SpellFilter, orderBy []*model.SpellOrder, first *int, after *string, last *int, before *string) int
 	}
 
 	PatientConnection struct {
@@ -225,8 +236,40 @@ type ComplexityRoot struct {
 		Patient        func(childComplexity int, id string) int
 		Patients       func(childComplexity int, filter *model.PatientFilter, orderBy []*model.PatientOrder, first *int, after *string, last *int, before *string) int
 		ProcedureCodes func(childComplexity int, search *string, first *int, after *string) int
+		Spell          func(childComplexity int, id string) int
+		Spells         func(childComplexity int, filter *model.SpellFilter, orderBy []*model.SpellOrder, first *int, after *string, last *int, before *string) int
 		Statistics     func(childComplexity int, filter *model.EpisodeFilter, groupBy []model.Dimension) int
 		Viewer         func(childComplexity int) int
+	}
+
+	Spell struct {
+		AdmissionDate                    func(childComplexity int) int
+		AdmissionMethod                  func(childComplexity int) int
+		AdmissionMethodGroup             func(childComplexity int) int
+		AdmissionMethodLabel             func(childComplexity int) int
+		DischargeDate                    func(childComplexity int) int
+		DischargeMethod                  func(childComplexity int) int
+		DischargeMethodLabel             func(childComplexity int) int
+		DischargingEpisode               func(childComplexity int) int
+		EmergencyReadmissionWithin30Days func(childComplexity int) int
+		EpisodeCount                     func(childComplexity int) int
+		Episodes                         func(childComplexity int) int
+		ID                               func(childComplexity int) int
+		LengthOfStay                     func(childComplexity int) int
+		Patient                          func(childComplexity int) int
+		ProviderCode                     func(childComplexity int) int
+	}
+
+	SpellConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SpellEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Tabulation struct {
@@ -241,6 +284,7 @@ type ComplexityRoot struct {
 		Keys       func(childComplexity int) int
 		Labels     func(childComplexity int) int
 		Patients   func(childComplexity int) int
+		Spells     func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -261,12 +305,16 @@ type EpisodeResolver interface {
 	PrimaryDiagnosis(ctx context.Context, obj *model.Episode) (*model.Diagnosis, error)
 	Diagnoses(ctx context.Context, obj *model.Episode) ([]*model.Diagnosis, error)
 	Procedures(ctx context.Context, obj *model.Episode) ([]*model.Procedure, error)
+
+	Spell(ctx context.Context, obj *model.Episode) (*model.Spell, error)
 }
 type EpisodeConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.EpisodeConnection) (int, error)
 }
 type PatientResolver interface {
 	Episodes(ctx context.Context, obj *model.Patient, filter *model.EpisodeFilter, orderBy []*model.EpisodeOrder, first *int, after *string, last *int, before *string) (*model.EpisodeConnection, error)
+
+	Spells(ctx context.Context, obj *model.Patient, filter *model.SpellFilter, orderBy []*model.SpellOrder, first *int, after *string, last *int, before *string) (*model.SpellConnection, error)
 }
 type PatientConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.PatientConnection) (int, error)
@@ -284,6 +332,19 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	AuditEvents(ctx context.Context, filter *model.AuditEventFilter, first *int, after *string) (*model.AuditEventConnection, error)
 	CodeList(ctx context.Context, field model.CodedField) ([]*model.CodedValue, error)
+	Spell(ctx context.Context, id string) (*model.Spell, error)
+	Spells(ctx context.Context, filter *model.SpellFilter, orderBy []*model.SpellOrder, first *int, after *string, last *int, before *string) (*model.SpellConnection, error)
+}
+type SpellResolver interface {
+	Patient(ctx context.Context, obj *model.Spell) (*model.Patient, error)
+
+	AdmissionMethodGroup(ctx context.Context, obj *model.Spell) (model.AdmissionMethodGroup, error)
+
+	Episodes(ctx context.Context, obj *model.Spell) ([]*model.Episode, error)
+	DischargingEpisode(ctx context.Context, obj *model.Spell) (*model.Episode, error)
+}
+type SpellConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *model.SpellConnection) (int, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -491,6 +552,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CodedValue.Period(childComplexity), true
 
+	case "ColumnWarnings.column":
+		if e.ComplexityRoot.ColumnWarnings.Column == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColumnWarnings.Column(childComplexity), true
+	case "ColumnWarnings.count":
+		if e.ComplexityRoot.ColumnWarnings.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColumnWarnings.Count(childComplexity), true
+
 	case "Count.display":
 		if e.ComplexityRoot.Count.Display == nil {
 			break
@@ -564,6 +638,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DataRelease.RowsUpdated(childComplexity), true
+	case "DataRelease.warningCount":
+		if e.ComplexityRoot.DataRelease.WarningCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataRelease.WarningCount(childComplexity), true
+	case "DataRelease.warnings":
+		if e.ComplexityRoot.DataRelease.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataRelease.Warnings(childComplexity), true
 
 	case "Diagnosis.chapter":
 		if e.ComplexityRoot.Diagnosis.Chapter == nil {
@@ -571,6 +657,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Diagnosis.Chapter(childComplexity), true
+	case "Diagnosis.classification":
+		if e.ComplexityRoot.Diagnosis.Classification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Diagnosis.Classification(childComplexity), true
 	case "Diagnosis.code":
 		if e.ComplexityRoot.Diagnosis.Code == nil {
 			break
@@ -800,6 +892,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Episode.SiteCode(childComplexity), true
+	case "Episode.spell":
+		if e.ComplexityRoot.Episode.Spell == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Episode.Spell(childComplexity), true
 	case "Episode.spellDuration":
 		if e.ComplexityRoot.Episode.SpellDuration == nil {
 			break
@@ -971,6 +1069,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Patient.SexLabel(childComplexity), true
+	case "Patient.spells":
+		if e.ComplexityRoot.Patient.Spells == nil {
+			break
+		}
+
+		args, err := ec.field_Patient_spells_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Patient.Spells(childComplexity, args["filter"].(*model.SpellFilter), args["orderBy"].([]*model.SpellOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "PatientConnection.edges":
 		if e.ComplexityRoot.PatientConnection.Edges == nil {
@@ -1141,6 +1250,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ProcedureCodes(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.spell":
+		if e.ComplexityRoot.Query.Spell == nil {
+			break
+		}
+
+		args, err := ec.field_Query_spell_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Spell(childComplexity, args["id"].(string)), true
+	case "Query.spells":
+		if e.ComplexityRoot.Query.Spells == nil {
+			break
+		}
+
+		args, err := ec.field_Query_spells_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Spells(childComplexity, args["filter"].(*model.SpellFilter), args["orderBy"].([]*model.SpellOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.statistics":
 		if e.ComplexityRoot.Query.Statistics == nil {
 			break
@@ -1158,6 +1289,135 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Spell.admissionDate":
+		if e.ComplexityRoot.Spell.AdmissionDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.AdmissionDate(childComplexity), true
+	case "Spell.admissionMethod":
+		if e.ComplexityRoot.Spell.AdmissionMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.AdmissionMethod(childComplexity), true
+	case "Spell.admissionMethodGroup":
+		if e.ComplexityRoot.Spell.AdmissionMethodGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.AdmissionMethodGroup(childComplexity), true
+	case "Spell.admissionMethodLabel":
+		if e.ComplexityRoot.Spell.AdmissionMethodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.AdmissionMethodLabel(childComplexity), true
+	case "Spell.dischargeDate":
+		if e.ComplexityRoot.Spell.DischargeDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.DischargeDate(childComplexity), true
+	case "Spell.dischargeMethod":
+		if e.ComplexityRoot.Spell.DischargeMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.DischargeMethod(childComplexity), true
+	case "Spell.dischargeMethodLabel":
+		if e.ComplexityRoot.Spell.DischargeMethodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.DischargeMethodLabel(childComplexity), true
+	case "Spell.dischargingEpisode":
+		if e.ComplexityRoot.Spell.DischargingEpisode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.DischargingEpisode(childComplexity), true
+	case "Spell.emergencyReadmissionWithin30Days":
+		if e.ComplexityRoot.Spell.EmergencyReadmissionWithin30Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.EmergencyReadmissionWithin30Days(childComplexity), true
+	case "Spell.episodeCount":
+		if e.ComplexityRoot.Spell.EpisodeCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.EpisodeCount(childComplexity), true
+	case "Spell.episodes":
+		if e.ComplexityRoot.Spell.Episodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.Episodes(childComplexity), true
+	case "Spell.id":
+		if e.ComplexityRoot.Spell.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.ID(childComplexity), true
+	case "Spell.lengthOfStay":
+		if e.ComplexityRoot.Spell.LengthOfStay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.LengthOfStay(childComplexity), true
+	case "Spell.patient":
+		if e.ComplexityRoot.Spell.Patient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.Patient(childComplexity), true
+	case "Spell.providerCode":
+		if e.ComplexityRoot.Spell.ProviderCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spell.ProviderCode(childComplexity), true
+
+	case "SpellConnection.edges":
+		if e.ComplexityRoot.SpellConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellConnection.Edges(childComplexity), true
+	case "SpellConnection.nodes":
+		if e.ComplexityRoot.SpellConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellConnection.Nodes(childComplexity), true
+	case "SpellConnection.pageInfo":
+		if e.ComplexityRoot.SpellConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellConnection.PageInfo(childComplexity), true
+	case "SpellConnection.totalCount":
+		if e.ComplexityRoot.SpellConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellConnection.TotalCount(childComplexity), true
+
+	case "SpellEdge.cursor":
+		if e.ComplexityRoot.SpellEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellEdge.Cursor(childComplexity), true
+	case "SpellEdge.node":
+		if e.ComplexityRoot.SpellEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpellEdge.Node(childComplexity), true
 
 	case "Tabulation.disclosureControl":
 		if e.ComplexityRoot.Tabulation.DisclosureControl == nil {
@@ -1208,6 +1468,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TabulationRow.Patients(childComplexity), true
+	case "TabulationRow.spells":
+		if e.ComplexityRoot.TabulationRow.Spells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TabulationRow.Spells(childComplexity), true
 
 	case "Viewer.authenticated":
 		if e.ComplexityRoot.Viewer.Authenticated == nil {
@@ -1251,6 +1517,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("IntFilter", ec.unmarshalInputIntFilter),
 			graphql.NewInputUnmarshaler("PatientFilter", ec.unmarshalInputPatientFilter),
 			graphql.NewInputUnmarshaler("PatientOrder", ec.unmarshalInputPatientOrder),
+			graphql.NewInputUnmarshaler("SpellFilter", ec.unmarshalInputSpellFilter),
+			graphql.NewInputUnmarshaler("SpellOrder", ec.unmarshalInputSpellOrder),
 			graphql.NewInputUnmarshaler("StringFilter", ec.unmarshalInputStringFilter),
 		)
 	}
@@ -1489,22 +1757,36 @@ type Episode implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
   spellDuration: Int
   "The diagnosis in position 1 (DIAG_4_01), the main condition treated."
   primaryDiagnosis: Diagnosis
-  "ICD-10 diagnoses in position order."
+  "Diagnoses in position order."
   diagnoses: [Diagnosis!]!
   "OPCS-4 procedures in position order."
   procedures: [Procedure!]!
 }
 
-"An ICD-10 diagnosis of an episode."
+"A diagnosis of an episode: ICD-10, or ICD-9 in years up to 1994-95."
 type Diagnosis {
   "1 for the primary diagnosis, then the order of the DIAG_4_nn columns."
   position: Int!
-  "HES form without the dot: L400."
+  "HES form without the dot: L400 (ICD-10); 7999, V270, E880 (ICD-9)."
   code: String!
+  "The classification the code belongs to."
+  classification: DiagnosisClassification!
   "What the code means, from the project's ICD-10 lookup; null for a code it lacks."
   description: String
-  "ICD-10 chapter numeral."
+  "Chapter numeral in its classification; the ICD-9 V and E codes are VCODE and ECODE."
   chapter: String
+}
+
+"""
+The coding system of a diagnosis. HES coded diagnoses in ICD-9 up to 1994-95
+and in ICD-10 from 1995-96; ICD-9's V and E codes share their first letter
+with ICD-10 codes, so a code is only meaningful with its classification.
+"""
+enum DiagnosisClassification {
+  "ICD-9 (HES up to 1994-95): numeric codes such as 7999, and V and E codes."
+  ICD9
+  "ICD-10 (HES from 1995-96), as the UK edition HES uses."
+  ICD10
 }
 
 "An OPCS-4 procedure of an episode."
@@ -1663,7 +1945,11 @@ input DateFilter {
   isNull: Boolean
 }
 
-"Matches ICD-10 or OPCS-4 codes in HES form (no dot)."
+"""
+Matches ICD-10 or OPCS-4 codes in HES form (no dot). A diagnosis filter
+matches ICD-10 codes only unless classification says ICD9; then the codes are
+ICD-9 (7999, V270, E880).
+"""
 input CodeFilter {
   "This code exactly (L400)."
   eq: String
@@ -1673,6 +1959,8 @@ input CodeFilter {
   startsWith: String
   "A code beginning with any of these prefixes."
   startsWithAny: [String!]
+  "Diagnoses only: the classification to match (default ICD10). Alone, it matches any code of that classification."
+  classification: DiagnosisClassification
 }
 `, BuiltIn: false},
 	{Name: "../schema/labels.graphqls", Input: `# Labels for coded values, from the HES APC data dictionary (NHS Digital, TOS
@@ -1977,8 +2265,24 @@ type DataRelease {
   rowsUpdated: Int!
   "Rows not loaded, each written with its reason to the load's rejects file."
   rowsRejected: Int!
+  """
+  Field-level problems of the rows loaded: each made one value not known
+  (NULL) or left out one diagnosis or procedure code. Rows that could not be
+  episodes at all are in rowsRejected.
+  """
+  warningCount: Int!
+  "warningCount by HES column, most warnings first."
+  warnings: [ColumnWarnings!]!
   "When the load finished."
   loadedAt: Time!
+}
+
+"How many values of one HES column a load could not use."
+type ColumnWarnings {
+  "The HES column as named in the file header, such as DIAG_4_02."
+  column: String!
+  "Values of that column the load could not use."
+  count: Int!
 }
 
 "The caller as the API sees them."
@@ -2023,6 +2327,178 @@ enum SortDirection {
   ASC
   "Largest first."
   DESC
+}
+`, BuiltIn: false},
+	{Name: "../schema/spell.graphqls", Input: `"""
+A hospital provider spell: the episodes of one continuous stay of a patient at one provider, from
+admission to discharge. Derived from episodes at load time: same patient, same provider (PROCODE3),
+same admission date (ADMIDATE); docs/spells.md gives the rules.
+"""
+type Spell implements Node @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN]) {
+  "Opaque global ID (Node)."
+  id: ID!
+  "The patient of the spell."
+  patient: Patient!
+  "PROCODE3 of the spell's episodes."
+  providerCode: String!
+  "ADMIDATE, the day the spell began."
+  admissionDate: Date!
+  "DISDATE of the discharging episode; null while the patient is in hospital."
+  dischargeDate: Date
+  "ADMIMETH of the first episode (the first one recorded, if the first has none)."
+  admissionMethod: String
+  "The admission method's group: 11-13 ELECTIVE, 21-28 and 2A-2D EMERGENCY, 31-32 MATERNITY, 98/99 or none UNKNOWN, else OTHER."
+  admissionMethodGroup: AdmissionMethodGroup!
+  "DISMETH of the discharging episode; null while the patient is in hospital."
+  dischargeMethod: String
+  "Label of ` + "`" + `admissionMethod` + "`" + ` (ADMIMETH) from the data dictionary; null for a code it does not list."
+  admissionMethodLabel: String
+  "Label of ` + "`" + `dischargeMethod` + "`" + ` (DISMETH) from the data dictionary; null for a code it does not list."
+  dischargeMethodLabel: String
+  "Days from admission to discharge (DISDATE - ADMIDATE; 0 for a day case); null while the patient is in hospital."
+  lengthOfStay: Int
+  "Number of episodes in the spell."
+  episodeCount: Int!
+  "The spell's episodes in order: EPIORDER, then EPISTART, then load order (batched across spells)."
+  episodes: [Episode!]!
+  "The episode that ends the spell: the last one, in episode order, with a discharge date; null while the patient is in hospital."
+  dischargingEpisode: Episode
+  """
+  True when the patient's next spell (the next by admission date, at any provider) is an emergency
+  admission (ADMIMETH 21-28, 2A-2D) that began 0 to 30 days after this spell's discharge date. False
+  when there is no discharge date, no next spell, or the next spell is not an emergency or began later.
+  """
+  emergencyReadmissionWithin30Days: Boolean!
+}
+
+"ADMIMETH grouped as HES tabulates admissions."
+enum AdmissionMethodGroup {
+  "ADMIMETH 11, 12, 13: elective (waiting list, booked, planned)."
+  ELECTIVE
+  "ADMIMETH 21-28, 2A-2D: emergency."
+  EMERGENCY
+  "ADMIMETH 31, 32: maternity."
+  MATERNITY
+  "Any other recorded ADMIMETH, such as 81-89 (transfers, births elsewhere)."
+  OTHER
+  "ADMIMETH 98, 99 or not recorded."
+  UNKNOWN
+}
+
+"Filters on spells. Several fields in one input are ANDed."
+input SpellFilter {
+  "The admission method group is one of these."
+  admissionMethodGroup: [AdmissionMethodGroup!]
+  "PROCODE3 of the spell."
+  providerCode: StringFilter
+  "Length of stay in days; a spell not yet discharged has none (isNull: true finds them)."
+  lengthOfStay: IntFilter
+  "ADMIDATE of the spell."
+  admissionDate: DateFilter
+  "Discharge date of the spell."
+  dischargeDate: DateFilter
+  "Only spells followed by an emergency readmission within 30 days (true) or not followed by one (false)."
+  emergencyReadmissionWithin30Days: Boolean
+  "A diagnosis of any episode of the spell matches."
+  diagnosis: CodeFilter
+  "A procedure of any episode of the spell matches."
+  procedure: CodeFilter
+  "At least one episode of the spell matches."
+  hasEpisode: EpisodeFilter
+}
+
+"What spells can be sorted by; the row key breaks ties."
+enum SpellSortField {
+  "ADMIDATE."
+  ADMISSION_DATE
+  "Discharge date."
+  DISCHARGE_DATE
+  "Length of stay in days."
+  LENGTH_OF_STAY
+}
+
+"One sort key of a spell listing."
+input SpellOrder {
+  "The key."
+  field: SpellSortField!
+  "Ascending (default) or descending."
+  direction: SortDirection = ASC
+}
+
+"A page of spells (Relay connection)."
+type SpellConnection {
+  "The spells of the page, each with its cursor."
+  edges: [SpellEdge!]!
+  "The spells of the page, without cursors."
+  nodes: [Spell!]!
+  "Where the page sits in the whole list."
+  pageInfo: PageInfo!
+  "Spells matching the filter in all pages (costs a COUNT query, only when selected)."
+  totalCount: Int!
+}
+
+"One spell with its cursor."
+type SpellEdge {
+  "Opaque cursor of this spell, bound to the ordering and filter of the request."
+  cursor: String!
+  "The spell."
+  node: Spell!
+}
+
+extend type Query {
+  "One spell by its opaque ID; null when there is none (or none the caller may see)."
+  spell(
+    "A Spell ` + "`" + `id` + "`" + `."
+    id: ID!
+  ): Spell
+  "Hospital spells, filtered, sorted and paginated; a CLINICIAN sees those of patients with an episode at their organisations."
+  spells(
+    "Only spells matching."
+    filter: SpellFilter
+    "Sort keys in turn, the row key last; without any, admission date then the row key."
+    orderBy: [SpellOrder!]
+    "Page size from the start: default 20, at most 100."
+    first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
+    after: String
+    "Page size from the end, with ` + "`" + `before` + "`" + `: at most 100."
+    last: Int
+    "Cursor before which the page ends (` + "`" + `startCursor` + "`" + ` of the next page)."
+    before: String
+  ): SpellConnection @hasRole(roles: [RESEARCHER, CLINICIAN, ADMIN])
+}
+
+extend type Episode {
+  "The hospital spell the episode belongs to; null for an episode without a provider or admission date."
+  spell: Spell
+}
+
+extend type Patient {
+  "The patient's hospital spells, paginated, by admission date unless orderBy says otherwise (batched across patients)."
+  spells(
+    "Only spells matching."
+    filter: SpellFilter
+    "Sort keys in turn, the row key last; without any, admission date then the row key."
+    orderBy: [SpellOrder!]
+    "Page size from the start: default 20, at most 100."
+    first: Int
+    "Cursor after which the page starts (` + "`" + `endCursor` + "`" + ` of the previous page)."
+    after: String
+    "Page size from the end, with ` + "`" + `before` + "`" + `: at most 100."
+    last: Int
+    "Cursor before which the page ends (` + "`" + `startCursor` + "`" + ` of the next page)."
+    before: String
+  ): SpellConnection!
+}
+
+extend enum Dimension {
+  "The length of stay of the episode's spell, in bands: 0, 1, 2-3, 4-7, 8-14, 15-28, 29+ days; episodes of spells not yet discharged, and episodes without a spell, have no key."
+  LENGTH_OF_STAY_BAND
+}
+
+extend type TabulationRow {
+  "Hospital spells with at least one of the row's finished consultant episodes (a spell whose episodes fall in several rows counts in each)."
+  spells: Count!
 }
 `, BuiltIn: false},
 	{Name: "../schema/statistics.graphqls", Input: `"A dimension to group statistics by; docs/statistics.md gives each one's keys."
@@ -2186,6 +2662,16 @@ func (ec *executionContext) childFields_CodedValue(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type CodedValue", field.Name)
 }
 
+func (ec *executionContext) childFields_ColumnWarnings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "column":
+		return ec.fieldContext_ColumnWarnings_column(ctx, field)
+	case "count":
+		return ec.fieldContext_ColumnWarnings_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ColumnWarnings", field.Name)
+}
+
 func (ec *executionContext) childFields_Count(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -2216,6 +2702,10 @@ func (ec *executionContext) childFields_DataRelease(ctx context.Context, field g
 		return ec.fieldContext_DataRelease_rowsUpdated(ctx, field)
 	case "rowsRejected":
 		return ec.fieldContext_DataRelease_rowsRejected(ctx, field)
+	case "warningCount":
+		return ec.fieldContext_DataRelease_warningCount(ctx, field)
+	case "warnings":
+		return ec.fieldContext_DataRelease_warnings(ctx, field)
 	case "loadedAt":
 		return ec.fieldContext_DataRelease_loadedAt(ctx, field)
 	}
@@ -2228,6 +2718,8 @@ func (ec *executionContext) childFields_Diagnosis(ctx context.Context, field gra
 		return ec.fieldContext_Diagnosis_position(ctx, field)
 	case "code":
 		return ec.fieldContext_Diagnosis_code(ctx, field)
+	case "classification":
+		return ec.fieldContext_Diagnosis_classification(ctx, field)
 	case "description":
 		return ec.fieldContext_Diagnosis_description(ctx, field)
 	case "chapter":
@@ -2316,6 +2808,8 @@ func (ec *executionContext) childFields_Episode(ctx context.Context, field graph
 		return ec.fieldContext_Episode_treatmentSpecialtyLabel(ctx, field)
 	case "mainSpecialtyLabel":
 		return ec.fieldContext_Episode_mainSpecialtyLabel(ctx, field)
+	case "spell":
+		return ec.fieldContext_Episode_spell(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Episode", field.Name)
 }
@@ -2386,6 +2880,8 @@ func (ec *executionContext) childFields_Patient(ctx context.Context, field graph
 		return ec.fieldContext_Patient_ethnicityLabel(ctx, field)
 	case "regionLabel":
 		return ec.fieldContext_Patient_regionLabel(ctx, field)
+	case "spells":
+		return ec.fieldContext_Patient_spells(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Patient", field.Name)
 }
@@ -2428,6 +2924,66 @@ func (ec *executionContext) childFields_Procedure(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Procedure", field.Name)
 }
 
+func (ec *executionContext) childFields_Spell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Spell_id(ctx, field)
+	case "patient":
+		return ec.fieldContext_Spell_patient(ctx, field)
+	case "providerCode":
+		return ec.fieldContext_Spell_providerCode(ctx, field)
+	case "admissionDate":
+		return ec.fieldContext_Spell_admissionDate(ctx, field)
+	case "dischargeDate":
+		return ec.fieldContext_Spell_dischargeDate(ctx, field)
+	case "admissionMethod":
+		return ec.fieldContext_Spell_admissionMethod(ctx, field)
+	case "admissionMethodGroup":
+		return ec.fieldContext_Spell_admissionMethodGroup(ctx, field)
+	case "dischargeMethod":
+		return ec.fieldContext_Spell_dischargeMethod(ctx, field)
+	case "admissionMethodLabel":
+		return ec.fieldContext_Spell_admissionMethodLabel(ctx, field)
+	case "dischargeMethodLabel":
+		return ec.fieldContext_Spell_dischargeMethodLabel(ctx, field)
+	case "lengthOfStay":
+		return ec.fieldContext_Spell_lengthOfStay(ctx, field)
+	case "episodeCount":
+		return ec.fieldContext_Spell_episodeCount(ctx, field)
+	case "episodes":
+		return ec.fieldContext_Spell_episodes(ctx, field)
+	case "dischargingEpisode":
+		return ec.fieldContext_Spell_dischargingEpisode(ctx, field)
+	case "emergencyReadmissionWithin30Days":
+		return ec.fieldContext_Spell_emergencyReadmissionWithin30Days(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Spell", field.Name)
+}
+
+func (ec *executionContext) childFields_SpellConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SpellConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_SpellConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SpellConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SpellConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SpellConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SpellEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SpellEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SpellEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SpellEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Tabulation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "rows":
@@ -2452,6 +3008,8 @@ func (ec *executionContext) childFields_TabulationRow(ctx context.Context, field
 		return ec.fieldContext_TabulationRow_patients(ctx, field)
 	case "labels":
 		return ec.fieldContext_TabulationRow_labels(ctx, field)
+	case "spells":
+		return ec.fieldContext_TabulationRow_spells(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TabulationRow", field.Name)
 }
@@ -2586,20 +3144,6 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
-func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "roles",
-		func(ctx context.Context, v any) ([]model.Role, error) {
-			return ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["roles"] = arg0
-	return args, nil
-}
-
 func (ec *executionContext) field_Patient_episodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2614,6 +3158,60 @@ func (ec *executionContext) field_Patient_episodes_args(ctx context.Context, raw
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.EpisodeOrder, error) {
 			return ec.unmarshalOEpisodeOrder2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Patient_spells_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.SpellFilter, error) {
+			return ec.unmarshalOSpellFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*model.SpellOrder, error) {
+			return ec.unmarshalOSpellOrder2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2919,6 +3517,74 @@ func (ec *executionContext) field_Query_procedureCodes_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_spell_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_spells_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.SpellFilter, error) {
+			return ec.unmarshalOSpellFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*model.SpellOrder, error) {
+			return ec.unmarshalOSpellOrder2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -3291,25 +3957,7 @@ func (ec *executionContext) _AuditEventConnection_nodes(ctx context.Context, fie
 		func(ctx context.Context) (any, error) {
 			return obj.Nodes, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
-				if err != nil {
-					var zeroVal []*model.AuditEvent
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal []*model.AuditEvent
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEvent) graphql.Marshaler {
 			return ec.marshalNAuditEvent2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventᚄ(ctx, selections, v)
 		},
@@ -3419,25 +4067,7 @@ func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field grap
 		func(ctx context.Context) (any, error) {
 			return obj.Node, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
-				if err != nil {
-					var zeroVal *model.AuditEvent
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.AuditEvent
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEvent) graphql.Marshaler {
 			return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEvent(ctx, selections, v)
 		},
@@ -3816,6 +4446,52 @@ func (ec *executionContext) fieldContext_CodedValue_group(_ context.Context, fie
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
 }
 
+func (ec *executionContext) _ColumnWarnings_column(ctx context.Context, field graphql.CollectedField, obj *model.ColumnWarnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColumnWarnings_column(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Column, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColumnWarnings_column(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "String")
+}
+
+func (ec *executionContext) _ColumnWarnings_count(ctx context.Context, field graphql.CollectedField, obj *model.ColumnWarnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColumnWarnings_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColumnWarnings_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Count_value(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4069,6 +4745,61 @@ func (ec *executionContext) fieldContext_DataRelease_rowsRejected(_ context.Cont
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
 }
 
+func (ec *executionContext) _DataRelease_warningCount(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataRelease_warningCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarningCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataRelease_warningCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DataRelease_warnings(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataRelease_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ColumnWarnings) graphql.Marshaler {
+			return ec.marshalNColumnWarnings2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarningsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataRelease_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataRelease",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ColumnWarnings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DataRelease_loadedAt(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4136,6 +4867,29 @@ func (ec *executionContext) _Diagnosis_code(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Diagnosis_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
+}
+
+func (ec *executionContext) _Diagnosis_classification(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Diagnosis_classification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Classification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DiagnosisClassification) graphql.Marshaler {
+			return ec.marshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Diagnosis_classification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "DiagnosisClassification")
 }
 
 func (ec *executionContext) _Diagnosis_description(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
@@ -4241,25 +4995,7 @@ func (ec *executionContext) _Episode_patient(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Episode().Patient(ctx, obj)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.Patient
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Patient
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
 			return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
 		},
@@ -5135,6 +5871,38 @@ func (ec *executionContext) fieldContext_Episode_mainSpecialtyLabel(_ context.Co
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
+func (ec *executionContext) _Episode_spell(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Episode_spell(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Episode().Spell(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+			return ec.marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Episode_spell(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Episode",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EpisodeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5178,25 +5946,7 @@ func (ec *executionContext) _EpisodeConnection_nodes(ctx context.Context, field 
 		func(ctx context.Context) (any, error) {
 			return obj.Nodes, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal []*model.Episode
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal []*model.Episode
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
 			return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx, selections, v)
 		},
@@ -5306,25 +6056,7 @@ func (ec *executionContext) _EpisodeEdge_node(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return obj.Node, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.Episode
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Episode
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
 			return ec.marshalNEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
 		},
@@ -5796,6 +6528,50 @@ func (ec *executionContext) fieldContext_Patient_regionLabel(_ context.Context, 
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
 }
 
+func (ec *executionContext) _Patient_spells(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_spells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Patient().Spells(ctx, obj, fc.Args["filter"].(*model.SpellFilter), fc.Args["orderBy"].([]*model.SpellOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
+			return ec.marshalNSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Patient_spells(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Patient",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpellConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Patient_spells_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PatientConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5839,25 +6615,7 @@ func (ec *executionContext) _PatientConnection_nodes(ctx context.Context, field 
 		func(ctx context.Context) (any, error) {
 			return obj.Nodes, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal []*model.Patient
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal []*model.Patient
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Patient) graphql.Marshaler {
 			return ec.marshalNPatient2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientᚄ(ctx, selections, v)
 		},
@@ -5967,25 +6725,7 @@ func (ec *executionContext) _PatientEdge_node(ctx context.Context, field graphql
 		func(ctx context.Context) (any, error) {
 			return obj.Node, nil
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.Patient
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Patient
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
 			return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
 		},
@@ -6110,25 +6850,7 @@ func (ec *executionContext) _Query_node(ctx context.Context, field graphql.Colle
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal model.Node
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal model.Node
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
 			return ec.marshalONode2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐNode(ctx, selections, v)
 		},
@@ -6172,25 +6894,7 @@ func (ec *executionContext) _Query_patient(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Patient(ctx, fc.Args["id"].(string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.Patient
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Patient
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
 			return ec.marshalOPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
 		},
@@ -6234,25 +6938,7 @@ func (ec *executionContext) _Query_episode(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Episode(ctx, fc.Args["id"].(string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.Episode
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Episode
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
 			return ec.marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
 		},
@@ -6296,25 +6982,7 @@ func (ec *executionContext) _Query_patients(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Patients(ctx, fc.Args["filter"].(*model.PatientFilter), fc.Args["orderBy"].([]*model.PatientOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.PatientConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.PatientConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PatientConnection) graphql.Marshaler {
 			return ec.marshalOPatientConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientConnection(ctx, selections, v)
 		},
@@ -6358,25 +7026,7 @@ func (ec *executionContext) _Query_episodes(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Episodes(ctx, fc.Args["filter"].(*model.EpisodeFilter), fc.Args["orderBy"].([]*model.EpisodeOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"RESEARCHER", "CLINICIAN", "ADMIN"})
-				if err != nil {
-					var zeroVal *model.EpisodeConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.EpisodeConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EpisodeConnection) graphql.Marshaler {
 			return ec.marshalOEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx, selections, v)
 		},
@@ -6616,25 +7266,7 @@ func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["filter"].(*model.AuditEventFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, []any{"ADMIN"})
-				if err != nil {
-					var zeroVal *model.AuditEventConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasRole == nil {
-					var zeroVal *model.AuditEventConnection
-					return zeroVal, errors.New("directive hasRole is not implemented")
-				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
 			return ec.marshalOAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx, selections, v)
 		},
@@ -6704,6 +7336,94 @@ func (ec *executionContext) fieldContext_Query_codeList(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_codeList_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_spell(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_spell(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Spell(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+			return ec.marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_spell(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spell(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_spell_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_spells(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_spells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Spells(ctx, fc.Args["filter"].(*model.SpellFilter), fc.Args["orderBy"].([]*model.SpellOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
+			return ec.marshalOSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_spells(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpellConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_spells_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6781,6 +7501,552 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spell_id(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, true, false, "ID")
+}
+
+func (ec *executionContext) _Spell_patient(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_patient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Spell().Patient(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
+			return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_patient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Spell",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Patient(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spell_providerCode(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_providerCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProviderCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
+}
+
+func (ec *executionContext) _Spell_admissionDate(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_admissionDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_admissionDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Spell_dischargeDate(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_dischargeDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_dischargeDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Spell_admissionMethod(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_admissionMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_admissionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
+}
+
+func (ec *executionContext) _Spell_admissionMethodGroup(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_admissionMethodGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Spell().AdmissionMethodGroup(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AdmissionMethodGroup) graphql.Marshaler {
+			return ec.marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_admissionMethodGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, true, true, "AdmissionMethodGroup")
+}
+
+func (ec *executionContext) _Spell_dischargeMethod(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_dischargeMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_dischargeMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
+}
+
+func (ec *executionContext) _Spell_admissionMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_admissionMethodLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdmissionMethodLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_admissionMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
+}
+
+func (ec *executionContext) _Spell_dischargeMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_dischargeMethodLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DischargeMethodLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_dischargeMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
+}
+
+func (ec *executionContext) _Spell_lengthOfStay(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_lengthOfStay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LengthOfStay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_lengthOfStay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Spell_episodeCount(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_episodeCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpisodeCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_episodeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Spell_episodes(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_episodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Spell().Episodes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
+			return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_episodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Spell",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Episode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spell_dischargingEpisode(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_dischargingEpisode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Spell().DischargingEpisode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
+			return ec.marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_dischargingEpisode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Spell",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Episode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spell_emergencyReadmissionWithin30Days(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spell_emergencyReadmissionWithin30Days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmergencyReadmissionWithin30Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spell_emergencyReadmissionWithin30Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spell", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SpellConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SpellEdge) graphql.Marshaler {
+			return ec.marshalNSpellEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpellConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpellEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SpellConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Spell) graphql.Marshaler {
+			return ec.marshalNSpell2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpellConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SpellConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpellConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SpellConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SpellConnection().TotalCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpellConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SpellEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SpellEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpellEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SpellEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SpellEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpellEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+			return ec.marshalNSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpellEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpellEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spell(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7004,6 +8270,38 @@ func (ec *executionContext) _TabulationRow_labels(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_TabulationRow_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TabulationRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _TabulationRow_spells(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TabulationRow_spells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Count) graphql.Marshaler {
+			return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TabulationRow_spells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TabulationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Count(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -8238,7 +9536,7 @@ func (ec *executionContext) unmarshalInputCodeFilter(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"eq", "in", "startsWith", "startsWithAny"}
+	fieldsInOrder := [...]string{"eq", "in", "startsWith", "startsWithAny", "classification"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -8273,6 +9571,13 @@ func (ec *executionContext) unmarshalInputCodeFilter(ctx context.Context, obj an
 				return it, err
 			}
 			it.StartsWithAny = data
+		case "classification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("classification"))
+			data, err := ec.unmarshalODiagnosisClassification2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Classification = data
 		}
 	}
 	return it, nil
@@ -8837,6 +10142,157 @@ func UnmarshalPatientOrder(ctx context.Context, raw any) (model.PatientOrder, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSpellFilter(ctx context.Context, obj any) (model.SpellFilter, error) {
+	var it model.SpellFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"admissionMethodGroup", "providerCode", "lengthOfStay", "admissionDate", "dischargeDate", "emergencyReadmissionWithin30Days", "diagnosis", "procedure", "hasEpisode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "admissionMethodGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("admissionMethodGroup"))
+			data, err := ec.unmarshalOAdmissionMethodGroup2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroupᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AdmissionMethodGroup = data
+		case "providerCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("providerCode"))
+			data, err := ec.unmarshalOStringFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProviderCode = data
+		case "lengthOfStay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lengthOfStay"))
+			data, err := ec.unmarshalOIntFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐIntFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LengthOfStay = data
+		case "admissionDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("admissionDate"))
+			data, err := ec.unmarshalODateFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDateFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AdmissionDate = data
+		case "dischargeDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dischargeDate"))
+			data, err := ec.unmarshalODateFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDateFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DischargeDate = data
+		case "emergencyReadmissionWithin30Days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emergencyReadmissionWithin30Days"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmergencyReadmissionWithin30Days = data
+		case "diagnosis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("diagnosis"))
+			data, err := ec.unmarshalOCodeFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Diagnosis = data
+		case "procedure":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedure"))
+			data, err := ec.unmarshalOCodeFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Procedure = data
+		case "hasEpisode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEpisode"))
+			data, err := ec.unmarshalOEpisodeFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEpisode = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSpellFilter unmarshals raw into the SpellFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSpellFilter(ctx context.Context, raw any) (model.SpellFilter, error) {
+	var out model.SpellFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SpellFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSpellOrder(ctx context.Context, obj any) (model.SpellOrder, error) {
+	var it model.SpellOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNSpellSortField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellSortField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOSortDirection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSortDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSpellOrder unmarshals raw into the SpellOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSpellOrder(ctx context.Context, raw any) (model.SpellOrder, error) {
+	var out model.SpellOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SpellOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputStringFilter(ctx context.Context, obj any) (model.StringFilter, error) {
 	var it model.StringFilter
 	if obj == nil {
@@ -8922,6 +10378,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *model.Spell:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Spell(ctx, sel, obj)
 	case *model.Patient:
 		if obj == nil {
 			return graphql.Null
@@ -8951,7 +10412,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9029,7 +10490,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9077,7 +10538,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9115,7 +10576,7 @@ func (ec *executionContext) _Code(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, codeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9158,7 +10619,7 @@ func (ec *executionContext) _CodeConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, codeConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9206,7 +10667,7 @@ func (ec *executionContext) _CodeEdge(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, codeEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9244,7 +10705,7 @@ func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, codedValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9291,13 +10752,51 @@ func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var columnWarningsImplementors = []string{"ColumnWarnings"}
+
+func (ec *executionContext) _ColumnWarnings(ctx context.Context, sel ast.SelectionSet, obj *model.ColumnWarnings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, columnWarningsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ColumnWarnings")
+		case "column":
+			out.Values[i] = ec._ColumnWarnings_column(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ColumnWarnings_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var countImplementors = []string{"Count"}
 
 func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, obj *model.Count) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, countImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9340,7 +10839,7 @@ func (ec *executionContext) _DataRelease(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataReleaseImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9385,6 +10884,16 @@ func (ec *executionContext) _DataRelease(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "warningCount":
+			out.Values[i] = ec._DataRelease_warningCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._DataRelease_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "loadedAt":
 			out.Values[i] = ec._DataRelease_loadedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9413,7 +10922,7 @@ func (ec *executionContext) _Diagnosis(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, diagnosisImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9425,6 +10934,11 @@ func (ec *executionContext) _Diagnosis(ctx context.Context, sel ast.SelectionSet
 			}
 		case "code":
 			out.Values[i] = ec._Diagnosis_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "classification":
+			out.Values[i] = ec._Diagnosis_classification(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9461,7 +10975,7 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, episodeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9477,7 +10991,7 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "patient":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Episode_patient(ctx, field, obj)
@@ -9588,19 +11102,19 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "primaryDiagnosis":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Episode_primaryDiagnosis(ctx, field, obj)
 				})
 		case "diagnoses":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Episode_diagnoses(ctx, field, obj)
 				})
 		case "procedures":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Episode_procedures(ctx, field, obj)
@@ -9665,6 +11179,12 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "spell":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Episode_spell(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9688,7 +11208,7 @@ func (ec *executionContext) _EpisodeConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, episodeConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9709,7 +11229,7 @@ func (ec *executionContext) _EpisodeConnection(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._EpisodeConnection_totalCount(ctx, field, obj)
@@ -9737,7 +11257,7 @@ func (ec *executionContext) _EpisodeEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, episodeEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9775,7 +11295,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9823,7 +11343,7 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, patientImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9874,7 +11394,7 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "episodes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Patient_episodes(ctx, field, obj)
@@ -9894,6 +11414,12 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "spells":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Patient_spells(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9917,7 +11443,7 @@ func (ec *executionContext) _PatientConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, patientConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9938,7 +11464,7 @@ func (ec *executionContext) _PatientConnection(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PatientConnection_totalCount(ctx, field, obj)
@@ -9966,7 +11492,7 @@ func (ec *executionContext) _PatientEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, patientEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10004,7 +11530,7 @@ func (ec *executionContext) _Procedure(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, procedureImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10055,7 +11581,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -10137,6 +11663,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_codeList(ctx, field)
 				})
+		case "spell":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_spell(ctx, field)
+				})
+		case "spells":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_spells(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -10168,13 +11706,207 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var spellImplementors = []string{"Spell", "Node"}
+
+func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, obj *model.Spell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Spell")
+		case "id":
+			out.Values[i] = ec._Spell_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "patient":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Spell_patient(ctx, field, obj)
+				})
+		case "providerCode":
+			out.Values[i] = ec._Spell_providerCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionDate":
+			out.Values[i] = ec._Spell_admissionDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dischargeDate":
+			out.Values[i] = ec._Spell_dischargeDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethod":
+			out.Values[i] = ec._Spell_admissionMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethodGroup":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Spell_admissionMethodGroup(ctx, field, obj)
+				})
+		case "dischargeMethod":
+			out.Values[i] = ec._Spell_dischargeMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "admissionMethodLabel":
+			out.Values[i] = ec._Spell_admissionMethodLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dischargeMethodLabel":
+			out.Values[i] = ec._Spell_dischargeMethodLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lengthOfStay":
+			out.Values[i] = ec._Spell_lengthOfStay(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "episodeCount":
+			out.Values[i] = ec._Spell_episodeCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "episodes":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Spell_episodes(ctx, field, obj)
+				})
+		case "dischargingEpisode":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Spell_dischargingEpisode(ctx, field, obj)
+				})
+		case "emergencyReadmissionWithin30Days":
+			out.Values[i] = ec._Spell_emergencyReadmissionWithin30Days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var spellConnectionImplementors = []string{"SpellConnection"}
+
+func (ec *executionContext) _SpellConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SpellConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spellConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SpellConnection")
+		case "edges":
+			out.Values[i] = ec._SpellConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._SpellConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SpellConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SpellConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var spellEdgeImplementors = []string{"SpellEdge"}
+
+func (ec *executionContext) _SpellEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SpellEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spellEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SpellEdge")
+		case "cursor":
+			out.Values[i] = ec._SpellEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SpellEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var tabulationImplementors = []string{"Tabulation"}
 
 func (ec *executionContext) _Tabulation(ctx context.Context, sel ast.SelectionSet, obj *model.Tabulation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tabulationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10217,7 +11949,7 @@ func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, tabulationRowImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10247,6 +11979,11 @@ func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "spells":
+			out.Values[i] = ec._TabulationRow_spells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10270,7 +12007,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10318,7 +12055,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10371,7 +12108,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10419,7 +12156,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10477,7 +12214,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10535,7 +12272,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10593,7 +12330,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10674,8 +12411,18 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx context.Context, v any) (model.AdmissionMethodGroup, error) {
+	var res model.AdmissionMethodGroup
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx context.Context, sel ast.SelectionSet, v model.AdmissionMethodGroup) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAuditEvent2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEvent(ctx, sel, v[i])
@@ -10699,7 +12446,7 @@ func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋhesgqlᚋhesgql
 }
 
 func (ec *executionContext) marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEventEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEventEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventEdge(ctx, sel, v[i])
@@ -10737,7 +12484,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNCode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Code) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCode(ctx, sel, v[i])
@@ -10769,7 +12516,7 @@ func (ec *executionContext) marshalNCodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhe
 }
 
 func (ec *executionContext) marshalNCodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CodeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCodeEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeEdge(ctx, sel, v[i])
@@ -10803,7 +12550,7 @@ func (ec *executionContext) marshalNCodedField2githubᚗcomᚋhesgqlᚋhesgqlᚋ
 }
 
 func (ec *executionContext) marshalNCodedValue2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CodedValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCodedValue2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodedValue(ctx, sel, v[i])
@@ -10826,6 +12573,30 @@ func (ec *executionContext) marshalNCodedValue2ᚖgithubᚗcomᚋhesgqlᚋhesgql
 	return ec._CodedValue(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNColumnWarnings2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarningsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ColumnWarnings) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNColumnWarnings2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarnings(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNColumnWarnings2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarnings(ctx context.Context, sel ast.SelectionSet, v *model.ColumnWarnings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ColumnWarnings!")
+		return graphql.Null
+	}
+	return ec._ColumnWarnings(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx context.Context, sel ast.SelectionSet, v *model.Count) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Count!")
@@ -10835,7 +12606,7 @@ func (ec *executionContext) marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgr
 }
 
 func (ec *executionContext) marshalNDataRelease2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDataReleaseᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DataRelease) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDataRelease2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDataRelease(ctx, sel, v[i])
@@ -10858,8 +12629,18 @@ func (ec *executionContext) marshalNDataRelease2ᚖgithubᚗcomᚋhesgqlᚋhesgq
 	return ec._DataRelease(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDate2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx context.Context, v any) (model.Date, error) {
+	var res model.Date
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx context.Context, sel ast.SelectionSet, v model.Date) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNDiagnosis2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Diagnosis) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosis(ctx, sel, v[i])
@@ -10880,6 +12661,16 @@ func (ec *executionContext) marshalNDiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgql�
 		return graphql.Null
 	}
 	return ec._Diagnosis(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, v any) (model.DiagnosisClassification, error) {
+	var res model.DiagnosisClassification
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, sel ast.SelectionSet, v model.DiagnosisClassification) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNDimension2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDimension(ctx context.Context, v any) (model.Dimension, error) {
@@ -10907,7 +12698,7 @@ func (ec *executionContext) unmarshalNDimension2ᚕgithubᚗcomᚋhesgqlᚋhesgq
 }
 
 func (ec *executionContext) marshalNDimension2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Dimension) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDimension2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDimension(ctx, sel, v[i])
@@ -10923,7 +12714,7 @@ func (ec *executionContext) marshalNDimension2ᚕgithubᚗcomᚋhesgqlᚋhesgql�
 }
 
 func (ec *executionContext) marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, sel, v[i])
@@ -10955,7 +12746,7 @@ func (ec *executionContext) marshalNEpisodeConnection2ᚖgithubᚗcomᚋhesgql�
 }
 
 func (ec *executionContext) marshalNEpisodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EpisodeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEpisodeEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeEdge(ctx, sel, v[i])
@@ -11035,7 +12826,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgql�
 }
 
 func (ec *executionContext) marshalNPatient2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Patient) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, sel, v[i])
@@ -11059,7 +12850,7 @@ func (ec *executionContext) marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋ
 }
 
 func (ec *executionContext) marshalNPatientEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PatientEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPatientEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientEdge(ctx, sel, v[i])
@@ -11103,7 +12894,7 @@ func (ec *executionContext) marshalNPatientSortField2githubᚗcomᚋhesgqlᚋhes
 }
 
 func (ec *executionContext) marshalNProcedure2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐProcedureᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Procedure) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProcedure2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐProcedure(ctx, sel, v[i])
@@ -11151,7 +12942,7 @@ func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋg
 }
 
 func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -11173,6 +12964,77 @@ func (ec *executionContext) unmarshalNSex2githubᚗcomᚋhesgqlᚋhesgqlᚋgraph
 }
 
 func (ec *executionContext) marshalNSex2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSex(ctx context.Context, sel ast.SelectionSet, v model.Sex) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNSpell2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Spell) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx context.Context, sel ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Spell!")
+		return graphql.Null
+	}
+	return ec._Spell(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx context.Context, sel ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SpellConnection!")
+		return graphql.Null
+	}
+	return ec._SpellConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSpellEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SpellEdge) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSpellEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSpellEdge2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdge(ctx context.Context, sel ast.SelectionSet, v *model.SpellEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SpellEdge!")
+		return graphql.Null
+	}
+	return ec._SpellEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSpellOrder2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellOrder(ctx context.Context, v any) (*model.SpellOrder, error) {
+	res, err := ec.unmarshalInputSpellOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSpellSortField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellSortField(ctx context.Context, v any) (model.SpellSortField, error) {
+	var res model.SpellSortField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSpellSortField2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellSortField(ctx context.Context, sel ast.SelectionSet, v model.SpellSortField) graphql.Marshaler {
 	return v
 }
 
@@ -11251,7 +13113,7 @@ func (ec *executionContext) marshalNTabulation2ᚖgithubᚗcomᚋhesgqlᚋhesgql
 }
 
 func (ec *executionContext) marshalNTabulationRow2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐTabulationRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TabulationRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTabulationRow2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐTabulationRow(ctx, sel, v[i])
@@ -11301,7 +13163,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -11345,7 +13207,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -11373,7 +13235,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -11401,7 +13263,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -11436,6 +13298,42 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalOAdmissionMethodGroup2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroupᚄ(ctx context.Context, v any) ([]model.AdmissionMethodGroup, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.AdmissionMethodGroup, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAdmissionMethodGroup2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AdmissionMethodGroup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOAuditEventConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
@@ -11520,6 +13418,22 @@ func (ec *executionContext) marshalODiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgql�
 		return graphql.Null
 	}
 	return ec._Diagnosis(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODiagnosisClassification2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, v any) (*model.DiagnosisClassification, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.DiagnosisClassification)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODiagnosisClassification2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx context.Context, sel ast.SelectionSet, v *model.DiagnosisClassification) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx context.Context, sel ast.SelectionSet, v *model.Episode) graphql.Marshaler {
@@ -11723,7 +13637,7 @@ func (ec *executionContext) marshalOSex2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgrap
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSex2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSex(ctx, sel, v[i])
@@ -11768,6 +13682,45 @@ func (ec *executionContext) marshalOSortDirection2ᚖgithubᚗcomᚋhesgqlᚋhes
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx context.Context, sel ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Spell(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx context.Context, sel ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SpellConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSpellFilter2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellFilter(ctx context.Context, v any) (*model.SpellFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSpellFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSpellOrder2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellOrderᚄ(ctx context.Context, v any) ([]*model.SpellOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.SpellOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSpellOrder2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -11853,7 +13806,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -11872,7 +13825,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -11891,7 +13844,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -11910,7 +13863,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -36,9 +36,9 @@ type HandlerOptions struct {
 	// AllowList, when not nil, maps the SHA-256 of each registered query to
 	// its text, and only those queries run.
 	AllowList map[string]string
-	// Governance gives directives their per-operation state and audits
-	// restricted reads. Without it every restricted field is refused.
-	Governance *Governance
+	// Governance (internal/governance) enforces who may read what and
+	// audits restricted reads. Without it every restricted field is refused.
+	Governance graphql.HandlerExtension
 	// Registerer receives the handler's metrics (nil: not exported).
 	Registerer prometheus.Registerer
 }
@@ -75,7 +75,7 @@ func NewHandler(es graphql.ExecutableSchema, opts HandlerOptions) *handler.Serve
 	srv.Use(enumVariables{schema: es.Schema()})
 	srv.Use(newLimitExtension(opts.Limits))
 	if opts.Governance != nil {
-		srv.Use(*opts.Governance)
+		srv.Use(opts.Governance)
 	}
 	// Outermost of the two: errors are counted after the outage folded them.
 	srv.Use(newErrorMetrics(opts.Registerer))

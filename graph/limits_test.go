@@ -45,7 +45,7 @@ func limitOf(errs []map[string]any) string {
 }
 
 func newHandler(l graph.Limits) http.Handler {
-	es := graph.NewExecutableSchema(graph.Config{Directives: graph.Directives()})
+	es := graph.NewExecutableSchema(graph.Config{})
 	return graph.NewHandler(es, graph.HandlerOptions{Introspection: true, Limits: l, Logger: slog.New(slog.DiscardHandler)})
 }
 

@@ -90,6 +90,8 @@ func keyLabel(d model.Dimension, key string) (string, bool) {
 		return hes.ICD10ChapterTitle(key)
 	case model.DimensionFinancialYear:
 		return financialYearLabel(key)
+	case model.DimensionLengthOfStayBand:
+		return lengthOfStayBandLabel(key)
 	case model.DimensionAgeBand:
 		return ageBandLabel(key)
 	}

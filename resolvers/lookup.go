@@ -37,3 +37,14 @@ func (r *Resolver) episodeByKey(ctx context.Context, key int64) (*model.Episode,
 	}
 	return es[0], nil
 }
+
+func (r *Resolver) spellByKey(ctx context.Context, key int64) (*model.Spell, error) {
+	ss, err := r.DB.SpellsByID(ctx, []int64{key})
+	if err != nil {
+		return nil, err
+	}
+	if len(ss) == 0 {
+		return nil, notFound(model.GlobalID(model.TypeSpell, key))
+	}
+	return ss[0], nil
+}

@@ -23,6 +23,8 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 		return r.episodeByKey(ctx, key)
 	case model.TypePatient:
 		return r.patientByKey(ctx, key)
+	case model.TypeSpell:
+		return r.spellByKey(ctx, key)
 	}
 	return nil, notFound(id)
 }

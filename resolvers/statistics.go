@@ -25,11 +25,13 @@ const (
 		"every other count is rounded to the nearest 5 (0 stays 0). No totals or margins are returned, " +
 		"and summing rounded cells does not give a total. Episodes are finished consultant episodes " +
 		"(EPISTAT 3, excluding regular attenders, CLASSPAT 3 and 4); admissions are those of them with " +
-		"EPIORDER 1; patients are distinct patients among those episodes."
+		"EPIORDER 1; patients are distinct patients among those episodes; spells are distinct hospital spells " +
+		"of those episodes."
 	exactNote = "Exact counts without disclosure control (ADMIN): apply the HES disclosure rule " +
 		"(suppress 1 to 7, round to the nearest 5) before publishing any of them. Episodes are finished " +
 		"consultant episodes (EPISTAT 3, excluding regular attenders, CLASSPAT 3 and 4); admissions are " +
-		"those of them with EPIORDER 1; patients are distinct patients among those episodes."
+		"those of them with EPIORDER 1; patients are distinct patients among those episodes; spells are " +
+		"distinct hospital spells of those episodes."
 )
 
 // disclosedCount presents a count, under disclosure control when control
@@ -48,7 +50,7 @@ func disclosedCount(n int64, control bool) *model.Count {
 // tabulate answers the statistics field: the counts come from one grouped
 // statement and are then controlled cell by cell for every caller but ADMIN.
 func (r *Resolver) tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy []model.Dimension) (*model.Tabulation, error) {
-	rows, err := r.DB.Tabulate(ctx, filter, groupBy)
+	rows, err := r.DB.Tabulate(ctx, filter, groupBy, tabulationOptions(ctx)...)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +68,7 @@ func (r *Resolver) tabulate(ctx context.Context, filter *model.EpisodeFilter, gr
 			Episodes:   disclosedCount(row.Episodes, control),
 			Admissions: disclosedCount(row.Admissions, control),
 			Patients:   disclosedCount(row.Patients, control),
+			Spells:     disclosedCount(row.Spells, control),
 		})
 	}
 	return t, nil

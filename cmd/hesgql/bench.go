@@ -31,10 +31,20 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	s.Int(&bc.Concurrency, "concurrency", "", 32, "concurrent clients in the throughput phase")
 	s.Int(&bc.Depth, "depth", "", 500_000, "W2's position in the W1 listing")
 	s.Bool(&bc.ShowSQL, "sql", "", false, "print each workload's SQL statements after the report")
+	fs.StringVar(&bc.MemProfile, "memprofile", "", "write an allocation profile of the run to this file")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
-	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W7); empty runs all")
+	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W8); empty runs all")
+	var loadMode bool
+	s.Bool(&loadMode, "load", "", false, "measure the loader instead: first load and refresh of the generated file against LOAD DATA LOCAL INFILE (empties its database, by default hesgql_bench_load)")
 	if err := s.parse(args); err != nil {
 		return err
+	}
+	if loadMode && env.getenv("HES_DATABASE") == "" {
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "database" })
+		if !explicit {
+			cfg.Database = "hesgql_bench_load"
+		}
 	}
 	bc.Only = splitList(*only)
 	log, err := cfg.logger(env.stderr)
@@ -51,6 +61,10 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	bc.Logger = log.With("component", "bench")
 	if !log.Enabled(ctx, slog.LevelDebug) {
 		bc.Logger = slog.New(slog.DiscardHandler)
+	}
+	if loadMode {
+		_, err := bench.RunLoad(ctx, d, bc)
+		return err
 	}
 	return bench.Run(ctx, d, bc)
 }

@@ -2,12 +2,16 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"runtime/pprof"
+	"slices"
 	"strings"
 
 	"github.com/hesgql/hesgql/db"
@@ -47,9 +51,11 @@ func runLoad(ctx context.Context, env *environment, args []string) error {
 	s := newSettings(fs, env)
 	var cfg dbConfig
 	cfg.register(s)
-	var dryRun bool
+	var dryRun, strict bool
 	s.Bool(&dryRun, "dry-run", "", false, "validate only; write nothing to the database")
-	rejects := fs.String("rejects", "", "rejects file (default FILE.rejects.csv beside each input)")
+	rejects := fs.String("rejects", "", "rejects file (default FILE.rejects.csv beside each input); the quality report FILE.warnings.csv goes beside it")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the load to this file")
+	s.Bool(&strict, "strict", "", false, "reject a row for any field-level problem instead of loading it with the value unknown")
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -71,9 +77,20 @@ func runLoad(ctx context.Context, env *environment, args []string) error {
 		}
 		defer d.Close()
 	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, path := range fs.Args() {
 		sum, err := load.File(ctx, d, path, load.Options{
-			DryRun: dryRun, RejectsPath: *rejects, Progress: env.stderr, Terminal: isTerminal(env.stderr),
+			DryRun: dryRun, Strict: strict, RejectsPath: *rejects, Progress: env.stderr, Terminal: isTerminal(env.stderr),
 		})
 		if err != nil {
 			return fmt.Errorf("%s: nothing loaded: %w", path, err)
@@ -88,8 +105,19 @@ func printSummary(w io.Writer, s load.Summary) {
 	if s.DryRun {
 		verb = "valid (dry run)"
 	}
-	fmt.Fprintf(w, "%s: read %d, %s %d, updated %d, rejected %d; financial years %s; sha256 %s; %s\n",
-		s.File, s.Read, verb, s.Loaded, s.Updated, s.Rejected, strings.Join(s.FinancialYears, ","), s.Checksum, s.Took.Round(1e6))
+	fmt.Fprintf(w, "%s: read %d, %s %d, updated %d, rejected %d, warnings %d; financial years %s; sha256 %s; %s\n",
+		s.File, s.Read, verb, s.Loaded, s.Updated, s.Rejected, s.TotalWarnings(), strings.Join(s.FinancialYears, ","), s.Checksum, s.Took.Round(1e6))
+	if len(s.Warnings) > 0 {
+		cols := slices.SortedFunc(maps.Keys(s.Warnings), func(a, b string) int {
+			return cmp.Or(cmp.Compare(s.Warnings[b], s.Warnings[a]), cmp.Compare(a, b))
+		})
+		parts := make([]string, len(cols))
+		for i, c := range cols {
+			parts[i] = fmt.Sprintf("%s %d", c, s.Warnings[c])
+		}
+		fmt.Fprintf(w, "  warnings by column (value not known or code left out): %s\n", strings.Join(parts, ", "))
+		fmt.Fprintf(w, "  quality report: %s\n", s.WarningsPath)
+	}
 	if s.RejectsPath != "" {
 		fmt.Fprintf(w, "  rejected rows and reasons: %s\n", s.RejectsPath)
 	}
@@ -104,8 +132,16 @@ func runGenerate(ctx context.Context, env *environment, args []string) error {
 	s.Int(&episodes, "episodes", "", 50000, "number of episodes to write")
 	s.Int64(&seed, "seed", "", 1, "random seed; the same seed gives the same file")
 	out := fs.String("o", "-", "output file (- for standard output)")
+	var fromYear int
+	s.Int(&fromYear, "from-year", "", 0, fmt.Sprintf("first financial year's starting calendar year (%d-%d; default 2018); years up to 1994-95 are coded in ICD-9", hes.MinFromYear, hes.MaxFromYear))
 	if err := s.parse(args); err != nil {
 		return err
+	}
+	if episodes < 0 {
+		return errors.New("--episodes must not be negative")
+	}
+	if fromYear != 0 && (fromYear < hes.MinFromYear || fromYear > hes.MaxFromYear) {
+		return fmt.Errorf("--from-year must be between %d and %d", hes.MinFromYear, hes.MaxFromYear)
 	}
 	var w io.Writer = env.stdout
 	if *out != "-" {
@@ -117,7 +153,7 @@ func runGenerate(ctx context.Context, env *environment, args []string) error {
 		w = f
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	if err := hes.Generate(bw, hes.GenerateOptions{Seed: seed, Episodes: episodes}); err != nil {
+	if err := hes.Generate(bw, hes.GenerateOptions{Seed: seed, Episodes: episodes, FromYear: fromYear}); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {

@@ -55,6 +55,7 @@ var docsNotRun = map[string]string{
 	"go run ./cmd/hesgql load --dry-run NIC12345_HES_APC_2324.txt": "needs a real extract; TestCommandLine loads a generated one",
 	"go run ./cmd/hesgql load NIC12345_HES_APC_2324.txt":           "needs a real extract; TestCommandLine loads a generated one",
 	"go run ./cmd/hesgql bench --episodes 1000000":                 "loads a million episodes and runs for minutes",
+	"go run ./cmd/hesgql bench --load --episodes 1000000":          "loads a million episodes three times and runs for minutes",
 }
 
 const (

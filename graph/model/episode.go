@@ -38,13 +38,14 @@ func (*Episode) IsNode() {}
 // GetID returns the global ID for the Node interface.
 func (e *Episode) GetID() string { return e.ID() }
 
-// Diagnosis is an ICD-10 code at a position of an episode.
+// Diagnosis is an ICD-10 or ICD-9 code at a position of an episode.
 type Diagnosis struct {
-	EpisodeID   int64
-	Position    int
-	Code        string
-	Description *string
-	Chapter     *string
+	EpisodeID      int64
+	Position       int
+	Code           string
+	Classification DiagnosisClassification
+	Description    *string
+	Chapter        *string
 }
 
 // Procedure is an OPCS-4 code at a position of an episode.

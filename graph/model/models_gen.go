@@ -102,7 +102,9 @@ type CodeEdge struct {
 	Node *Code `json:"node"`
 }
 
-// Matches ICD-10 or OPCS-4 codes in HES form (no dot).
+// Matches ICD-10 or OPCS-4 codes in HES form (no dot). A diagnosis filter
+// matches ICD-10 codes only unless classification says ICD9; then the codes are
+// ICD-9 (7999, V270, E880).
 type CodeFilter struct {
 	// This code exactly (L400).
 	Eq *string `json:"eq,omitempty"`
@@ -112,6 +114,8 @@ type CodeFilter struct {
 	StartsWith *string `json:"startsWith,omitempty"`
 	// A code beginning with any of these prefixes.
 	StartsWithAny []string `json:"startsWithAny,omitempty"`
+	// Diagnoses only: the classification to match (default ICD10). Alone, it matches any code of that classification.
+	Classification *DiagnosisClassification `json:"classification,omitempty"`
 }
 
 // One code of a coded field and its meaning in the HES data dictionary.
@@ -126,6 +130,14 @@ type CodedValue struct {
 	Period *string `json:"period,omitempty"`
 	// ADMISSION_METHOD only: the key of the code's admission method group (ELECTIVE, EMERGENCY, MATERNITY, OTHER, UNKNOWN).
 	Group *string `json:"group,omitempty"`
+}
+
+// How many values of one HES column a load could not use.
+type ColumnWarnings struct {
+	// The HES column as named in the file header, such as DIAG_4_02.
+	Column string `json:"column"`
+	// Values of that column the load could not use.
+	Count int `json:"count"`
 }
 
 // A count, under disclosure control for every caller but ADMIN.
@@ -156,6 +168,12 @@ type DataRelease struct {
 	RowsUpdated int `json:"rowsUpdated"`
 	// Rows not loaded, each written with its reason to the load's rejects file.
 	RowsRejected int `json:"rowsRejected"`
+	// Field-level problems of the rows loaded: each made one value not known
+	// (NULL) or left out one diagnosis or procedure code. Rows that could not be
+	// episodes at all are in rowsRejected.
+	WarningCount int `json:"warningCount"`
+	// warningCount by HES column, most warnings first.
+	Warnings []*ColumnWarnings `json:"warnings"`
 	// When the load finished.
 	LoadedAt time.Time `json:"loadedAt"`
 }
@@ -294,6 +312,36 @@ type PatientOrder struct {
 type Query struct {
 }
 
+// Filters on spells. Several fields in one input are ANDed.
+type SpellFilter struct {
+	// The admission method group is one of these.
+	AdmissionMethodGroup []AdmissionMethodGroup `json:"admissionMethodGroup,omitempty"`
+	// PROCODE3 of the spell.
+	ProviderCode *StringFilter `json:"providerCode,omitempty"`
+	// Length of stay in days; a spell not yet discharged has none (isNull: true finds them).
+	LengthOfStay *IntFilter `json:"lengthOfStay,omitempty"`
+	// ADMIDATE of the spell.
+	AdmissionDate *DateFilter `json:"admissionDate,omitempty"`
+	// Discharge date of the spell.
+	DischargeDate *DateFilter `json:"dischargeDate,omitempty"`
+	// Only spells followed by an emergency readmission within 30 days (true) or not followed by one (false).
+	EmergencyReadmissionWithin30Days *bool `json:"emergencyReadmissionWithin30Days,omitempty"`
+	// A diagnosis of any episode of the spell matches.
+	Diagnosis *CodeFilter `json:"diagnosis,omitempty"`
+	// A procedure of any episode of the spell matches.
+	Procedure *CodeFilter `json:"procedure,omitempty"`
+	// At least one episode of the spell matches.
+	HasEpisode *EpisodeFilter `json:"hasEpisode,omitempty"`
+}
+
+// One sort key of a spell listing.
+type SpellOrder struct {
+	// The key.
+	Field SpellSortField `json:"field"`
+	// Ascending (default) or descending.
+	Direction *SortDirection `json:"direction,omitempty"`
+}
+
 // Conditions on a text field. Several operators are ANDed.
 type StringFilter struct {
 	// Equal to.
@@ -332,6 +380,8 @@ type TabulationRow struct {
 	Patients *Count `json:"patients"`
 	// One label per key, in the same order: the meaning of a coded key (specialty, sex, admission method group, diagnosis chapter, financial year, age band); null where the key is its own label (provider, 3-character diagnosis) or is null.
 	Labels []*string `json:"labels"`
+	// Hospital spells with at least one of the row's finished consultant episodes (a spell whose episodes fall in several rows counts in each).
+	Spells *Count `json:"spells"`
 }
 
 // The caller as the API sees them.
@@ -344,6 +394,73 @@ type Viewer struct {
 	Orgs []string `json:"orgs"`
 	// True when the request carried a valid token.
 	Authenticated bool `json:"authenticated"`
+}
+
+// ADMIMETH grouped as HES tabulates admissions.
+type AdmissionMethodGroup string
+
+const (
+	// ADMIMETH 11, 12, 13: elective (waiting list, booked, planned).
+	AdmissionMethodGroupElective AdmissionMethodGroup = "ELECTIVE"
+	// ADMIMETH 21-28, 2A-2D: emergency.
+	AdmissionMethodGroupEmergency AdmissionMethodGroup = "EMERGENCY"
+	// ADMIMETH 31, 32: maternity.
+	AdmissionMethodGroupMaternity AdmissionMethodGroup = "MATERNITY"
+	// Any other recorded ADMIMETH, such as 81-89 (transfers, births elsewhere).
+	AdmissionMethodGroupOther AdmissionMethodGroup = "OTHER"
+	// ADMIMETH 98, 99 or not recorded.
+	AdmissionMethodGroupUnknown AdmissionMethodGroup = "UNKNOWN"
+)
+
+var AllAdmissionMethodGroup = []AdmissionMethodGroup{
+	AdmissionMethodGroupElective,
+	AdmissionMethodGroupEmergency,
+	AdmissionMethodGroupMaternity,
+	AdmissionMethodGroupOther,
+	AdmissionMethodGroupUnknown,
+}
+
+func (e AdmissionMethodGroup) IsValid() bool {
+	switch e {
+	case AdmissionMethodGroupElective, AdmissionMethodGroupEmergency, AdmissionMethodGroupMaternity, AdmissionMethodGroupOther, AdmissionMethodGroupUnknown:
+		return true
+	}
+	return false
+}
+
+func (e AdmissionMethodGroup) String() string {
+	return string(e)
+}
+
+func (e *AdmissionMethodGroup) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AdmissionMethodGroup(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AdmissionMethodGroup", str)
+	}
+	return nil
+}
+
+func (e AdmissionMethodGroup) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AdmissionMethodGroup) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AdmissionMethodGroup) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // A coded HES field whose codes and labels `codeList` lists.
@@ -440,6 +557,66 @@ func (e CodedField) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The coding system of a diagnosis. HES coded diagnoses in ICD-9 up to 1994-95
+// and in ICD-10 from 1995-96; ICD-9's V and E codes share their first letter
+// with ICD-10 codes, so a code is only meaningful with its classification.
+type DiagnosisClassification string
+
+const (
+	// ICD-9 (HES up to 1994-95): numeric codes such as 7999, and V and E codes.
+	DiagnosisClassificationIcd9 DiagnosisClassification = "ICD9"
+	// ICD-10 (HES from 1995-96), as the UK edition HES uses.
+	DiagnosisClassificationIcd10 DiagnosisClassification = "ICD10"
+)
+
+var AllDiagnosisClassification = []DiagnosisClassification{
+	DiagnosisClassificationIcd9,
+	DiagnosisClassificationIcd10,
+}
+
+func (e DiagnosisClassification) IsValid() bool {
+	switch e {
+	case DiagnosisClassificationIcd9, DiagnosisClassificationIcd10:
+		return true
+	}
+	return false
+}
+
+func (e DiagnosisClassification) String() string {
+	return string(e)
+}
+
+func (e *DiagnosisClassification) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DiagnosisClassification(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DiagnosisClassification", str)
+	}
+	return nil
+}
+
+func (e DiagnosisClassification) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DiagnosisClassification) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DiagnosisClassification) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // A dimension to group statistics by; docs/statistics.md gives each one's keys.
 type Dimension string
 
@@ -460,6 +637,8 @@ const (
 	DimensionPrimaryDiagnosisChapter Dimension = "PRIMARY_DIAGNOSIS_CHAPTER"
 	// First three characters (the category) of the primary diagnosis, such as L40.
 	DimensionPrimaryDiagnosis3 Dimension = "PRIMARY_DIAGNOSIS_3"
+	// The length of stay of the episode's spell, in bands: 0, 1, 2-3, 4-7, 8-14, 15-28, 29+ days; episodes of spells not yet discharged, and episodes without a spell, have no key.
+	DimensionLengthOfStayBand Dimension = "LENGTH_OF_STAY_BAND"
 )
 
 var AllDimension = []Dimension{
@@ -471,11 +650,12 @@ var AllDimension = []Dimension{
 	DimensionAdmissionMethodGroup,
 	DimensionPrimaryDiagnosisChapter,
 	DimensionPrimaryDiagnosis3,
+	DimensionLengthOfStayBand,
 }
 
 func (e Dimension) IsValid() bool {
 	switch e {
-	case DimensionFinancialYear, DimensionProvider, DimensionSex, DimensionAgeBand, DimensionTreatmentSpecialty, DimensionAdmissionMethodGroup, DimensionPrimaryDiagnosisChapter, DimensionPrimaryDiagnosis3:
+	case DimensionFinancialYear, DimensionProvider, DimensionSex, DimensionAgeBand, DimensionTreatmentSpecialty, DimensionAdmissionMethodGroup, DimensionPrimaryDiagnosisChapter, DimensionPrimaryDiagnosis3, DimensionLengthOfStayBand:
 		return true
 	}
 	return false
@@ -828,6 +1008,67 @@ func (e *SortDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e SortDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What spells can be sorted by; the row key breaks ties.
+type SpellSortField string
+
+const (
+	// ADMIDATE.
+	SpellSortFieldAdmissionDate SpellSortField = "ADMISSION_DATE"
+	// Discharge date.
+	SpellSortFieldDischargeDate SpellSortField = "DISCHARGE_DATE"
+	// Length of stay in days.
+	SpellSortFieldLengthOfStay SpellSortField = "LENGTH_OF_STAY"
+)
+
+var AllSpellSortField = []SpellSortField{
+	SpellSortFieldAdmissionDate,
+	SpellSortFieldDischargeDate,
+	SpellSortFieldLengthOfStay,
+}
+
+func (e SpellSortField) IsValid() bool {
+	switch e {
+	case SpellSortFieldAdmissionDate, SpellSortFieldDischargeDate, SpellSortFieldLengthOfStay:
+		return true
+	}
+	return false
+}
+
+func (e SpellSortField) String() string {
+	return string(e)
+}
+
+func (e *SpellSortField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SpellSortField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SpellSortField", str)
+	}
+	return nil
+}
+
+func (e SpellSortField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SpellSortField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SpellSortField) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

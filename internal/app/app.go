@@ -14,6 +14,7 @@ import (
 	"github.com/hesgql/hesgql/graph"
 	"github.com/hesgql/hesgql/internal/auth"
 	"github.com/hesgql/hesgql/internal/export"
+	"github.com/hesgql/hesgql/internal/governance"
 	"github.com/hesgql/hesgql/internal/server"
 	"github.com/hesgql/hesgql/resolvers"
 )
@@ -91,7 +92,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 
 	es := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &resolvers.Resolver{DB: d, Log: log},
-		Directives: graph.Directives(),
+		Directives: governance.Directives(),
 	})
 	gql := graph.NewHandler(es, graph.HandlerOptions{
 		Logger:           log,
@@ -101,7 +102,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		AllowList:        opts.AllowList,
 		APQCacheSize:     opts.APQCacheSize,
 		Registerer:       reg,
-		Governance: &graph.Governance{
+		Governance: &governance.Governance{
 			PatientsAtOrgs: d.PatientsAtOrgs,
 			Audit:          a.audit.Enqueue,
 			RequestID:      server.RequestID,
@@ -144,6 +145,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		Middleware: []func(http.Handler) http.Handler{
 			graph.UnavailableStatus,
 			func(next http.Handler) http.Handler { return resolvers.LoaderMiddleware(d, next) },
+			func(next http.Handler) http.Handler { return resolvers.SpellLoaderMiddleware(d, next) },
 			func(next http.Handler) http.Handler { return graph.LimitBody(maxBody, next) },
 			limited,
 			authenticate,

@@ -61,6 +61,7 @@ type govFixture struct {
 	patients []patientRec
 	target   patientRec // has every restricted value, and an episode at inOrg
 	episode  string     // one of target's episodes
+	spell    string     // one of target's spells
 	inOrg    string     // an org of target
 	outOrg   string     // an org target has no episode at
 	tokens   map[string]string
@@ -115,6 +116,16 @@ func newGovFixture(t *testing.T, opts app.Options) *govFixture {
 	if f.target.ID == "" || f.outOrg == "" {
 		t.Fatal("the generated extract has no patient with every restricted field and a spare org")
 	}
+	var spells struct {
+		Patient struct {
+			Spells struct{ Nodes []struct{ ID string } }
+		}
+	}
+	f.s.Query(t, `query($id: ID!) { patient(id: $id) { spells(first: 1) { nodes { id } } } }`, map[string]any{"id": f.target.ID}, &spells)
+	if len(spells.Patient.Spells.Nodes) == 0 {
+		t.Fatal("the target patient has no spell")
+	}
+	f.spell = spells.Patient.Spells.Nodes[0].ID
 	// The values guarded below are the real ones from the extract, not
 	// something the API made up.
 	if !bytes.Contains(extract, []byte(f.target.NHS)) {
@@ -322,8 +333,11 @@ func (f *govFixture) call(fd *ast.FieldDefinition) string {
 	for _, a := range fd.Arguments {
 		if a.Name == "id" && a.Type.NonNull {
 			id := f.target.ID
-			if fd.Type.Name() == "Episode" {
+			switch fd.Type.Name() {
+			case "Episode":
 				id = f.episode
+			case "Spell":
+				id = f.spell
 			}
 			return fmt.Sprintf("%s(id: %q)", fd.Name, id)
 		}

@@ -353,12 +353,18 @@ func TestDataReleasesAfterLoading(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(raw)
-	const q = `{ dataReleases { id fileName checksum financialYears rowsRead rowsLoaded rowsUpdated rowsRejected loadedAt } }`
+	const q = `{ dataReleases { id fileName checksum financialYears rowsRead rowsLoaded rowsUpdated rowsRejected
+		warningCount warnings { column count } loadedAt } }`
 	type release struct {
 		ID, FileName, Checksum                          string
 		FinancialYears                                  []string
 		RowsRead, RowsLoaded, RowsUpdated, RowsRejected int
-		LoadedAt                                        string
+		WarningCount                                    int
+		Warnings                                        []struct {
+			Column string
+			Count  int
+		}
+		LoadedAt string
 	}
 	var got struct{ DataReleases []release }
 	resp := s.Do(t, apptest.Request{Query: q, Token: apptest.NoToken})
@@ -380,6 +386,10 @@ func TestDataReleasesAfterLoading(t *testing.T) {
 		!slices.Equal(r.FinancialYears, []string{"0102"}) || r.RowsRead != 1384 ||
 		r.RowsLoaded+r.RowsRejected != r.RowsRead || r.RowsLoaded != stored || r.RowsUpdated != 0 || r.LoadedAt == "" {
 		t.Errorf("release = %+v; want the sample's name, checksum %x, year 0102, 1384 rows read, %d loaded", r, sum, stored)
+	}
+	// The sample's two damaged codes are cited by column.
+	if r.WarningCount != 2 || len(r.Warnings) != 2 || r.Warnings[0].Column != "DIAG_4_06" || r.Warnings[1].Column != "OPERTN_4_04" {
+		t.Errorf("release warnings %d %+v, want DIAG_4_06 and OPERTN_4_04", r.WarningCount, r.Warnings)
 	}
 
 	// A second extract is listed first, the sample still after it.

@@ -94,6 +94,16 @@ type request struct {
 	// noCache measures a statistics request as if it were the first:
 	// the statistics cache is neither read nor filled.
 	noCache bool
+	// token, when set, is the caller's in place of the client's own.
+	token string
+}
+
+// bearer is the token r is sent with by a client whose own is token.
+func (r request) bearer(token string) string {
+	if r.token != "" {
+		return r.token
+	}
+	return token
 }
 
 func newRequest(name, query string, vars map[string]any) request {
@@ -109,7 +119,7 @@ func (c *client) do(ctx context.Context, r request, trace bool) ([]byte, error) 
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Authorization", "Bearer "+r.bearer(c.token))
 	req.Header.Set(workloadHeader, r.name)
 	if r.noCache {
 		req.Header.Set(noCacheHeader, "1")
@@ -201,6 +211,15 @@ func measure(ctx context.Context, cl *client, rec *recorder, d *db.DB, w workloa
 	cpuRuns := max(len(gt)/3, 10)
 	res.gql.cpu = cpuPerCall(ctx, gql, cpuRuns)
 	res.floor.cpu = cpuPerCall(ctx, sql, cpuRuns)
+	// The server's own cost, without the client or loopback HTTP, against
+	// the floor's: the statements plus encoding the same JSON.
+	floorJSON, err := floorCall(d, floor, body)
+	if err != nil {
+		return res, err
+	}
+	costRuns := max(len(gt), 20)
+	res.server = measureCost(ctx, serverCall(rec, cl.token, w.req), costRuns)
+	res.floorCost = measureCost(ctx, floorJSON, costRuns)
 	res.samples = len(gt)
 	res.gql.p50, res.gql.p95, res.gql.p99 = percentiles(gt)
 	res.floor.p50, res.floor.p95, res.floor.p99 = percentiles(st)

@@ -33,6 +33,17 @@ const w1Query = `query W1($from: Date!, $to: Date!, $after: String) {
   }
 }`
 
+// w6Query is W1 as ADMIN with the patients' NHS numbers: restricted
+// reads, audited once per request.
+const w6Query = `query W6($from: Date!, $to: Date!, $after: String) {
+  episodes(first: 50, after: $after, ` + listingFilter + `) {
+    edges { cursor node { id episodeKey episodeStart treatmentSpecialty
+      patient { sex birthYear nhsNumber }
+      diagnoses { code description } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
 // walkQuery follows W1's listing with pages of the largest size, reading
 // nothing but cursors.
 const walkQuery = `query Walk($from: Date!, $to: Date!, $after: String) {
@@ -65,9 +76,9 @@ const w5Query = `query W5 {
   }
 }`
 
-// w6Query is a HES free-table shape: no filter, two dimensions, served
-// from the published tables; W7 repeats it from the statistics cache.
-const w6Query = `query W6 {
+// statsQuery is a HES free-table shape: no filter, two dimensions, served
+// from the published tables (W7); W8 repeats it from the statistics cache.
+const statsQuery = `query W7 {
   statistics(groupBy: [FINANCIAL_YEAR, SEX]) {
     rows { keys episodes { display } admissions { display } patients { display } }
   }
@@ -78,7 +89,7 @@ const w6Query = `query W6 {
 const pickPatientQuery = `query { patients(first: 100) { nodes { id episodes(first: 0) { totalCount } } } }`
 
 // prepare builds the workloads, walking W1's listing to W2's depth once.
-func prepare(ctx context.Context, cl *client, cfg Config, progress io.Writer) ([]workload, error) {
+func prepare(ctx context.Context, cl *client, adminToken string, cfg Config, progress io.Writer) ([]workload, error) {
 	window := map[string]any{"from": listingFrom, "to": listingTo}
 
 	var count struct{ Episodes struct{ TotalCount int } }
@@ -132,10 +143,10 @@ func prepare(ctx context.Context, cl *client, cfg Config, progress io.Writer) ([
 		return nil, fmt.Errorf("no patients")
 	}
 
-	// W7 measures the cached answer, so the cache holds it before W7's
+	// W8 measures the cached answer, so the cache holds it before W8's
 	// first (traced) request.
-	if _, err := cl.do(ctx, newRequest("W7-warm", w6Query, nil), false); err != nil {
-		return nil, fmt.Errorf("warm W7: %w", err)
+	if _, err := cl.do(ctx, newRequest("W8-warm", statsQuery, nil), false); err != nil {
+		return nil, fmt.Errorf("warm W8: %w", err)
 	}
 	w2vars := map[string]any{"from": listingFrom, "to": listingTo, "after": after}
 	return []workload{
@@ -149,11 +160,18 @@ func prepare(ctx context.Context, cl *client, cfg Config, progress io.Writer) ([
 			req: newRequest("W4", w4Query, nil)},
 		{name: "W5 20 patients × 5 episodes", note: "patients page of 20, each with its first 5 episodes and their diagnoses",
 			req: newRequest("W5", w5Query, nil)},
-		{name: "W6 statistics FINANCIAL_YEAR × SEX", note: "no filter: read from the published tables, statistics cache bypassed",
-			req: uncached(newRequest("W6", w6Query, nil))},
-		{name: "W7 W6 repeated (cached)", note: "the same request again: answered from the statistics cache, no SQL",
-			req: newRequest("W7", w6Query, nil)},
+		{name: "W6 W1 as ADMIN with nhsNumber", note: "W1's page as ADMIN, also reading each patient's NHS number (audited)",
+			req: withToken(newRequest("W6", w6Query, window), adminToken)},
+		{name: "W7 statistics FINANCIAL_YEAR × SEX", note: "no filter: read from the published tables, statistics cache bypassed",
+			req: uncached(newRequest("W7", statsQuery, nil))},
+		{name: "W8 W7 repeated (cached)", note: "the same request again: answered from the statistics cache, no SQL",
+			req: newRequest("W8", statsQuery, nil)},
 	}, nil
+}
+
+func withToken(r request, token string) request {
+	r.token = token
+	return r
 }
 
 // uncached marks r to bypass the statistics cache.

@@ -35,14 +35,6 @@ func ViewerAccess(r *http.Request) (Access, error) {
 	return a, nil
 }
 
-// restrictedFields names the identifiable columns as the audit log names
-// GraphQL fields (Type.field).
-var restrictedFields = map[string]string{
-	"patient.nhsNumber":   "Patient.nhsNumber",
-	"patient.dateOfBirth": "Patient.dateOfBirth",
-	"patient.postcode":    "Patient.postcode",
-}
-
 // StoreAudit is the Audit function writing to the audit log, in the
 // request, so that an extract starts only once its record is stored. The
 // application passes its audit writer, which counts the record in the
@@ -54,9 +46,11 @@ func StoreAudit(d auth.AuditStore) func(context.Context, AuditRecord) error {
 		sum := sha256.Sum256([]byte(rec.Query))
 		fields := make([]string, len(rec.Columns))
 		for i, c := range rec.Columns {
-			fields[i] = restrictedFields[c]
-			if fields[i] == "" {
-				fields[i] = c
+			// The audit log names a column by the schema field it mirrors
+			// (Type.field), as it names the GraphQL reads.
+			fields[i] = c
+			if f, ok := db.ExportColumnField(c); ok {
+				fields[i] = f.String()
 			}
 		}
 		// Sorted, as AuditEvent.fields is documented and as GraphQL reads

@@ -2,6 +2,7 @@ package hes
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,10 @@ import (
 type GenerateOptions struct {
 	Seed     int64 // same seed, same bytes
 	Episodes int   // number of data rows to write
+	// FromYear is the calendar year in which the first financial year
+	// starts: 1993 gives 1993-94 onwards. Zero means 2018. Diagnoses of
+	// 1994-95 and earlier are written in ICD-9, as HES coded them.
+	FromYear int
 	// Progress, when set, is called with the number of episodes written so
 	// far, every progressEvery episodes and once at the end.
 	Progress func(done int)
@@ -27,10 +32,18 @@ const (
 	maxProcedures = 24
 )
 
-// The synthetic data covers six financial years, 2018-19 to 2023-24.
+// The synthetic data covers the financial years from 2018-19, or
+// GenerateOptions.FromYear, to 2023-24.
 var (
-	genFirstDay = daysFromCivil(2018, 4, 1)
-	genLastDay  = daysFromCivil(2024, 3, 31)
+	genFirstYear = 2018
+	genLastDay   = daysFromCivil(2024, 3, 31)
+)
+
+// Bounds of GenerateOptions.FromYear: OPCS-4, which the procedures use,
+// started in 1990-91.
+const (
+	MinFromYear = 1990
+	MaxFromYear = 2023
 )
 
 // generatedColumns is the header Generate writes: real HES field names, in
@@ -376,6 +389,9 @@ func Generate(w io.Writer, opts GenerateOptions) error {
 	if opts.Episodes < 0 {
 		return errors.New("hes: generate: negative number of episodes")
 	}
+	if opts.FromYear != 0 && (opts.FromYear < MinFromYear || opts.FromYear > MaxFromYear) {
+		return fmt.Errorf("hes: generate: from year %d outside %d-%d", opts.FromYear, MinFromYear, MaxFromYear)
+	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	g := newGenerator(bw, opts)
 	if _, err := bw.WriteString(strings.Join(generatedColumns, "|") + "\n"); err != nil {
@@ -407,6 +423,7 @@ type generator struct {
 	nhsAt    int                             // offset into the synthetic NHS number sequence
 	byGroup  [ageGroups][2]weightedList[int] // scenario indexes by age group, then male/other or female
 	diags    []string
+	firstDay int // 1 April of the first financial year
 }
 
 // Identifier permutations: multiplying by a number coprime to the modulus
@@ -435,6 +452,7 @@ func newGenerator(w *bufio.Writer, opts GenerateOptions) *generator {
 		epikeyAt: r.Uint64N(epikeySpace),
 		pidAt:    r.Uint64N(pidSpace),
 		nhsAt:    r.IntN(SyntheticNHSNumbers),
+		firstDay: daysFromCivil(cmp.Or(opts.FromYear, genFirstYear), 4, 1),
 	}
 	for grp := range ageGroups {
 		for sex := range 2 {
@@ -469,7 +487,7 @@ func (g *generator) patient(n int) error {
 	// Admission dates of the spells, in order.
 	var adm [12]int
 	k := spellCounts.pick(r)
-	first := max(genFirstDay, p.dob)
+	first := max(g.firstDay, p.dob)
 	for i := range k {
 		adm[i] = first + r.IntN(genLastDay-first+1)
 	}
@@ -549,7 +567,7 @@ func (g *generator) newPerson(n int) person {
 		local := trustsByRegion[p.region]
 		p.trusts = [2]int{local[r.IntN(len(local))], local[r.IntN(len(local))]}
 	}
-	p.main = g.pickScenario(&p, ageAt(p.dob, max(genFirstDay, p.dob)))
+	p.main = g.pickScenario(&p, ageAt(p.dob, max(g.firstDay, p.dob)))
 	return p
 }
 
@@ -824,7 +842,11 @@ func (g *generator) write(p *person, s *spellInfo, e *episode) error {
 	for i := range maxDiagnoses {
 		b = append(b, '|')
 		if i < len(e.diags) {
-			b = append(b, e.diags[i]...)
+			if fy <= 1994 {
+				b = append(b, icd9For(e.diags[i])...)
+			} else {
+				b = append(b, e.diags[i]...)
+			}
 		}
 	}
 	for i := range maxProcedures {

@@ -28,12 +28,18 @@ type ReaderOptions struct {
 	// MaxRowBytes is the longest row accepted; longer rows stop the read
 	// with an error. Zero means DefaultMaxRowBytes.
 	MaxRowBytes int
+	// Strict rejects a row for any field-level problem. By default only a
+	// row that cannot be an episode is rejected (wrong field count, not
+	// splittable, no usable EPIKEY, patient identifier or FYEAR); any other
+	// problem makes the value not known and is reported as a Warning.
+	Strict bool
 }
 
 // Stats counts what a Reader has read so far.
 type Stats struct {
 	Rows     int // data rows read, excluding the header and blank lines
 	Rejected int // rows returned as *RowError
+	Warnings int // field-level problems of accepted rows
 }
 
 // Accepted is the number of rows returned as Records.
@@ -67,6 +73,7 @@ type Reader struct {
 	delim  byte
 	quoted bool
 	maxRow int
+	strict bool
 	header []string
 	cols   columns
 
@@ -99,6 +106,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	rd := &Reader{
 		br:     bufio.NewReaderSize(r, 64<<10),
 		maxRow: opts.MaxRowBytes,
+		strict: opts.Strict,
 		codes:  make(map[string]string, 256),
 	}
 	if rd.maxRow <= 0 {
@@ -511,13 +519,6 @@ func mapColumns(header []string) (columns, error) {
 	return c, nil
 }
 
-// problems collects the reasons a row is rejected.
-type problems []string
-
-func (p *problems) addf(format string, args ...any) {
-	*p = append(*p, fmt.Sprintf(format, args...))
-}
-
 // field returns the bytes of column i of the current row, nil when absent.
 func (r *Reader) field(i int) []byte {
 	if i < 0 {
@@ -551,11 +552,11 @@ func (r *Reader) date(p *problems, i int, restricted bool) time.Time {
 	}
 	t, st := parseDate(r.fields[i])
 	if st == dateInvalid {
+		reason := fmt.Sprintf("%s: invalid date %q", r.header[i], bytes.TrimSpace(r.fields[i]))
 		if restricted {
-			p.addf("%s: invalid date", r.header[i])
-		} else {
-			p.addf("%s: invalid date %q", r.header[i], bytes.TrimSpace(r.fields[i]))
+			reason = r.header[i] + ": invalid date"
 		}
+		p.add(r.header[i], "invalid date", r.fields[i], restricted, reason)
 	}
 	return t
 }
@@ -567,13 +568,16 @@ func (r *Reader) count(p *problems, i int) sql.NullInt64 {
 	}
 	n, null, ok := parseCount(r.fields[i])
 	if !ok {
-		p.addf("%s: not a non-negative whole number: %q", r.header[i], bytes.TrimSpace(r.fields[i]))
+		p.add(r.header[i], "not a non-negative whole number", r.fields[i], false,
+			fmt.Sprintf("%s: not a non-negative whole number: %q", r.header[i], bytes.TrimSpace(r.fields[i])))
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: n, Valid: !null}
 }
 
-// decode cleans the current row. A non-empty reason rejects it.
+// decode cleans the current row. A non-empty reason rejects it: in strict
+// mode any problem does, otherwise only one with a column the row cannot do
+// without, and the others become the record's warnings.
 func (r *Reader) decode(line int) (Record, string) {
 	c := &r.cols
 	var p problems
@@ -582,17 +586,19 @@ func (r *Reader) decode(line int) (Record, string) {
 	if k := bytes.TrimSpace(r.fields[c.epikey]); isDigits(k, 20) {
 		rec.EpiKey = string(k)
 	} else {
-		p.addf("%s: must be 1 to 20 digits, found %q", r.header[c.epikey], truncate(string(k), 40))
+		p.addKey(r.header[c.epikey], "must be 1 to 20 digits", k,
+			fmt.Sprintf("%s: must be 1 to 20 digits, found %q", r.header[c.epikey], truncate(string(k), 40)))
 	}
 	if id := bytes.TrimSpace(r.fields[c.pseudo]); len(id) > 0 {
 		rec.PseudoID = string(id)
 	} else {
-		p.addf("%s: patient identifier is empty", r.header[c.pseudo])
+		p.addKey(r.header[c.pseudo], "patient identifier is empty", nil, r.header[c.pseudo]+": patient identifier is empty")
 	}
 	if fy := bytes.TrimSpace(r.fields[c.fyear]); len(fy) == 4 && isDigits(fy, 4) {
 		rec.FYear = r.intern(fy)
 	} else {
-		p.addf("%s: must be 4 digits, found %q", r.header[c.fyear], truncate(string(fy), 40))
+		p.addKey(r.header[c.fyear], "must be 4 digits", fy,
+			fmt.Sprintf("%s: must be 4 digits, found %q", r.header[c.fyear], truncate(string(fy), 40)))
 	}
 
 	rec.Sex = r.intern(cleanSex(r.field(c.sex)))
@@ -605,7 +611,10 @@ func (r *Reader) decode(line int) (Record, string) {
 			rec.BirthMonth = sql.NullInt64{Int64: int64(m), Valid: true}
 			rec.BirthYear = sql.NullInt64{Int64: int64(y), Valid: true}
 		case dateInvalid:
-			p.addf("%s: not a month and year MMYYYY: %q", r.header[c.mydob], bytes.TrimSpace(r.fields[c.mydob]))
+			// MYDOB is named without its value in the quality report: with
+			// other fields it can help identify a patient.
+			p.add(r.header[c.mydob], "not a month and year MMYYYY", r.fields[c.mydob], true,
+				fmt.Sprintf("%s: not a month and year MMYYYY: %q", r.header[c.mydob], bytes.TrimSpace(r.fields[c.mydob])))
 		}
 	}
 	if !rec.BirthYear.Valid && !rec.DateOfBirth.IsZero() {
@@ -616,7 +625,8 @@ func (r *Reader) decode(line int) (Record, string) {
 		if s, ok := cleanNHSNumber(r.fields[c.nhs]); ok {
 			rec.NHSNumber = s
 		} else {
-			p.addf("%s: not a valid NHS number (10 digits with a modulus 11 check digit)", r.header[c.nhs])
+			p.add(r.header[c.nhs], "not a valid NHS number", r.fields[c.nhs], true,
+				r.header[c.nhs]+": not a valid NHS number (10 digits with a modulus 11 check digit)")
 		}
 	}
 	if c.homeadd >= 0 {
@@ -645,29 +655,40 @@ func (r *Reader) decode(line int) (Record, string) {
 	rec.TreatmentSpecialty = r.code(c.tretspef)
 	rec.MainSpecialty = r.code(c.mainspef)
 	if rec.StartAge = r.count(&p, c.startage); rec.StartAge.Valid && !validStartAge(rec.StartAge.Int64) {
-		p.addf("%s: not an age code (0-120 or 7001-7007): %d", r.header[c.startage], rec.StartAge.Int64)
+		p.add(r.header[c.startage], "not an age code (0-120 or 7001-7007)", r.fields[c.startage], false,
+			fmt.Sprintf("%s: not an age code (0-120 or 7001-7007): %d", r.header[c.startage], rec.StartAge.Int64))
 		rec.StartAge = sql.NullInt64{}
 	}
 	rec.EpisodeDuration = r.count(&p, c.epidur)
 	rec.SpellDuration = r.count(&p, c.speldur)
 
 	r.decodeCodes(&p, &rec)
-	if len(p) > 0 {
-		return Record{}, strings.Join(p, "; ")
+	if len(p) > 0 && (r.strict || p.fatal()) {
+		return Record{}, p.reason()
 	}
+	for _, x := range p {
+		rec.Warnings = append(rec.Warnings, Warning{Line: line, EpiKey: rec.EpiKey, Column: x.column, Rule: x.rule, Value: x.value})
+	}
+	r.stats.Warnings += len(p)
 	return rec, ""
 }
 
 // decodeCodes fills the diagnoses and procedures of rec in position order.
 func (r *Reader) decodeCodes(p *problems, rec *Record) {
 	r.diags = r.diags[:0]
+	icd9 := ICD9Year(rec.FYear)
+	rule := "not an ICD-10 code"
+	if icd9 {
+		rule = "not an ICD-9 or ICD-10 code"
+	}
 	for _, col := range r.cols.diags {
-		code, st := cleanDiagnosis(r.fields[col.code])
+		code, n, cls, st := cleanDiagnosisIn(r.fields[col.code], icd9)
 		switch st {
 		case codeOK:
-			r.diags = append(r.diags, Diagnosis{Position: col.pos, Code: r.intern(code[:])})
+			r.diags = append(r.diags, Diagnosis{Position: col.pos, Code: r.intern(code[:n]), Classification: cls})
 		case codeInvalid:
-			p.addf("%s: not an ICD-10 code: %q", r.header[col.code], truncate(string(bytes.TrimSpace(r.fields[col.code])), 20))
+			p.add(r.header[col.code], rule, r.fields[col.code], false,
+				fmt.Sprintf("%s: %s: %q", r.header[col.code], rule, truncate(string(bytes.TrimSpace(r.fields[col.code])), 20)))
 		}
 	}
 	r.procs = r.procs[:0]
@@ -683,7 +704,8 @@ func (r *Reader) decodeCodes(p *problems, rec *Record) {
 		case codeOK:
 			r.procs = append(r.procs, Procedure{Position: col.pos, Code: r.intern(code[:]), Date: date})
 		case codeInvalid:
-			p.addf("%s: not an OPCS-4 code: %q", r.header[col.code], truncate(string(bytes.TrimSpace(r.fields[col.code])), 20))
+			p.add(r.header[col.code], "not an OPCS-4 code", r.fields[col.code], false,
+				fmt.Sprintf("%s: not an OPCS-4 code: %q", r.header[col.code], truncate(string(bytes.TrimSpace(r.fields[col.code])), 20)))
 		}
 	}
 	if len(r.diags) > 0 {

@@ -108,19 +108,28 @@ func TestReaderSample(t *testing.T) {
 			t.Errorf("incomplete rejection %+v", e)
 		}
 	}
-	// The sample has two damaged codes: "0000" as a diagnosis and "8" as a
-	// procedure.
-	wantRejected := map[int]string{
-		1084: `OPERTN_4_04: not an OPCS-4 code: "8"`,
-		1133: `DIAG_4_06: not an ICD-10 code: "0000"`,
+	// The sample has two damaged codes, "8" as a procedure and "0000" as a
+	// diagnosis: their rows load, without the code, each with one warning.
+	if len(rejs) != 0 {
+		t.Errorf("rejected %d rows, want none: %v", len(rejs), rejs)
 	}
-	if len(rejs) != len(wantRejected) {
-		t.Errorf("rejected %d rows, want %d: %v", len(rejs), len(wantRejected), rejs)
+	wantWarnings := map[int]Warning{
+		1084: {Line: 1084, EpiKey: "", Column: "OPERTN_4_04", Rule: "not an OPCS-4 code", Value: "8"},
+		1133: {Line: 1133, EpiKey: "", Column: "DIAG_4_06", Rule: "not an ICD-10 code", Value: "0000"},
 	}
-	for _, e := range rejs {
-		if want := wantRejected[e.Line]; e.Reason != want {
-			t.Errorf("line %d rejected for %q, want %q", e.Line, e.Reason, want)
+	warned := 0
+	for _, rec := range recs {
+		for _, w := range rec.Warnings {
+			warned++
+			want, ok := wantWarnings[w.Line]
+			want.EpiKey = rec.EpiKey
+			if !ok || w != want || w.Line != rec.Line {
+				t.Errorf("line %d: warning %+v, want %+v", rec.Line, w, want)
+			}
 		}
+	}
+	if warned != len(wantWarnings) || st.Warnings != warned {
+		t.Errorf("%d warnings (stats %d), want %d", warned, st.Warnings, len(wantWarnings))
 	}
 	for _, rec := range recs {
 		checkRecord(t, rec)
@@ -142,7 +151,7 @@ func TestReaderSample(t *testing.T) {
 		DischargeDestination: "19", AdminCategory: "01", TreatmentSpecialty: "300", MainSpecialty: "430",
 		StartAge:        sql.NullInt64{Int64: 34, Valid: true},
 		EpisodeDuration: sql.NullInt64{Int64: 1, Valid: true}, SpellDuration: sql.NullInt64{Int64: 0, Valid: true},
-		Diagnoses: []Diagnosis{{1, "F321"}, {2, "Z370"}, {3, "I500"}, {4, "Z740"}, {5, "O721"}},
+		Diagnoses: []Diagnosis{{1, "F321", ICD10}, {2, "Z370", ICD10}, {3, "I500", ICD10}, {4, "Z740", ICD10}, {5, "O721", ICD10}},
 	}
 	if !reflect.DeepEqual(first, want) {
 		t.Errorf("first record:\n got %+v\nwant %+v", first, want)
@@ -166,6 +175,33 @@ func TestReaderSample(t *testing.T) {
 	}
 	if !found {
 		t.Error("line 1296 with null-coded dates was not read")
+	}
+}
+
+// In strict mode the sample loses exactly the two rows that every load lost
+// before field problems became warnings.
+func TestReaderSampleStrict(t *testing.T) {
+	data, err := os.ReadFile(samplePath)
+	if err != nil {
+		t.Fatalf("the shared sample extract is needed: %v", err)
+	}
+	recs, rejs, st := readAll(t, bytes.NewReader(data), ReaderOptions{Strict: true})
+	wantRejected := map[int]string{
+		1084: `OPERTN_4_04: not an OPCS-4 code: "8"`,
+		1133: `DIAG_4_06: not an ICD-10 code: "0000"`,
+	}
+	if len(rejs) != len(wantRejected) || st.Rows != 1384 || len(recs) != 1382 {
+		t.Errorf("rejected %d rows of %d, want %d: %v", len(rejs), st.Rows, len(wantRejected), rejs)
+	}
+	for _, e := range rejs {
+		if want := wantRejected[e.Line]; e.Reason != want {
+			t.Errorf("line %d rejected for %q, want %q", e.Line, e.Reason, want)
+		}
+	}
+	for _, rec := range recs {
+		if len(rec.Warnings) > 0 || st.Warnings != 0 {
+			t.Errorf("line %d: strict mode gave warnings %+v", rec.Line, rec.Warnings)
+		}
 	}
 }
 
@@ -277,11 +313,16 @@ func extract(delim string, cols []string, rows ...map[string]string) string {
 // readOne reads an extract of one row made of goodRow with changes applied.
 func readOne(t *testing.T, changes map[string]string) (Record, *RowError) {
 	t.Helper()
+	return readOneWith(t, changes, ReaderOptions{})
+}
+
+func readOneWith(t *testing.T, changes map[string]string, opts ReaderOptions) (Record, *RowError) {
+	t.Helper()
 	row := goodRow()
 	for k, v := range changes {
 		row[k] = v
 	}
-	recs, rejs, _ := readAll(t, strings.NewReader(extract("|", testColumns, row)), ReaderOptions{})
+	recs, rejs, _ := readAll(t, strings.NewReader(extract("|", testColumns, row)), opts)
 	if len(recs)+len(rejs) != 1 {
 		t.Fatalf("got %d records and %d rejections, want one row", len(recs), len(rejs))
 	}
@@ -307,7 +348,7 @@ func TestReaderGoodRow(t *testing.T) {
 		PatientClass: "1", AdmissionMethod: "21", AdmissionSource: "19", DischargeMethod: "1",
 		DischargeDestination: "19", AdminCategory: "01", TreatmentSpecialty: "330", MainSpecialty: "330",
 		StartAge: n(52), EpisodeDuration: n(2), SpellDuration: n(2),
-		Diagnoses:  []Diagnosis{{1, "L031"}, {2, "I10X"}},
+		Diagnoses:  []Diagnosis{{1, "L031", ICD10}, {2, "I10X", ICD10}},
 		Procedures: []Procedure{{1, "S571", day(2020, 5, 2)}},
 	}
 	if !reflect.DeepEqual(rec, want) {
@@ -352,12 +393,12 @@ func TestReaderCleaning(t *testing.T) {
 			func(r Record) bool { return !r.BirthYear.Valid && !r.BirthMonth.Valid }},
 		{"diagnosis forms", map[string]string{"DIAG_4_01": "L97", "DIAG_4_02": "l40.0", "DIAG_4_03": "I10X-"},
 			func(r Record) bool {
-				return reflect.DeepEqual(r.Diagnoses, []Diagnosis{{1, "L97X"}, {2, "L400"}, {3, "I10X"}})
+				return reflect.DeepEqual(r.Diagnoses, []Diagnosis{{1, "L97X", ICD10}, {2, "L400", ICD10}, {3, "I10X", ICD10}})
 			}},
 		{"placeholders skipped, positions kept", map[string]string{"DIAG_4_01": "R69X", "DIAG_4_02": "-", "DIAG_4_03": "E119",
 			"OPERTN_4_01": "-   ", "OPERTN_4_02": "S065", "OPDATE_02": "2020-05-02"},
 			func(r Record) bool {
-				return reflect.DeepEqual(r.Diagnoses, []Diagnosis{{3, "E119"}}) &&
+				return reflect.DeepEqual(r.Diagnoses, []Diagnosis{{3, "E119", ICD10}}) &&
 					len(r.Procedures) == 1 && r.Procedures[0].Position == 2 && r.Procedures[0].Code == "S065" &&
 					r.Procedures[0].Date.Equal(time.Date(2020, 5, 2, 0, 0, 0, 0, time.UTC))
 			}},
@@ -383,6 +424,8 @@ func TestReaderCleaning(t *testing.T) {
 	}
 }
 
+// TestReaderRejections checks strict mode, where any field problem rejects
+// the row with a reason naming the column.
 func TestReaderRejections(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -414,7 +457,7 @@ func TestReaderRejections(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, rej := readOne(t, tt.changes)
+			_, rej := readOneWith(t, tt.changes, ReaderOptions{Strict: true})
 			if rej == nil {
 				t.Fatalf("accepted, want rejection %q", tt.reason)
 			}
@@ -568,7 +611,7 @@ func TestReaderVariants(t *testing.T) {
 		if len(recs) != 1 {
 			t.Fatalf("rejections %v", rejs)
 		}
-		want := []Diagnosis{{1, "L400"}, {2, "L409"}}
+		want := []Diagnosis{{1, "L400", ICD10}, {2, "L409", ICD10}}
 		if !reflect.DeepEqual(recs[0].Diagnoses, want) {
 			t.Errorf("diagnoses %+v, want %+v", recs[0].Diagnoses, want)
 		}
@@ -743,7 +786,7 @@ func ExampleNewReader() {
 	}
 	fmt.Printf("%+v\n", rd.Stats())
 	// Output:
-	// 100000000001 [{1 L400}] []
-	// rejected: hes: line 3: EPIKEY 100000000002: EPISTART: invalid date "2020-13-01"
-	// {Rows:2 Rejected:1}
+	// 100000000001 [{1 L400 ICD10}] []
+	// 100000000002 [{1 L97X ICD10} {2 I10X ICD10}] [{1 S065 0001-01-01 00:00:00 +0000 UTC}]
+	// {Rows:2 Rejected:0 Warnings:1}
 }

@@ -52,12 +52,21 @@ type Record struct {
 
 	Diagnoses  []Diagnosis
 	Procedures []Procedure
+
+	// Warnings are the row's field-level problems; the values concerned
+	// are not known in the Record. Always empty in strict mode.
+	Warnings []Warning
 }
 
-// Diagnosis is one ICD-10 code of an episode at its HES position (1 = primary).
+// Diagnosis is one ICD-10 or ICD-9 code of an episode at its HES position
+// (1 = primary).
 type Diagnosis struct {
 	Position int
-	Code     string // 4 characters without the dot, X padded: "L400", "L97X"
+	// Code is the HES form without the dot: for ICD-10 4 characters, X
+	// padded ("L400", "L97X"); for ICD-9 3 or 4 ("799", "7999", "V270",
+	// "E880").
+	Code           string
+	Classification Classification
 }
 
 // Procedure is one OPCS-4 code of an episode at its HES position (1 = main).

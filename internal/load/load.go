@@ -30,7 +30,20 @@ type Options struct {
 	// RejectsPath is where rejected rows go; "" means FILE.rejects.csv
 	// beside the input. The file is written only when a row is rejected.
 	RejectsPath string
-	// BatchSize is the number of rows written per round of bulk statements (0 = 5000).
+	// WarningsPath is the quality report: one line per field-level problem
+	// of a loaded row. "" means NAME.warnings.csv beside the rejects file.
+	// The file is written only when there is a warning.
+	WarningsPath string
+	// Strict rejects a row for any field-level problem instead of loading
+	// it with that value unknown.
+	Strict bool
+	// BulkBytes is the input size from which a load into an empty store
+	// drops the secondary indexes and builds them once the rows are in
+	// (0 = DefaultBulkBytes, negative = never). Below it, building them
+	// would cost more than it saves.
+	BulkBytes int64
+	// BatchSize is the number of rows written per round of bulk statements
+	// (0 = 5000, or 20000 when the load defers the indexes).
 	BatchSize int
 	// Progress receives progress reports; nil means none.
 	Progress io.Writer
@@ -40,17 +53,24 @@ type Options struct {
 
 // Summary is what a load did.
 type Summary struct {
-	File           string
-	Checksum       string // SHA-256 of the file, hex
-	Read           int    // data rows read
-	Loaded         int    // rows written (new or replacing an episode with the same EPIKEY)
-	Updated        int    // of Loaded, rows that replaced an existing episode
-	Rejected       int    // rows refused, each with a reason in the rejects file
+	File     string
+	Checksum string // SHA-256 of the file, hex
+	Read     int    // data rows read
+	Loaded   int    // rows written (new or replacing an episode with the same EPIKEY)
+	Updated  int    // of Loaded, rows that replaced an existing episode
+	Rejected int    // rows refused, each with a reason in the rejects file
+	// Warnings counts the field-level problems of loaded rows by HES column;
+	// each is a line of the quality report.
+	Warnings       map[string]int
 	FinancialYears []string
 	RejectsPath    string // "" when nothing was rejected
+	WarningsPath   string // "" when there was no warning
 	Took           time.Duration
 	DryRun         bool
 }
+
+// DefaultBulkBytes is Options.BulkBytes unless set: about 100,000 episodes.
+const DefaultBulkBytes = 32 << 20
 
 // File loads the extract at path.
 func File(ctx context.Context, d *db.DB, path string, opts Options) (Summary, error) {
@@ -76,31 +96,68 @@ func File(ctx context.Context, d *db.DB, path string, opts Options) (Summary, er
 // the progress estimate. d may be nil for a dry run.
 func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64, opts Options) (sum Summary, err error) {
 	start := time.Now()
-	sum = Summary{File: name, DryRun: opts.DryRun}
-	batchSize := opts.BatchSize
-	if batchSize <= 0 {
-		batchSize = 5000
-	}
+	sum = Summary{File: name, DryRun: opts.DryRun, Warnings: map[string]int{}}
+
 	hasher := sha256.New()
 	counted := &countingReader{r: io.TeeReader(r, hasher)}
-	rd, err := hes.NewReader(counted, hes.ReaderOptions{})
+	rd, err := hes.NewReader(counted, hes.ReaderOptions{Strict: opts.Strict})
 	if err != nil {
 		return sum, fmt.Errorf("%s: %w", name, err)
 	}
 
 	var ld *db.Load
+	deferred := false
 	if !opts.DryRun {
+		bulk := opts.BulkBytes
+		if bulk == 0 {
+			bulk = DefaultBulkBytes
+		}
+		if bulk > 0 && size >= bulk {
+			if deferred, err = d.DeferIndexes(ctx); err != nil {
+				err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
+				return sum, err
+			}
+		}
 		if ld, err = d.BeginLoad(ctx, name); err != nil {
+			if deferred {
+				err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
+			}
 			return sum, err
+		}
+		if deferred {
+			if err = ld.Bulk(ctx); err != nil {
+				ld.Rollback()
+				err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
+				return sum, err
+			}
 		}
 		defer func() {
 			if err != nil {
 				ld.Rollback()
+				if deferred {
+					// The tables are empty again: the build is quick, and
+					// it must happen even when ctx has ended.
+					err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
+				}
 			}
 		}()
 	}
+	batchSize := opts.BatchSize
+	if batchSize <= 0 {
+		batchSize = 5000
+		if deferred {
+			// Without the secondary indexes a batch costs the server little
+			// per row; larger ones spend fewer round trips.
+			batchSize = 20000
+		}
+	}
 	rej := &rejectWriter{path: opts.RejectsPath}
 	defer rej.close()
+	if opts.WarningsPath == "" {
+		opts.WarningsPath = warningsPath(opts.RejectsPath, name)
+	}
+	warn := &warningWriter{path: opts.WarningsPath}
+	defer warn.close()
 	prog := newProgress(opts.Progress, opts.Terminal, size)
 
 	// Reading and cleaning rows costs about as much CPU as the client side
@@ -115,7 +172,7 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 	go func() {
 		defer close(done)
 		defer close(batches)
-		years, parseErr = parse(pctx, name, rd, counted, rej, &sum, batchSize, batches)
+		years, parseErr = parse(pctx, name, rd, counted, rej, warn, &sum, batchSize, batches)
 	}()
 	writeErr := func() error {
 		for b := range batches {
@@ -153,13 +210,32 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 	if sum.Rejected > 0 {
 		sum.RejectsPath = rej.path
 	}
+	if err := warn.close(); err != nil {
+		return sum, err
+	}
+	if len(sum.Warnings) > 0 {
+		sum.WarningsPath = warn.path
+	}
 	if ld != nil {
 		err = ld.Commit(ctx, db.ReleaseSummary{
 			FileName: name, Checksum: sum.Checksum, FinancialYears: sum.FinancialYears,
 			Read: sum.Read, Loaded: sum.Loaded, Updated: sum.Updated, Rejected: sum.Rejected,
+			Warnings: sum.Warnings,
 		})
 		if err != nil {
 			return sum, err
+		}
+		if deferred {
+			if opts.Progress != nil {
+				fmt.Fprintln(opts.Progress, "building the secondary indexes")
+			}
+			if err := d.RestoreIndexes(ctx); err != nil {
+				return sum, fmt.Errorf("the rows are loaded but building the indexes failed (the next hesgql command retries it): %w", err)
+			}
+		}
+		// Spells are derived from what the load committed (db/spells_derive.go).
+		if err := d.RefreshSpellsForRelease(ctx, ld.ReleaseID()); err != nil {
+			return sum, fmt.Errorf("the load committed but its spells were not derived (loading the file again derives them): %w", err)
 		}
 	}
 	sum.Took = time.Since(start)
@@ -175,10 +251,19 @@ type parsed struct {
 	bytes int64
 }
 
+// TotalWarnings is the number of lines in the quality report.
+func (s Summary) TotalWarnings() int {
+	n := 0
+	for _, c := range s.Warnings {
+		n += c
+	}
+	return n
+}
+
 // parse reads the extract into batches, writing rejected rows as it goes,
 // and returns the financial years seen. It stops early when ctx ends, which
 // is how a failed write stops it.
-func parse(ctx context.Context, name string, rd *hes.Reader, counted *countingReader, rej *rejectWriter, sum *Summary, batchSize int, out chan<- parsed) (map[string]bool, error) {
+func parse(ctx context.Context, name string, rd *hes.Reader, counted *countingReader, rej *rejectWriter, warn *warningWriter, sum *Summary, batchSize int, out chan<- parsed) (map[string]bool, error) {
 	years := map[string]bool{}
 	batch := make([]hes.Record, 0, batchSize)
 	send := func() error {
@@ -208,6 +293,12 @@ func parse(ctx context.Context, name string, rd *hes.Reader, counted *countingRe
 		}
 		if rerr != nil {
 			return years, fmt.Errorf("%s: %w", name, rerr)
+		}
+		for _, w := range rec.Warnings {
+			if err := warn.write(w); err != nil {
+				return years, err
+			}
+			sum.Warnings[w.Column]++
 		}
 		years[rec.FYear] = true
 		batch = append(batch, rec)
@@ -249,6 +340,11 @@ func (rw *rejectWriter) write(e *hes.RowError) error {
 		}
 		f, err := os.OpenFile(rw.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 		if err != nil {
+			return fmt.Errorf("open rejects file: %w", err)
+		}
+		// An older file at the same path may have had wider permissions.
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
 			return fmt.Errorf("open rejects file: %w", err)
 		}
 		rw.f, rw.w = f, csv.NewWriter(f)

@@ -1,0 +1,54 @@
+package db_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/hesgql/hesgql/db"
+	"github.com/hesgql/hesgql/db/dbtest"
+	"github.com/hesgql/hesgql/internal/hes"
+)
+
+// A bulk load turns unique and foreign key checks off for its own session
+// only: the connection goes back to the pool with them on, after a commit
+// and after a rollback.
+func TestBulkLoadRestoresSessionChecks(t *testing.T) {
+	dsn := dbtest.NewDSN(t)
+	dbtest.Open(t, dsn) // migrate
+	ctx := context.Background()
+	d, err := db.Open(ctx, dsn, db.Options{MaxOpenConns: 1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	rec := hes.Record{EpiKey: "100000000001", PseudoID: "P1", FYear: "0102", EpisodeStart: time.Date(2001, 4, 1, 0, 0, 0, 0, time.UTC),
+		Diagnoses: []hes.Diagnosis{{Position: 1, Code: "L400"}}}
+	for _, commit := range []bool{false, true} {
+		ld, err := d.BeginLoad(ctx, "bulk.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ld.Bulk(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ld.Write(ctx, []hes.Record{rec}); err != nil {
+			t.Fatal(err)
+		}
+		if commit {
+			err = ld.Commit(ctx, db.ReleaseSummary{FileName: "bulk.txt", Checksum: "x", Read: 1, Loaded: 1})
+		} else {
+			err = ld.Rollback()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u, fk, err := d.SessionChecksForTest(ctx); err != nil || u != 1 || fk != 1 {
+			t.Errorf("after the bulk load (commit %v): unique_checks %d, foreign_key_checks %d, %v", commit, u, fk, err)
+		}
+	}
+	if n, err := d.EpisodeCount(ctx); err != nil || n != 1 {
+		t.Errorf("%d episodes, %v", n, err)
+	}
+}

@@ -1,0 +1,388 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	sq "github.com/Masterminds/squirrel"
+)
+
+// Spells are derived from episodes rather than loaded: HES provider spells
+// are the episodes of one patient at one provider (PROCODE3) that share an
+// admission date (ADMIDATE). The stored extract has no spell identifier
+// (SPELBGIN/SPELEND are not kept), so the grouping key is the spell's
+// definition itself. The rules are written out in docs/spells.md; the code
+// here is their only implementation.
+//
+// Derivation is per patient: a spell's readmission flag depends on the
+// patient's next spell, so a patient's spells are always rebuilt together,
+// and patients not touched by a load keep theirs.
+
+// spellChunk bounds the patients rebuilt per statement round (a variable
+// so that a test can make every patient a chunk of its own).
+var spellChunk = 2000
+
+// spellEpisode is the part of an episode that spell derivation reads.
+type spellEpisode struct {
+	id, patientID     int64
+	procode3          sql.NullString
+	admidate, disdate sql.NullTime
+	epistart          sql.NullTime
+	epiorder          sql.NullInt64
+	admimeth, dismeth sql.NullString
+}
+
+// derivedSpell is one spell ready to be written.
+type derivedSpell struct {
+	id, patientID       int64
+	procode3            string
+	admidate            time.Time
+	disdate             sql.NullTime
+	admimeth, dismeth   sql.NullString
+	group               int
+	los                 sql.NullInt64
+	first               int64
+	discharging         sql.NullInt64
+	episodes            []int64
+	emergencyReadmitted bool
+}
+
+// Admission method groups, as the statistics dimension numbers them.
+const (
+	groupElective  = 1
+	groupEmergency = 2
+	groupMaternity = 3
+	groupOther     = 4
+	groupUnknown   = 5
+)
+
+// admissionMethodGroup groups an ADMIMETH code: 11-13 elective, 21-28 and
+// 2A-2D emergency, 31-32 maternity, 98/99 or none unknown, anything else
+// other (81-89 transfers and the rest).
+func admissionMethodGroup(m sql.NullString) int {
+	if !m.Valid {
+		return groupUnknown
+	}
+	switch m.String {
+	case "11", "12", "13":
+		return groupElective
+	case "21", "22", "23", "24", "25", "26", "27", "28", "2A", "2B", "2C", "2D":
+		return groupEmergency
+	case "31", "32":
+		return groupMaternity
+	case "98", "99":
+		return groupUnknown
+	}
+	return groupOther
+}
+
+// ReadmissionWindowDays is the longest gap, in days from a spell's discharge
+// date to the next spell's admission date, that counts as a readmission.
+const ReadmissionWindowDays = 30
+
+// deriveSpells groups one patient's episodes (any order) into spells.
+// Episodes without a provider or an admission date belong to no spell.
+func deriveSpells(eps []spellEpisode) []*derivedSpell {
+	type key struct {
+		prov string
+		adm  time.Time
+	}
+	groups := map[key][]spellEpisode{}
+	var keys []key
+	for _, e := range eps {
+		if !e.procode3.Valid || !e.admidate.Valid {
+			continue
+		}
+		k := key{e.procode3.String, e.admidate.Time}
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], e)
+	}
+	spells := make([]*derivedSpell, 0, len(keys))
+	for _, k := range keys {
+		g := groups[k]
+		// Episode order within the spell: EPIORDER, then EPISTART, then the
+		// row id; unknown values last.
+		slices.SortFunc(g, func(a, b spellEpisode) int {
+			if c := cmpNullLast(a.epiorder.Valid, b.epiorder.Valid, a.epiorder.Int64, b.epiorder.Int64); c != 0 {
+				return c
+			}
+			if c := cmpNullLast(a.epistart.Valid, b.epistart.Valid, a.epistart.Time.Unix(), b.epistart.Time.Unix()); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.id, b.id)
+		})
+		s := &derivedSpell{patientID: g[0].patientID, procode3: k.prov, admidate: k.adm, first: g[0].id, id: g[0].id}
+		for _, e := range g {
+			s.id = min(s.id, e.id)
+			s.episodes = append(s.episodes, e.id)
+			if !s.admimeth.Valid && e.admimeth.Valid {
+				s.admimeth = e.admimeth // the first episode's, or the first recorded
+			}
+			if e.disdate.Valid { // the last episode with a discharge date discharges
+				s.disdate, s.dismeth = e.disdate, e.dismeth
+				s.discharging = sql.NullInt64{Int64: e.id, Valid: true}
+			}
+		}
+		s.group = admissionMethodGroup(s.admimeth)
+		if s.disdate.Valid {
+			if days := daysBetween(s.admidate, s.disdate.Time); days >= 0 {
+				s.los = sql.NullInt64{Int64: int64(days), Valid: true}
+			}
+		}
+		spells = append(spells, s)
+	}
+	// The patient's spells in time order: admission date, then id.
+	slices.SortFunc(spells, func(a, b *derivedSpell) int {
+		if c := a.admidate.Compare(b.admidate); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	for i, s := range spells[:max(len(spells)-1, 0)] {
+		next := spells[i+1]
+		if !s.disdate.Valid || next.group != groupEmergency {
+			continue
+		}
+		gap := daysBetween(s.disdate.Time, next.admidate)
+		s.emergencyReadmitted = gap >= 0 && gap <= ReadmissionWindowDays
+	}
+	return spells
+}
+
+func cmpNullLast[T cmp.Ordered](aok, bok bool, a, b T) int {
+	switch {
+	case aok && bok:
+		return cmp.Compare(a, b)
+	case aok:
+		return -1
+	case bok:
+		return 1
+	}
+	return 0
+}
+
+// daysBetween counts calendar days from a to b (dates at midnight UTC).
+func daysBetween(a, b time.Time) int {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	da := time.Date(ay, am, ad, 0, 0, 0, 0, time.UTC)
+	db := time.Date(by, bm, bd, 0, 0, 0, 0, time.UTC)
+	return int(db.Sub(da).Hours() / 24)
+}
+
+// RefreshSpellsForRelease rebuilds the spells of every patient the load
+// recorded as release touched: the patients of its episodes now, and the
+// patients whose spells held those episodes before (a refresh can move an
+// episode to another patient). It is idempotent: running it again changes
+// nothing.
+func (d *DB) RefreshSpellsForRelease(ctx context.Context, release int64) error {
+	q := sq.Expr(`SELECT e.patient_id FROM episodes e WHERE e.release_id = ?
+		UNION SELECT s.patient_id FROM episodes e JOIN spell_episodes se ON se.episode_id = e.id
+		JOIN spells s ON s.id = se.spell_id WHERE e.release_id = ?`, release, release)
+	var ids []int64
+	if err := d.scanAll(ctx, q, func(r *sql.Rows) error {
+		var id int64
+		ids = append(ids, id)
+		return r.Scan(&ids[len(ids)-1])
+	}); err != nil {
+		return fmt.Errorf("spells: %w", err)
+	}
+	return d.RefreshSpells(ctx, ids)
+}
+
+// RebuildSpells derives the spells of every patient again.
+func (d *DB) RebuildSpells(ctx context.Context) error {
+	var ids []int64
+	if err := d.scanAll(ctx, builder.Select("id").From("patients").OrderBy("id"), func(r *sql.Rows) error {
+		var id int64
+		ids = append(ids, id)
+		return r.Scan(&ids[len(ids)-1])
+	}); err != nil {
+		return fmt.Errorf("spells: %w", err)
+	}
+	return d.RefreshSpells(ctx, ids)
+}
+
+// RefreshSpells rebuilds the spells of the given patients in one
+// transaction, so that readers see either the old spells or the new ones.
+func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) error {
+	if len(patientIDs) == 0 {
+		return nil
+	}
+	ids := slices.Clone(patientIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable(ctx, err)
+	}
+	defer tx.Rollback()
+	for start := 0; start < len(ids); start += spellChunk {
+		if err := d.refreshSpellChunk(ctx, tx, ids[start:min(start+spellChunk, len(ids))]); err != nil {
+			return fmt.Errorf("spells: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	byPatient := map[int64][]spellEpisode{}
+	q := builder.Select("id", "patient_id", "procode3", "admidate", "disdate", "epistart", "epiorder", "admimeth", "dismeth").
+		From("episodes").Where(sq.Eq{"patient_id": ids})
+	if err := d.scanWith(ctx, tx, q, func(r *sql.Rows) error {
+		var e spellEpisode
+		if err := r.Scan(&e.id, &e.patientID, &e.procode3, &e.admidate, &e.disdate, &e.epistart, &e.epiorder, &e.admimeth, &e.dismeth); err != nil {
+			return err
+		}
+		byPatient[e.patientID] = append(byPatient[e.patientID], e)
+		return nil
+	}); err != nil {
+		return err
+	}
+	var derived []*derivedSpell
+	for _, id := range ids {
+		derived = append(derived, deriveSpells(byPatient[id])...)
+	}
+	stored, err := d.storedSpells(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	// Only what changed is written: a refresh overlapping earlier extracts
+	// leaves most spells as they were, and writing is what costs.
+	var drop, moved []int64
+	var write []*derivedSpell
+	for _, sp := range derived {
+		fp, ok := stored[sp.id]
+		delete(stored, sp.id)
+		if ok && fp == sp.fingerprint() {
+			continue
+		}
+		// The id may also be held by another patient's spell, from which an
+		// episode moved here; that patient is rebuilt too, maybe in a later
+		// chunk, and its spells are re-derived there.
+		drop = append(drop, sp.id)
+		moved = append(moved, sp.episodes...)
+		write = append(write, sp)
+	}
+	for id := range stored {
+		drop = append(drop, id)
+	}
+	if len(drop) > 0 {
+		// spell_episodes rows go with their spells (ON DELETE CASCADE).
+		if _, err := d.exec(ctx, tx, builder.Delete("spells").Where(sq.Eq{"id": drop})); err != nil {
+			return err
+		}
+	}
+	if len(moved) > 0 {
+		// Links of these episodes left in other patients' spells.
+		if _, err := d.exec(ctx, tx, builder.Delete("spell_episodes").Where(sq.Eq{"episode_id": moved})); err != nil {
+			return err
+		}
+	}
+	return d.insertSpells(ctx, tx, write)
+}
+
+// fingerprint is everything stored of a spell, to tell whether it changed.
+func (s *derivedSpell) fingerprint() string {
+	return spellFingerprint(s.patientID, s.procode3, s.admidate, s.disdate, s.admimeth, s.group, s.dismeth, s.los,
+		s.first, s.discharging, len(s.episodes), s.emergencyReadmitted, s.episodes)
+}
+
+func spellFingerprint(patient int64, prov string, adm time.Time, dis sql.NullTime, meth sql.NullString, group int,
+	dmeth sql.NullString, los sql.NullInt64, first int64, discharging sql.NullInt64, count int, readmit bool, episodes []int64) string {
+	disStr := "-"
+	if dis.Valid {
+		disStr = dis.Time.Format(time.DateOnly)
+	}
+	return fmt.Sprintf("%d|%s|%s|%s|%v|%d|%v|%v|%d|%v|%d|%v|%v", patient, prov, adm.Format(time.DateOnly), disStr,
+		meth, group, dmeth, los, first, discharging, count, readmit, episodes)
+}
+
+// storedSpells reads the fingerprints of the patients' stored spells.
+func (d *DB) storedSpells(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]string, error) {
+	links := map[int64][]int64{}
+	lq := builder.Select("x.spell_id", "x.episode_id").From("spell_episodes x").Join("spells s ON s.id = x.spell_id").
+		Where(sq.Eq{"s.patient_id": ids}).OrderBy("x.spell_id", "x.seq")
+	if err := d.scanWith(ctx, tx, lq, func(r *sql.Rows) error {
+		var sp, ep int64
+		if err := r.Scan(&sp, &ep); err != nil {
+			return err
+		}
+		links[sp] = append(links[sp], ep)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := map[int64]string{}
+	q := builder.Select("id", "patient_id", "procode3", "admidate", "disdate", "admimeth", "admimeth_group", "dismeth", "los",
+		"first_episode_id", "discharging_episode_id", "episode_count", "emergency_readmission_30d").
+		From("spells").Where(sq.Eq{"patient_id": ids})
+	err := d.scanWith(ctx, tx, q, func(r *sql.Rows) error {
+		var id, patient, first int64
+		var prov string
+		var adm time.Time
+		var dis sql.NullTime
+		var meth, dmeth sql.NullString
+		var group, count int
+		var los, discharging sql.NullInt64
+		var readmit bool
+		if err := r.Scan(&id, &patient, &prov, &adm, &dis, &meth, &group, &dmeth, &los, &first, &discharging, &count, &readmit); err != nil {
+			return err
+		}
+		out[id] = spellFingerprint(patient, prov, adm, dis, meth, group, dmeth, los, first, discharging, count, readmit, links[id])
+		return nil
+	})
+	return out, err
+}
+
+// spellInsertRows bounds the rows of one multi-row INSERT.
+const spellInsertRows = 1000
+
+func (d *DB) insertSpells(ctx context.Context, tx *sql.Tx, spells []*derivedSpell) error {
+	for start := 0; start < len(spells); start += spellInsertRows {
+		part := spells[start:min(start+spellInsertRows, len(spells))]
+		ins := builder.Insert("spells").Columns("id", "patient_id", "procode3", "admidate", "disdate", "admimeth",
+			"admimeth_group", "dismeth", "los", "first_episode_id", "discharging_episode_id", "episode_count",
+			"emergency_readmission_30d")
+		for _, s := range part {
+			ins = ins.Values(s.id, s.patientID, s.procode3, s.admidate, s.disdate, s.admimeth, s.group, s.dismeth,
+				s.los, s.first, s.discharging, len(s.episodes), s.emergencyReadmitted)
+		}
+		if _, err := d.exec(ctx, tx, ins); err != nil {
+			return err
+		}
+		// Links are flushed by row count of their own: a spell can hold up to
+		// 87 episodes, and a statement takes at most 65535 placeholders.
+		link, n := builder.Insert("spell_episodes").Columns("episode_id", "spell_id", "seq"), 0
+		for _, s := range part {
+			for i, e := range s.episodes {
+				link, n = link.Values(e, s.id, i+1), n+1
+				if n == spellInsertRows*5 {
+					if _, err := d.exec(ctx, tx, link); err != nil {
+						return err
+					}
+					link, n = builder.Insert("spell_episodes").Columns("episode_id", "spell_id", "seq"), 0
+				}
+			}
+		}
+		if n > 0 {
+			if _, err := d.exec(ctx, tx, link); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ReleaseID is the data_releases row of the load, for deriving its spells
+// once it has committed.
+func (l *Load) ReleaseID() int64 { return l.releaseID }
+
+// spellsMigration is the migration that creates the spell tables.
+const spellsMigration = 7

@@ -1,0 +1,49 @@
+// Command rewrite is the second step of graph's go:generate: it points three
+// calls of gqlgen's generated code at graph's own lighter versions
+// (graph/marshal.go says why for each). Each is a fixed textual
+// substitution of a call by one with the same result, so the output stays
+// reproducible from the schema by `go generate ./...`.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+)
+
+// substitutions are the calls replaced, upstream → local.
+var substitutions = []struct{ upstream, local string }{
+	// A goroutine per list element.
+	{"graphql.MarshalSliceConcurrently(", "marshalSlice("},
+	// The response path, a field set and a map per object, for @defer.
+	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := newDeferredGroup(ctx, fields)"},
+	// A goroutine per object for its second and later resolver fields.
+	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,"},
+}
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: rewrite generated.go")
+		os.Exit(2)
+	}
+	if err := rewrite(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, "rewrite:", err)
+		os.Exit(1)
+	}
+}
+
+func rewrite(path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	for _, s := range substitutions {
+		if !bytes.Contains(src, []byte(s.upstream)) {
+			// gqlgen no longer emits the call: the substitution would
+			// silently do nothing.
+			return fmt.Errorf("%s: no %q to rewrite; check the gqlgen version", path, s.upstream)
+		}
+		src = bytes.ReplaceAll(src, []byte(s.upstream), []byte(s.local))
+	}
+	return os.WriteFile(path, src, 0o644)
+}

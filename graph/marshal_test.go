@@ -1,0 +1,76 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+func responseCtx() (context.Context, *graphql.OperationContext) {
+	oc := &graphql.OperationContext{RecoverFunc: func(context.Context, any) error { return errors.New("internal error") }}
+	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, oc.RecoverFunc)
+	return graphql.WithOperationContext(ctx, oc), oc
+}
+
+// Resolved in place, a field still counts against its object as gqlgen
+// counts it (null for non-null fields, the required-null marker for
+// nullable ones), and a panic becomes a null with an error.
+func TestResolveInline(t *testing.T) {
+	ctx, oc := responseCtx()
+	fields := []graphql.CollectedField{{}, {}, {}, {}}
+	out := graphql.NewFieldSet(fields)
+	var deferred graphql.DeferredGroup
+	value := constant("x")
+	resolveInline(ctx, out, fields[0], oc, &deferred, 0, true, true, func(context.Context) graphql.Marshaler { return value })
+	if out.Values[0] != value || out.Invalids != 0 {
+		t.Fatalf("value: %v, invalids %d", out.Values[0], out.Invalids)
+	}
+	resolveInline(ctx, out, fields[1], oc, &deferred, 1, true, true, func(context.Context) graphql.Marshaler { return graphql.Null })
+	if out.Invalids != 1 {
+		t.Errorf("null non-null field: invalids %d, want 1", out.Invalids)
+	}
+	resolveInline(ctx, out, fields[2], oc, &deferred, 2, true, false, func(context.Context) graphql.Marshaler { return graphql.Null })
+	if out.Invalids != 1 {
+		t.Errorf("null nullable field counted: invalids %d, want 1", out.Invalids)
+	}
+	resolveInline(ctx, out, fields[3], oc, &deferred, 3, true, true, func(context.Context) graphql.Marshaler { panic("boom") })
+	if out.Values[3] != graphql.Null || out.Invalids != 2 || len(graphql.GetErrors(ctx)) != 1 {
+		t.Errorf("panic: value %v, invalids %d, errors %v", out.Values[3], out.Invalids, graphql.GetErrors(ctx))
+	}
+}
+
+// Lists are marshalled in order, each element under its own index, and a
+// panicking element becomes null while its siblings are kept.
+func TestMarshalSlice(t *testing.T) {
+	ctx, _ := responseCtx()
+	var seen []int
+	ret := marshalSlice(ctx, 3, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		if fc == nil || fc.Index == nil || *fc.Index != i {
+			t.Errorf("element %d: field context %+v", i, fc)
+		}
+		seen = append(seen, i)
+		if i == 1 {
+			panic("boom")
+		}
+		return constant("v")
+	})
+	if len(seen) != 3 || seen[0] != 0 || seen[2] != 2 {
+		t.Errorf("order %v", seen)
+	}
+	if ret[1] != graphql.Null || ret[0] == graphql.Null || ret[2] == graphql.Null {
+		t.Errorf("results %v", ret)
+	}
+	if len(graphql.GetErrors(ctx)) != 1 {
+		t.Errorf("errors %v", graphql.GetErrors(ctx))
+	}
+}
+
+// constant is a comparable Marshaler (gqlgen's own are funcs).
+type constant string
+
+func (c constant) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(c))) }

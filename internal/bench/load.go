@@ -1,0 +1,150 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hesgql/hesgql/db"
+	"github.com/hesgql/hesgql/internal/hes"
+	"github.com/hesgql/hesgql/internal/load"
+)
+
+// LoadReport is what RunLoad measured.
+type LoadReport struct {
+	Episodes, Patients int64
+	First, Refresh     time.Duration // hesgql load into the empty store, then of the same file again
+	Floor              time.Duration // LOAD DATA LOCAL INFILE of the stored rows into the empty store
+	FileBytes          int64
+}
+
+// rate is episodes per second over d.
+func rate(n int64, d time.Duration) float64 { return float64(n) / d.Seconds() }
+
+// RunLoad measures the loader against LOAD DATA LOCAL INFILE. It empties
+// the store of d, so it must only be given a database of its own:
+//
+//  1. a generated extract of cfg.Episodes is written to a file (not timed);
+//  2. first load: the loader reads the file into the empty store;
+//  3. the stored rows are dumped as tab-separated files (not timed), the
+//     store emptied, and the floor loads them with LOAD DATA LOCAL INFILE
+//     into the same tables with the same indexes, in one transaction;
+//  4. refresh: the loader reads the same file again into the store the
+//     floor filled, every episode an upsert by EPIKEY.
+func RunLoad(ctx context.Context, d *db.DB, cfg Config) (LoadReport, error) {
+	cfg.defaults()
+	var rep LoadReport
+	if err := refuseForeignData(ctx, d); err != nil {
+		return rep, err
+	}
+	dir, err := os.MkdirTemp("", "hesgql-bench-load-")
+	if err != nil {
+		return rep, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, datasetName(cfg))
+	fmt.Fprintf(cfg.Progress, "bench: writing %d generated episodes to %s\n", cfg.Episodes, path)
+	if err := writeExtract(path, cfg); err != nil {
+		return rep, err
+	}
+	if st, err := os.Stat(path); err == nil {
+		rep.FileBytes = st.Size()
+	}
+
+	if err := d.EmptyStore(ctx); err != nil {
+		return rep, err
+	}
+	opts := load.Options{RejectsPath: filepath.Join(dir, "rejects.csv"), Progress: cfg.Progress}
+	fmt.Fprintln(cfg.Progress, "bench: first load into the empty store")
+	sum, err := load.File(ctx, d, path, opts)
+	if err != nil {
+		return rep, err
+	}
+	rep.First, rep.Episodes = sum.Took, int64(sum.Loaded)
+	if rep.Patients, err = d.PatientCount(ctx); err != nil {
+		return rep, err
+	}
+	fmt.Fprintln(cfg.Progress, "bench: dumping the stored rows for the LOAD DATA floor")
+	files, err := d.DumpStore(ctx, dir)
+	if err != nil {
+		return rep, err
+	}
+	if err := d.EmptyStore(ctx); err != nil {
+		return rep, err
+	}
+	fmt.Fprintln(cfg.Progress, "bench: LOAD DATA LOCAL INFILE into the empty store")
+	if rep.Floor, err = d.LoadFloor(ctx, files); err != nil {
+		return rep, err
+	}
+	n, err := d.EpisodeCount(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if n != rep.Episodes {
+		return rep, fmt.Errorf("the floor stored %d episodes, the loader %d", n, rep.Episodes)
+	}
+	fmt.Fprintf(cfg.Progress, "bench: first load %.0f episodes/s, floor %.0f episodes/s\n", rate(rep.Episodes, rep.First), rate(rep.Episodes, rep.Floor))
+	fmt.Fprintln(cfg.Progress, "bench: refresh (the same file again)")
+	again, err := load.File(ctx, d, path, opts)
+	if err != nil {
+		return rep, err
+	}
+	if again.Updated != again.Loaded {
+		return rep, fmt.Errorf("refresh updated %d of %d episodes", again.Updated, again.Loaded)
+	}
+	rep.Refresh = again.Took
+
+	printLoadReport(cfg, d, rep)
+	return rep, nil
+}
+
+// refuseForeignData stops RunLoad from emptying a database that holds
+// anything but benchmark datasets.
+func refuseForeignData(ctx context.Context, d *db.DB) error {
+	releases, err := d.DataReleases(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range releases {
+		if !strings.HasPrefix(r.FileName, "bench-seed") {
+			return fmt.Errorf("bench --load empties its database, which holds %s: give a --database of its own", r.FileName)
+		}
+	}
+	n, err := d.EpisodeCount(ctx)
+	if err == nil && n > 0 && len(releases) == 0 {
+		err = fmt.Errorf("bench --load empties its database, which holds %d episodes: give a --database of its own", n)
+	}
+	return err
+}
+
+func writeExtract(path string, cfg Config) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = hes.Generate(bw, hes.GenerateOptions{Seed: cfg.Seed, Episodes: cfg.Episodes})
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func printLoadReport(cfg Config, d *db.DB, r LoadReport) {
+	w := cfg.Out
+	fmt.Fprintf(w, "hesgql bench --load: %d episodes, %d patients, %.0f MB file; %s %s; %d cores (GOMAXPROCS %d), shared with other work\n",
+		r.Episodes, r.Patients, float64(r.FileBytes)/1e6, d.Flavor(), d.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "%-34s %10s %14s\n", "phase", "seconds", "episodes/s")
+	fmt.Fprintf(w, "%-34s %10.1f %14.0f\n", "hesgql load, first (empty store)", r.First.Seconds(), rate(r.Episodes, r.First))
+	fmt.Fprintf(w, "%-34s %10.1f %14.0f\n", "LOAD DATA LOCAL floor (empty store)", r.Floor.Seconds(), rate(r.Episodes, r.Floor))
+	fmt.Fprintf(w, "%-34s %10.1f %14.0f\n", "hesgql load, refresh (all upserts)", r.Refresh.Seconds(), rate(r.Episodes, r.Refresh))
+	fmt.Fprintf(w, "first load ÷ floor: %.2f (episodes/s ratio; 1 = as fast as LOAD DATA)\n", rate(r.Episodes, r.First)/rate(r.Episodes, r.Floor))
+}
