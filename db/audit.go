@@ -78,7 +78,7 @@ func (d *DB) ListAuditEvents(ctx context.Context, q AuditQuery) (*model.AuditEve
 	}
 	conn := &model.AuditEventConnection{Edges: []*model.AuditEventEdge{}, Nodes: []*model.AuditEvent{}}
 	if q.Count {
-		if err := d.scanAll(ctx, base.Columns("COUNT(*)"), func(r *sql.Rows) error { return r.Scan(&conn.TotalCount) }); err != nil {
+		if err := d.scanPrimary(ctx, base.Columns("COUNT(*)"), func(r *sql.Rows) error { return r.Scan(&conn.TotalCount) }); err != nil {
 			return nil, err
 		}
 	}
@@ -100,7 +100,7 @@ func (d *DB) ListAuditEvents(ctx context.Context, q AuditQuery) (*model.AuditEve
 		ev *model.AuditEvent
 	}
 	var rows []row
-	err = d.scanAll(ctx, sel, func(r *sql.Rows) error {
+	err = d.scanPrimary(ctx, sel, func(r *sql.Rows) error {
 		var ev model.AuditEvent
 		var id int64
 		var roles, orgs, fields string

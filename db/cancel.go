@@ -106,7 +106,22 @@ func newKiller(c driver.Connector) *sql.DB {
 // statement of the API goes through it (scanAll), and so does the extract,
 // which keeps one connection for all its batches.
 func (d *DB) pin(ctx context.Context) (conn *sql.Conn, release func(), err error) {
-	conn, err = d.sql.Conn(ctx)
+	b := d.readBackend()
+	conn, release, err = d.pinOn(ctx, b)
+	if err != nil && b != d.primary && ctx.Err() == nil && unreachable(err) {
+		// The replica went away since it was last checked: take it out of
+		// rotation now rather than at the next check, and read from the
+		// primary instead.
+		d.markDown(b, err)
+		return d.pinOn(ctx, d.primary)
+	}
+	return conn, release, err
+}
+
+// pinOn is pin on one given server.
+func (d *DB) pinOn(ctx context.Context, b *backend) (conn *sql.Conn, release func(), err error) {
+	b.reads.Add(1)
+	conn, err = b.pool.Conn(ctx)
 	if err != nil {
 		return nil, nil, unavailable(ctx, err)
 	}
@@ -122,7 +137,7 @@ func (d *DB) pin(ctx context.Context) (conn *sql.Conn, release func(), err error
 		conn.Close()
 		return nil, nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { d.killQuery(thread) })
+	stop := context.AfterFunc(ctx, func() { d.killQuery(b.killer, thread) })
 	return conn, func() {
 		if !stop() {
 			// The kill ran, or is running: it may land after the statement
@@ -134,9 +149,14 @@ func (d *DB) pin(ctx context.Context) (conn *sql.Conn, release func(), err error
 	}, nil
 }
 
-// pinned runs fn on a connection taken with pin.
-func (d *DB) pinned(ctx context.Context, fn func(*sql.Conn) error) error {
-	conn, release, err := d.pin(ctx)
+// pinnedOn runs fn on a connection of b taken with pinOn; a replica that
+// cannot be reached is left for the primary, as in pin.
+func (d *DB) pinnedOn(ctx context.Context, b *backend, fn func(*sql.Conn) error) error {
+	conn, release, err := d.pinOn(ctx, b)
+	if err != nil && b != d.primary && ctx.Err() == nil && unreachable(err) {
+		d.markDown(b, err)
+		conn, release, err = d.pinOn(ctx, d.primary)
+	}
 	if err != nil {
 		return err
 	}
@@ -148,11 +168,12 @@ func (d *DB) pinned(ctx context.Context, fn func(*sql.Conn) error) error {
 // no longer exists.
 const errUnknownThread = 1094
 
-// killQuery stops the statement running on a server connection, if any.
-func (d *DB) killQuery(thread int64) {
+// killQuery stops the statement running on a server connection, if any,
+// through that server's kill pool.
+func (d *DB) killQuery(killer *sql.DB, thread int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err := d.exec(ctx, d.killer, sq.Expr("KILL QUERY ?", thread))
+	_, err := d.exec(ctx, killer, sq.Expr("KILL QUERY ?", thread))
 	var me *mysql.MySQLError
 	if errors.As(err, &me) && me.Number == errUnknownThread {
 		return // the connection had already closed, taking its statement with it

@@ -6,6 +6,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,8 +42,17 @@ type Options struct {
 	CursorKey []byte
 	// StatementTimeout bounds each statement on the server (0 = no limit).
 	StatementTimeout time.Duration
-	// MaxOpenConns caps the connection pool (0 = 64).
+	// MaxOpenConns caps the connection pool (0 = 64), of the primary and
+	// of each replica.
 	MaxOpenConns int
+	// Replicas are DSNs of read replicas of the primary (see replicas.go);
+	// one that names no database reads the primary's database.
+	Replicas []string
+	// ReplicaMaxLag takes a replica further behind than this out of
+	// rotation (0 = 30s).
+	ReplicaMaxLag time.Duration
+	// ReplicaCheckInterval is how often replicas are checked (0 = 1s).
+	ReplicaCheckInterval time.Duration
 	// StatisticsCacheSize bounds the tabulations kept in process
 	// (0 = DefaultStatisticsCacheSize; negative = no cache).
 	StatisticsCacheSize int
@@ -60,7 +70,13 @@ type DB struct {
 	stats     statementStats
 	timeout   time.Duration // the pool's statement timeout (0 = none)
 	agg       *aggregates   // published tables and the statistics cache
+	primary   *backend      // d.sql and d.killer, as a read backend
+	replicas  *replicaSet   // nil without replicas
 }
+
+// DevCursorKey signs cursors when no key is configured. It is public, so
+// serve refuses it outside development mode.
+const DevCursorKey = "hesgql-development-cursor-key"
 
 // builder produces MySQL-style placeholders.
 var builder = sq.StatementBuilder.PlaceholderFormat(sq.Question)
@@ -103,25 +119,17 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 			cfg.Params["max_execution_time"] = fmt.Sprint(opts.StatementTimeout.Milliseconds())
 		}
 	}
-	conn, err := mysql.NewConnector(cfg)
+	pool, conn, err := openPool(cfg, opts.MaxOpenConns)
 	if err != nil {
 		return nil, err
 	}
-	pool := sql.OpenDB(threadConnector{conn})
-	maxOpen := opts.MaxOpenConns
-	if maxOpen <= 0 {
-		maxOpen = 64
-	}
-	pool.SetMaxOpenConns(maxOpen)
-	pool.SetMaxIdleConns(maxOpen)
-	pool.SetConnMaxLifetime(30 * time.Minute)
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	key := opts.CursorKey
 	if len(key) == 0 {
-		key = []byte("hesgql-development-cursor-key")
+		key = []byte(DevCursorKey)
 	}
 	killer := newKiller(conn)
 	// Open the kill connection now, so that the first kill does not wait
@@ -131,8 +139,33 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		killer.Close()
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	return &DB{sql: pool, killer: killer, flavor: flavor, version: version, log: log, cursorKey: key,
-		timeout: opts.StatementTimeout, agg: newAggregates(opts.StatisticsCacheSize)}, nil
+	d := &DB{sql: pool, killer: killer, flavor: flavor, version: version, log: log, cursorKey: key,
+		primary: &backend{name: "primary", addr: cfg.Addr, pool: pool, killer: killer},
+		timeout: opts.StatementTimeout, agg: newAggregates(opts.StatisticsCacheSize)}
+	if len(opts.Replicas) > 0 {
+		if d.replicas, err = openReplicas(d, cfg, opts); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// openPool makes the connection pool for cfg; each connection knows its
+// server thread id, for KILL QUERY.
+func openPool(cfg *mysql.Config, maxOpen int) (*sql.DB, driver.Connector, error) {
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool := sql.OpenDB(threadConnector{conn})
+	if maxOpen <= 0 {
+		maxOpen = 64
+	}
+	pool.SetMaxOpenConns(maxOpen)
+	pool.SetMaxIdleConns(maxOpen)
+	pool.SetConnMaxLifetime(30 * time.Minute)
+	return pool, conn, nil
 }
 
 // probe opens one short-lived connection to learn the server flavour.
@@ -154,7 +187,13 @@ func probe(ctx context.Context, cfg *mysql.Config) (Flavor, string, error) {
 }
 
 // Close closes the connection pools.
-func (d *DB) Close() error { return errors.Join(d.sql.Close(), d.killer.Close()) }
+func (d *DB) Close() error {
+	var errs []error
+	if d.replicas != nil {
+		errs = append(errs, d.replicas.close())
+	}
+	return errors.Join(append(errs, d.sql.Close(), d.killer.Close())...)
+}
 
 // Flavor reports the server family.
 func (d *DB) Flavor() Flavor { return d.flavor }

@@ -41,7 +41,7 @@ func (d *DB) indexes(ctx context.Context) (map[string][]indexDef, error) {
 		Where("TABLE_SCHEMA = DATABASE()").Where(sq.Eq{"TABLE_NAME": bulkTables}).Where("INDEX_NAME <> 'PRIMARY'").
 		OrderBy("TABLE_NAME", "INDEX_NAME", "SEQ_IN_INDEX")
 	out := map[string][]indexDef{}
-	err := d.scanAll(ctx, q, func(rows *sql.Rows) error {
+	err := d.scanPrimary(ctx, q, func(rows *sql.Rows) error {
 		var table, name, col string
 		var nonUnique int
 		var sub sql.NullInt64
@@ -73,7 +73,7 @@ func (d *DB) foreignKeyColumns(ctx context.Context) (map[string][][]string, erro
 		OrderBy("TABLE_NAME", "CONSTRAINT_NAME", "ORDINAL_POSITION")
 	out := map[string][][]string{}
 	var lastTable, lastFK string
-	err := d.scanAll(ctx, q, func(rows *sql.Rows) error {
+	err := d.scanPrimary(ctx, q, func(rows *sql.Rows) error {
 		var table, fk, col string
 		if err := rows.Scan(&table, &fk, &col); err != nil {
 			return err
@@ -97,7 +97,7 @@ func (d *DB) primaryColumns(ctx context.Context) (map[string][]string, error) {
 		Where("TABLE_SCHEMA = DATABASE()").Where(sq.Eq{"TABLE_NAME": bulkTables}).Where("INDEX_NAME = 'PRIMARY'").
 		OrderBy("TABLE_NAME", "SEQ_IN_INDEX")
 	out := map[string][]string{}
-	err := d.scanAll(ctx, q, func(rows *sql.Rows) error {
+	err := d.scanPrimary(ctx, q, func(rows *sql.Rows) error {
 		var table, col string
 		if err := rows.Scan(&table, &col); err != nil {
 			return err
@@ -163,7 +163,7 @@ func (d *DB) deferrable(ctx context.Context) ([]indexDef, error) {
 // StoreEmpty reports whether the store holds no patient and no episode.
 func (d *DB) StoreEmpty(ctx context.Context) (bool, error) {
 	var n int
-	err := d.scanAll(ctx, sq.Expr("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM patients LIMIT 1) p) + (SELECT COUNT(*) FROM (SELECT 1 FROM episodes LIMIT 1) e)"),
+	err := d.scanPrimary(ctx, sq.Expr("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM patients LIMIT 1) p) + (SELECT COUNT(*) FROM (SELECT 1 FROM episodes LIMIT 1) e)"),
 		func(rows *sql.Rows) error { return rows.Scan(&n) })
 	return n == 0, err
 }
@@ -206,7 +206,7 @@ func (d *DB) DeferIndexes(ctx context.Context) (bool, error) {
 func (d *DB) RestoreIndexes(ctx context.Context) error {
 	type rec struct{ table, name, def string }
 	var recs []rec
-	err := d.scanAll(ctx, builder.Select("table_name", "index_name", "definition").From("deferred_indexes").
+	err := d.scanPrimary(ctx, builder.Select("table_name", "index_name", "definition").From("deferred_indexes").
 		OrderBy("table_name", "index_name"), func(rows *sql.Rows) error {
 		var r rec
 		if err := rows.Scan(&r.table, &r.name, &r.def); err != nil {

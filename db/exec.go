@@ -38,10 +38,17 @@ func (d *DB) exec(ctx context.Context, q querier, b sq.Sqlizer) (sql.Result, err
 	return res, unavailable(ctx, err)
 }
 
-// scanAll runs b on a pooled connection and calls scan for each row; if
-// ctx ends first, the statement is killed on the server (pinned).
+// scanAll runs b on a pooled connection of a read replica or the primary
+// (scanRead) and calls scan for each row; if ctx ends first, the statement
+// is killed on the server (pinOn).
 func (d *DB) scanAll(ctx context.Context, b sq.Sqlizer, scan func(*sql.Rows) error) error {
-	return d.pinned(ctx, func(c *sql.Conn) error { return d.scanWith(ctx, c, b, scan) })
+	return d.scanRead(ctx, b, scan)
+}
+
+// scanPrimary is scanAll on the primary, for reads that must see the
+// latest writes (the audit log).
+func (d *DB) scanPrimary(ctx context.Context, b sq.Sqlizer, scan func(*sql.Rows) error) error {
+	return d.pinnedOn(ctx, d.primary, func(c *sql.Conn) error { return d.scanWith(ctx, c, b, scan) })
 }
 
 // scanWith runs b on q (the pool, a transaction or a pinned connection)

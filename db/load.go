@@ -201,6 +201,8 @@ func (l *Load) Commit(ctx context.Context, s ReleaseSummary) error {
 		return err
 	}
 	l.release()
+	// Replicas without this release leave rotation at once.
+	l.d.releaseCommitted(l.releaseID)
 	// The new release's published tables (db/aggregates.go). The load
 	// itself has succeeded: without them statistics count on the base
 	// tables, more slowly but with the same answers.

@@ -74,7 +74,8 @@ func serveOnce(t *testing.T, env map[string]string) (stdout string, rootStatus i
 // printed.
 func TestServeAnnouncesGraphiQLOnlyWhenServed(t *testing.T) {
 	dsn := dbtest.NewDSN(t)
-	base := map[string]string{"HES_DSN": dsn, "HES_LOG_LEVEL": "warn", "HES_JWT_SECRET": strings.Repeat("p", 40)}
+	base := map[string]string{"HES_DSN": dsn, "HES_LOG_LEVEL": "warn", "HES_JWT_SECRET": strings.Repeat("p", 40),
+		"HES_CURSOR_KEY": strings.Repeat("c", 32)}
 	// with returns base plus the given key/value pairs.
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}

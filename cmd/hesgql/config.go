@@ -24,6 +24,18 @@ type dbConfig struct {
 	CursorKey        string
 	LogLevel         string
 	LogFormat        string
+	// Read replicas: registered by serve only (see registerReplicas).
+	ReplicaDSN    string
+	ReplicaMaxLag time.Duration
+	ReplicaCheck  time.Duration
+}
+
+// registerReplicas registers the read-replica settings, which only serve
+// uses: loads and migrations always go to the primary.
+func (c *dbConfig) registerReplicas(s *settings) {
+	s.fs.StringVar(&c.ReplicaDSN, "replica-dsn", s.env.getenv("HES_REPLICA_DSN"), "comma-separated DSNs of read replicas of HES_DSN; reads go to healthy ones [HES_REPLICA_DSN]")
+	s.Duration(&c.ReplicaMaxLag, "replica-max-lag", "HES_REPLICA_MAX_LAG", db.DefaultReplicaMaxLag, "a replica further behind than this serves no reads [HES_REPLICA_MAX_LAG]")
+	s.Duration(&c.ReplicaCheck, "replica-check-interval", "HES_REPLICA_CHECK_INTERVAL", db.DefaultReplicaCheckInterval, "how often replicas are checked [HES_REPLICA_CHECK_INTERVAL]")
 }
 
 func (c *dbConfig) register(s *settings) {
@@ -75,7 +87,8 @@ func (c *dbConfig) open(ctx context.Context, log *slog.Logger) (*db.DB, error) {
 	if len(key) == 0 {
 		log.Warn("HES_CURSOR_KEY is not set: cursors are signed with a development key")
 	}
-	d, err := db.Open(ctx, dsn, db.Options{Logger: log, CursorKey: key, StatementTimeout: c.StatementTimeout})
+	d, err := db.Open(ctx, dsn, db.Options{Logger: log, CursorKey: key, StatementTimeout: c.StatementTimeout,
+		Replicas: splitList(c.ReplicaDSN), ReplicaMaxLag: c.ReplicaMaxLag, ReplicaCheckInterval: c.ReplicaCheck})
 	if err != nil {
 		return nil, err
 	}

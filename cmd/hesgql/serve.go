@@ -39,6 +39,7 @@ type serveConfig struct {
 func (cfg *serveConfig) registerAll(fs *flag.FlagSet, env *environment) *settings {
 	s := newSettings(fs, env)
 	cfg.register(s)
+	cfg.registerReplicas(s)
 	fs.StringVar(&cfg.Addr, "addr", envOr(env, "HES_ADDR", "127.0.0.1:8080"), "listen address [HES_ADDR]")
 	fs.StringVar(&cfg.CORSOrigins, "cors-origins", env.getenv("HES_CORS_ORIGINS"), "comma-separated origins allowed to call the API from browsers [HES_CORS_ORIGINS]")
 	cfg.Auth.register(s)
@@ -90,6 +91,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer verifier.Close()
+	if err := cfg.checkCursorKey(cfg.Auth.Dev); err != nil {
+		return err
+	}
 	var allow map[string]string
 	if cfg.AllowList != "" {
 		if allow, err = graph.LoadAllowList(cfg.AllowList); err != nil {
@@ -118,10 +122,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 
-	var graphiqlHeaders string
+	var graphiqlHeaders func() (string, error)
 	if cfg.GraphiQL {
-		if graphiqlHeaders, err = cfg.Auth.graphiqlHeaders(secret); err != nil {
-			return err
+		graphiqlHeaders = cfg.Auth.graphiqlHeaders(secret)
+		// Mint one now so that a token the configuration cannot produce
+		// stops the start rather than every page view.
+		if graphiqlHeaders != nil {
+			if _, err := graphiqlHeaders(); err != nil {
+				return err
+			}
 		}
 	}
 	a, err := app.New(d, app.Options{

@@ -154,23 +154,29 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 	return err
 }
 
-// graphiqlHeaders returns GraphiQL's pre-filled headers in development: a
-// RESEARCHER token signed with secret (as resolved by serve), so that the README's first query runs as written. The
-// token is written into the page, which is why this happens only in dev mode.
-func (c *authConfig) graphiqlHeaders(secret []byte) (string, error) {
+// graphiqlHeaders returns what pre-fills GraphiQL's headers editor, called
+// each time the page is served: in development a RESEARCHER token signed
+// with secret (as resolved by serve) and minted for that page view, so that
+// the README's first query runs as written however long the server has
+// been up; otherwise nil (no headers). The token is written into the page,
+// which is why this happens only in dev mode.
+func (c *authConfig) graphiqlHeaders(secret []byte) func() (string, error) {
 	if !c.Dev || secret == nil {
-		return "", nil
+		return nil
 	}
 	// A day, or less when the server accepts less: a pre-filled token the
 	// server refuses would greet the developer with 401s.
 	ttl := min(24*time.Hour, c.MaxLifetime)
-	tok, err := auth.Mint(secret, auth.TokenSpec{
+	spec := auth.TokenSpec{
 		Subject: "graphiql-dev", Roles: []model.Role{model.RoleResearcher}, TTL: ttl,
 		Issuer: c.OIDCIssuer, Audience: c.OIDCAudience,
-	}, time.Now())
-	if err != nil {
-		return "", err
 	}
-	h, err := json.Marshal(map[string]string{"Authorization": "Bearer " + tok})
-	return string(h), err
+	return func() (string, error) {
+		tok, err := auth.Mint(secret, spec, time.Now())
+		if err != nil {
+			return "", err
+		}
+		h, err := json.Marshal(map[string]string{"Authorization": "Bearer " + tok})
+		return string(h), err
+	}
 }

@@ -23,8 +23,10 @@ import (
 type Options struct {
 	Logger   *slog.Logger
 	GraphiQL bool
-	// GraphiQLHeaders pre-fills GraphiQL's headers editor (development only).
-	GraphiQLHeaders string
+	// GraphiQLHeaders, called each time GraphiQL's page is served,
+	// pre-fills its headers editor (development only: a token minted per
+	// page view, so that it is never expired).
+	GraphiQLHeaders func() (string, error)
 	Introspection   bool
 	// FieldSuggestions keeps "did you mean" hints in validation errors.
 	FieldSuggestions bool

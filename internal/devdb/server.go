@@ -196,9 +196,11 @@ func initDataDir(ctx context.Context, l layout, srv *server, log *slog.Logger) e
 		// --force skips the script's host name check, which fails on
 		// minimal systems without a localhost entry; the server binds to
 		// 127.0.0.1 and resolves no names anyway.
+		// Its own --tmpdir, as the server gets (serverArgs): the bootstrap's
+		// temporary tables in a shared /tmp have been swept away mid-run.
 		args := []string{"--no-defaults", "--datadir=" + l.data,
 			"--auth-root-authentication-method=normal", "--skip-test-db",
-			"--skip-name-resolve", "--force"}
+			"--skip-name-resolve", "--force", "--tmpdir=" + filepath.Join(l.root, "tmp")}
 		if basedir != "" {
 			args = append(args, "--basedir="+basedir)
 		}
@@ -347,6 +349,12 @@ var errPortInUse = errors.New("port already in use")
 
 // launch starts the server detached and waits until it accepts connections.
 func launch(ctx context.Context, l layout, srv *server, port int, log *slog.Logger) (int, error) {
+	return launchWith(ctx, l, srv, port, serverArgs(l, srv, port), log)
+}
+
+// launchWith is launch with a command line of the caller's (replication.go
+// adds binary logging and server ids).
+func launchWith(ctx context.Context, l layout, srv *server, port int, args []string, log *slog.Logger) (int, error) {
 	// Remember where this start's log begins, so errors quote this attempt
 	// and not an older failure.
 	var logStart int64
@@ -369,7 +377,7 @@ func launch(ctx context.Context, l layout, srv *server, port int, log *slog.Logg
 	_ = os.Remove(l.pid)
 
 	// Not CommandContext: the server must outlive ctx and this process.
-	cmd := exec.Command(srv.bin, serverArgs(l, srv, port)...)
+	cmd := exec.Command(srv.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own process group keeps Ctrl-C in the terminal that ran
 	// `hesgql serve` or `go test` from reaching the shared server.

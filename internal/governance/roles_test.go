@@ -44,7 +44,7 @@ func TestRulesFromSchema(t *testing.T) {
 			t.Errorf("%s.%s: role sets %v, want %v", c.object, c.field, got, c.want)
 		}
 	}
-	if got := r.possible["Node"]; !slices.Equal(got, []string{"Episode", "Patient"}) {
+	if got := r.possible["Node"]; !slices.Equal(got, []string{"Episode", "Patient", "Spell"}) {
 		t.Errorf("Node's types %v", got)
 	}
 }

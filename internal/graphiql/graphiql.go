@@ -5,6 +5,9 @@
 // The embedded files in assets/ are the unmodified distributable builds of
 // GraphiQL, React and ReactDOM from the npm registry, plus a small bootstrap
 // script; assets/VERSIONS.md records the versions and how to refresh them.
+// The bootstrap adds an Examples panel: who the current token makes the
+// caller (asked from the API's viewer field), the [Examples] operations and
+// a link to the documentation.
 //
 // A single handler serves both the page and its assets. Mount it at the site
 // root and at [AssetPrefix]:
@@ -212,14 +215,27 @@ type pageData struct {
 	Endpoint       string
 	DefaultQuery   string
 	DefaultHeaders string
+	ExamplesJSON   string
+	DocsURL        string
 }
+
+// DocsURL is the default documentation link of the Examples panel.
+const DocsURL = "https://github.com/hesgql/hesgql#readme"
 
 // Options tune the page.
 type Options struct {
 	// DefaultHeaders pre-fills GraphiQL's headers editor with this JSON
-	// object, e.g. a development token. It is written into the page, so it
-	// must never hold a credential outside development.
+	// object. It is written into the page, so it must never hold a
+	// credential outside development.
 	DefaultHeaders string
+	// Headers, when set, is called each time the page is served and its
+	// JSON object pre-fills the headers editor instead of DefaultHeaders:
+	// a development token minted per page view never greets a long-running
+	// server's user expired. Development only, like DefaultHeaders.
+	Headers func() (string, error)
+	// DocsURL is the Examples panel's documentation link ("" means
+	// [DocsURL]).
+	DocsURL string
 }
 
 // Asset returns the relative URL of an embedded asset, versioned by its
@@ -234,9 +250,11 @@ func (pageData) Asset(name string) (string, error) {
 
 // handler serves the GraphiQL page and its assets.
 type handler struct {
-	page []byte
-	etag string
-	csp  string
+	page    []byte // rendered once when the headers are fixed
+	etag    string
+	csp     string
+	data    pageData               // for per-request rendering
+	headers func() (string, error) // nil: page is fixed
 }
 
 // Handler returns an http.Handler that serves the GraphiQL page at "/" and
@@ -251,24 +269,45 @@ func Handler(endpoint string) http.Handler { return NewHandler(endpoint, Options
 
 // NewHandler is Handler with options.
 func NewHandler(endpoint string, opts Options) http.Handler {
-	var buf bytes.Buffer
-	err := pageTemplate.Execute(&buf, pageData{
-		Title:          title,
-		Endpoint:       endpoint,
-		DefaultQuery:   defaultQuery(hasAuthorization(opts.DefaultHeaders)),
-		DefaultHeaders: opts.DefaultHeaders,
-	})
+	examples, err := json.Marshal(Examples)
 	if err != nil {
+		panic("graphiql: encoding examples: " + err.Error())
+	}
+	docs := opts.DocsURL
+	if docs == "" {
+		docs = DocsURL
+	}
+	h := &handler{
+		csp: contentSecurityPolicy(endpoint),
+		data: pageData{
+			Title:          title,
+			Endpoint:       endpoint,
+			DefaultHeaders: opts.DefaultHeaders,
+			ExamplesJSON:   string(examples),
+			DocsURL:        docs,
+		},
+		headers: opts.Headers,
+	}
+	if h.headers == nil {
+		h.page = h.render(opts.DefaultHeaders)
+		sum := sha256.Sum256(h.page)
+		h.etag = `"` + hex.EncodeToString(sum[:6]) + `"`
+	}
+	return h
+}
+
+// render renders the page with the given headers-editor content.
+func (h *handler) render(headers string) []byte {
+	d := h.data
+	d.DefaultHeaders = headers
+	d.DefaultQuery = defaultQuery(hasAuthorization(headers))
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, d); err != nil {
 		// The template and its data are fixed at build time, so this is a
 		// programming error that the package tests catch.
 		panic("graphiql: rendering page: " + err.Error())
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	return &handler{
-		page: buf.Bytes(),
-		etag: `"` + hex.EncodeToString(sum[:6]) + `"`,
-		csp:  contentSecurityPolicy(endpoint),
-	}
+	return buf.Bytes()
 }
 
 // originPattern matches the origins that may be written into the CSP header.
@@ -318,11 +357,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // servePage writes the GraphiQL HTML page.
 func (h *handler) servePage(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
-	hdr.Set("Content-Type", "text/html; charset=utf-8")
 	hdr.Set("Content-Security-Policy", h.csp)
 	hdr.Set("X-Frame-Options", "DENY")
 	hdr.Set("Referrer-Policy", "no-referrer")
-	// The page is tiny and names the current asset versions, so always
+	if h.headers != nil {
+		// A page carrying a token minted for this view is never cached,
+		// or a browser could show yesterday's expired token.
+		headers, err := h.headers()
+		if err != nil {
+			http.Error(w, "GraphiQL: cannot prepare the development token: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		hdr.Set("Content-Type", "text/html; charset=utf-8")
+		hdr.Set("Cache-Control", "no-store")
+		http.ServeContent(w, r, "", noModTime, bytes.NewReader(h.render(headers)))
+		return
+	}
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	// The page is small and names the current asset versions, so always
 	// revalidate it.
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Set("ETag", h.etag)

@@ -22,7 +22,7 @@ func newMetrics(reg *prometheus.Registry, d *db.DB) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"route", "status"}),
 	}
-	reg.MustRegister(m.requests,
+	reg.MustRegister(m.requests, newBackendCollector(d),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{

@@ -31,8 +31,9 @@ type Config struct {
 	Routes map[string]http.Handler
 	// GraphiQL serves the in-browser IDE at /.
 	GraphiQL bool
-	// GraphiQLHeaders pre-fills GraphiQL's headers editor (development only).
-	GraphiQLHeaders string
+	// GraphiQLHeaders, called each time the page is served, pre-fills
+	// GraphiQL's headers editor (development only: a token minted per view).
+	GraphiQLHeaders func() (string, error)
 	// CORSOrigins lists the origins allowed to call the API from a browser.
 	CORSOrigins []string
 	// MaxBodyBytes bounds a request body (0 = 1 MiB).
@@ -75,7 +76,7 @@ func Handler(cfg Config) http.Handler {
 		}
 	}
 	if cfg.GraphiQL {
-		ide := graphiql.NewHandler("/graphql", graphiql.Options{DefaultHeaders: cfg.GraphiQLHeaders})
+		ide := graphiql.NewHandler("/graphql", graphiql.Options{Headers: cfg.GraphiQLHeaders})
 		mux.Handle("GET /{$}", ide)
 		mux.Handle("GET "+graphiql.AssetPrefix, ide)
 	}
@@ -99,6 +100,9 @@ func Handler(cfg Config) http.Handler {
 			return
 		}
 		_, _ = w.Write([]byte("ready\n"))
+		// Replicas out of rotation leave the process ready: reads then go
+		// to the primary.
+		writeBackends(w, cfg.DB)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return requestID(logRequests(log, m, limitHeaders(maxHeaderBytes, jsonMisses(mux))))
