@@ -53,6 +53,9 @@ type Options struct {
 	ReplicaMaxLag time.Duration
 	// ReplicaCheckInterval is how often replicas are checked (0 = 1s).
 	ReplicaCheckInterval time.Duration
+	// StatisticsCacheSize bounds the tabulations kept in process
+	// (0 = DefaultStatisticsCacheSize; negative = no cache).
+	StatisticsCacheSize int
 }
 
 // DB is the HES store.
@@ -65,8 +68,10 @@ type DB struct {
 	cursorKey []byte
 	macs      sync.Pool // of hash.Hash keyed with cursorKey (keyset.go)
 	stats     statementStats
-	primary   *backend    // d.sql and d.killer, as a read backend
-	replicas  *replicaSet // nil without replicas
+	timeout   time.Duration // the pool's statement timeout (0 = none)
+	agg       *aggregates   // published tables and the statistics cache
+	primary   *backend      // d.sql and d.killer, as a read backend
+	replicas  *replicaSet   // nil without replicas
 }
 
 // DevCursorKey signs cursors when no key is configured. It is public, so
@@ -135,7 +140,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	d := &DB{sql: pool, killer: killer, flavor: flavor, version: version, log: log, cursorKey: key,
-		primary: &backend{name: "primary", addr: cfg.Addr, pool: pool, killer: killer}}
+		primary: &backend{name: "primary", addr: cfg.Addr, pool: pool, killer: killer},
+		timeout: opts.StatementTimeout, agg: newAggregates(opts.StatisticsCacheSize)}
 	if len(opts.Replicas) > 0 {
 		if d.replicas, err = openReplicas(d, cfg, opts); err != nil {
 			d.Close()

@@ -19,10 +19,11 @@ func (d *DB) query(ctx context.Context, q querier, b sq.Sqlizer) (*sql.Rows, err
 	if err != nil {
 		return nil, err
 	}
+	text = d.budgeted(ctx, text)
 	d.countStatement(ctx)
 	traceStatement(ctx, text, args)
 	rows, err := q.QueryContext(ctx, text, args...)
-	return rows, unavailable(ctx, err)
+	return rows, budgetError(ctx, unavailable(ctx, err))
 }
 
 // exec runs a built statement and counts it.
@@ -63,6 +64,6 @@ func (d *DB) scanWith(ctx context.Context, q querier, b sq.Sqlizer, scan func(*s
 			return err
 		}
 	}
-	// A connection lost part way through shows only here.
-	return unavailable(ctx, rows.Err())
+	// A connection lost or a budget spent part way through shows only here.
+	return budgetError(ctx, unavailable(ctx, rows.Err()))
 }

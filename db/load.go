@@ -196,13 +196,20 @@ func (l *Load) Commit(ctx context.Context, s ReleaseSummary) error {
 		l.Rollback()
 		return fmt.Errorf("record release: %w", err)
 	}
-	err = l.tx.Commit()
-	l.release()
-	if err == nil {
-		// Replicas without this release leave rotation at once.
-		l.d.releaseCommitted(l.releaseID)
+	if err := l.tx.Commit(); err != nil {
+		l.release()
+		return err
 	}
-	return err
+	l.release()
+	// Replicas without this release leave rotation at once.
+	l.d.releaseCommitted(l.releaseID)
+	// The new release's published tables (db/aggregates.go). The load
+	// itself has succeeded: without them statistics count on the base
+	// tables, more slowly but with the same answers.
+	if err := l.d.RefreshAggregates(ctx); err != nil {
+		l.d.log.WarnContext(ctx, "published tables not rebuilt: statistics count on the base tables", "err", err)
+	}
+	return nil
 }
 
 // Write upserts a batch of cleaned records: their patients, episodes,

@@ -43,6 +43,9 @@ type dimension struct {
 	spell bool
 	// label turns a group value into the key shown to callers; nil keeps it.
 	label func(string) string
+	// numeric marks expressions whose values are numbers, which sort as
+	// numbers (the published tables keep them apart to sort them so).
+	numeric bool
 }
 
 // statsPatientAlias is the patients alias joined for patient dimensions; it
@@ -57,6 +60,7 @@ var dimensions = map[model.Dimension]dimension{
 		// Ordered as the Sex enum lists its values.
 		expr:    "CASE sp.sex WHEN '1' THEN 1 WHEN '2' THEN 2 WHEN '9' THEN 3 WHEN '0' THEN 4 WHEN 'X' THEN 4 END",
 		patient: true,
+		numeric: true,
 		label: func(v string) string {
 			return map[string]string{"1": "MALE", "2": "FEMALE", "3": "NOT_SPECIFIED", "4": "NOT_KNOWN"}[v]
 		},
@@ -66,18 +70,20 @@ var dimensions = map[model.Dimension]dimension{
 		// STARTAGE codes 7001-7007 (under one) are stored as age 0.
 		expr: "CASE WHEN e.start_age IS NULL THEN NULL WHEN e.start_age < 1 THEN 0 WHEN e.start_age < 5 THEN 1 " +
 			"WHEN e.start_age >= 90 THEN 90 ELSE e.start_age DIV 5 * 5 END",
-		label: ageBandLabel,
+		label:   ageBandLabel,
+		numeric: true,
 	},
 	model.DimensionAdmissionMethodGroup: {
 		expr: "CASE WHEN e.admimeth IN ('11','12','13') THEN 1 " +
 			"WHEN e.admimeth IN ('21','22','23','24','25','26','27','28','2A','2B','2C','2D') THEN 2 " +
 			"WHEN e.admimeth IN ('31','32') THEN 3 " +
 			"WHEN e.admimeth IS NULL OR e.admimeth IN ('98','99') THEN 5 ELSE 4 END",
+		numeric: true,
 		label: func(v string) string {
 			return map[string]string{"1": "ELECTIVE", "2": "EMERGENCY", "3": "MATERNITY", "4": "OTHER", "5": "UNKNOWN"}[v]
 		},
 	},
-	model.DimensionPrimaryDiagnosisChapter: {expr: "e.primary_chapter", label: chapterNumeral},
+	model.DimensionPrimaryDiagnosisChapter: {expr: "e.primary_chapter", label: chapterNumeral, numeric: true},
 	model.DimensionPrimaryDiagnosis3:       {expr: "LEFT(e.primary_diag, 3)"},
 }
 
@@ -118,22 +124,13 @@ var fceCond = sq.And{
 	sq.Or{sq.Eq{"e.classpat": nil}, sq.NotEq{"e.classpat": []string{"3", "4"}}},
 }
 
-// Tabulate counts finished consultant episodes, admissions and distinct
-// patients matching filter within the caller's scope, one row per
-// combination of the groupBy dimensions, ordered by the dimensions in turn
-// (the group of unrecorded values first).
-func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy []model.Dimension, opts ...TabulateOption) ([]*TabulationRow, error) {
-	var o tabulateOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+// resolveDimensions checks groupBy and returns its dimensions.
+func resolveDimensions(groupBy []model.Dimension) ([]dimension, error) {
 	if len(groupBy) == 0 {
 		return nil, model.InputError("groupBy", "must list at least one dimension")
 	}
 	seen := make(map[model.Dimension]bool, len(groupBy))
-	exprs := make([]string, len(groupBy))
 	dims := make([]dimension, len(groupBy))
-	joinPatient := false
 	for i, g := range groupBy {
 		dim, ok := dimensions[g]
 		if !ok {
@@ -143,7 +140,17 @@ func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy 
 			return nil, model.InputError(fmt.Sprintf("groupBy[%d]", i), "dimension %s is listed twice", g)
 		}
 		seen[g] = true
-		dims[i], exprs[i] = dim, dim.expr
+		dims[i] = dim
+	}
+	return dims, nil
+}
+
+// tabulateBase counts on the base tables, with one grouped statement.
+func (d *DB) tabulateBase(ctx context.Context, filter *model.EpisodeFilter, dims []dimension, o tabulateOptions) ([]*TabulationRow, error) {
+	exprs := make([]string, len(dims))
+	joinPatient := false
+	for i, dim := range dims {
+		exprs[i] = dim.expr
 		joinPatient = joinPatient || dim.patient
 		o.joinSpell = o.joinSpell || dim.spell
 	}
@@ -196,14 +203,7 @@ func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy 
 		}
 		r := &TabulationRow{Keys: make([]*string, len(dims)), Episodes: row.Episodes, Admissions: row.Admissions, Patients: row.Patients, Spells: row.Spells}
 		for i, k := range keys {
-			if !k.Valid {
-				continue
-			}
-			v := k.String
-			if dims[i].label != nil {
-				v = dims[i].label(v)
-			}
-			r.Keys[i] = &v
+			r.Keys[i] = labelled(dims[i], k)
 		}
 		out = append(out, r)
 		return nil
@@ -211,9 +211,26 @@ func (d *DB) Tabulate(ctx context.Context, filter *model.EpisodeFilter, groupBy 
 	if err != nil {
 		return nil, err
 	}
-	if len(out) > MaxTabulationRows {
-		return nil, model.Errorf(model.ErrTooComplex,
+	return out, tooManyGroups(len(out))
+}
+
+// tooManyGroups refuses a tabulation of more than MaxTabulationRows groups.
+func tooManyGroups(n int) error {
+	if n > MaxTabulationRows {
+		return model.Errorf(model.ErrTooComplex,
 			"the tabulation has more than %d groups: add a filter or group by fewer dimensions", MaxTabulationRows)
 	}
-	return out, nil
+	return nil
+}
+
+// labelled is the key shown for group value v of dim.
+func labelled(dim dimension, k sql.NullString) *string {
+	if !k.Valid {
+		return nil
+	}
+	v := k.String
+	if dim.label != nil {
+		v = dim.label(v)
+	}
+	return &v
 }

@@ -159,14 +159,14 @@ func (m *inputMeasure) walk(v any, path string, depth int) {
 	}
 }
 
-// inputNodes is the size of a field's input-object arguments, which the
-// cost counts: each value of a filter becomes SQL to plan and evaluate.
+// inputNodes is the cost of a field's input-object arguments: each value of
+// a filter becomes SQL to plan and evaluate, and relation filters weigh
+// more (filterCost).
 func inputNodes(f *ast.Field, args map[string]any) int {
 	n := 0
 	for _, a := range f.Definition.Arguments {
 		if v, ok := args[a.Name]; ok && isInputObject(a.Type) {
-			c, _ := CheckInput(a.Name, v, Limits{MaxFilterDepth: saturated, MaxFilterNodes: saturated})
-			n = sat(n + c)
+			n = sat(n + filterCost(v))
 		}
 	}
 	return n

@@ -42,7 +42,8 @@ type Limits struct {
 	// validation works through them.
 	MaxFields int
 	// MaxComplexity bounds the estimated cost (default 50,000): each field
-	// costs 1 plus the values of its filter arguments plus its children,
+	// costs 1 plus the values of its filter arguments (a relation filter
+	// weighing RelationFilterWeight times what it holds) plus its children,
 	// and a connection's children count once per row it may return
 	// (first/last, or DefaultPageSize).
 	MaxComplexity int
@@ -165,7 +166,7 @@ func (e *limitExtension) MutateOperationContext(ctx context.Context, oc *graphql
 	cost := c.selections(oc.Operation.SelectionSet)
 	if cost > e.l.MaxComplexity {
 		return tooComplex("complexity", cost, e.l.MaxComplexity,
-			"the query's estimated cost is %d; the limit is %d (lower first/last or select less)", cost, e.l.MaxComplexity)
+			"the query's estimated cost is %d; the limit is %d (lower first/last, select less or nest fewer patient/hasEpisode/diagnosis/procedure filters, which weigh %d times what they hold)", cost, e.l.MaxComplexity, RelationFilterWeight)
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	s.Bool(&bc.ShowSQL, "sql", "", false, "print each workload's SQL statements after the report")
 	fs.StringVar(&bc.MemProfile, "memprofile", "", "write an allocation profile of the run to this file")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
-	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W6); empty runs all")
+	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W8); empty runs all")
 	var loadMode bool
 	s.Bool(&loadMode, "load", "", false, "measure the loader instead: first load and refresh of the generated file against LOAD DATA LOCAL INFILE (empties its database, by default hesgql_bench_load)")
 	if err := s.parse(args); err != nil {

@@ -24,6 +24,12 @@ type serveConfig struct {
 	Grace         time.Duration
 	Limits        graph.Limits
 	AllowList     string
+	// PublicStatementTimeout is the statement time budget of requests
+	// without a token.
+	PublicStatementTimeout time.Duration
+	RateLimit              int // requests per second per subject
+	RateBurst              int
+	MaxConcurrent          int // requests in progress per subject
 	// graphiql and introspection default to on in development (and --demo)
 	// and off in production; either environment variable overrides.
 	graphiql, introspection *triBool
@@ -46,6 +52,10 @@ func (cfg *serveConfig) registerAll(fs *flag.FlagSet, env *environment) *setting
 	s.Int(&cfg.Limits.MaxFilterDepth, "max-filter-depth", "HES_MAX_FILTER_DEPTH", graph.DefaultMaxFilterDepth, "deepest object nesting of one filter argument or extract parameter [HES_MAX_FILTER_DEPTH]")
 	s.Int(&cfg.Limits.MaxFilterNodes, "max-filter-nodes", "HES_MAX_FILTER_NODES", graph.DefaultMaxFilterNodes, "most values (objects, fields, list entries) in one filter argument or extract parameter [HES_MAX_FILTER_NODES]")
 	s.Int(&cfg.Limits.MaxQueryBytes, "max-query-bytes", "HES_MAX_QUERY_BYTES", graph.DefaultMaxQueryBytes, "longest query text [HES_MAX_QUERY_BYTES]")
+	s.Duration(&cfg.PublicStatementTimeout, "public-statement-timeout", "HES_PUBLIC_STATEMENT_TIMEOUT", 2*time.Second, "server time each SQL statement of a request without a token may take, ending in QUERY_TOO_COMPLEX; 0 for only --statement-timeout [HES_PUBLIC_STATEMENT_TIMEOUT]")
+	s.Int(&cfg.RateLimit, "rate-limit", "HES_RATE_LIMIT", server.DefaultRate, "sustained requests per second per caller (token subject, or client address without a token); 0 for none [HES_RATE_LIMIT]")
+	s.Int(&cfg.RateBurst, "rate-burst", "HES_RATE_BURST", server.DefaultBurst, "requests a caller may send at once above --rate-limit [HES_RATE_BURST]")
+	s.Int(&cfg.MaxConcurrent, "max-concurrent", "HES_MAX_CONCURRENT", server.DefaultConcurrent, "requests in progress at once per caller; 0 for no limit [HES_MAX_CONCURRENT]")
 	fs.StringVar(&cfg.AllowList, "allowlist", env.getenv("HES_ALLOWLIST"), "JSON file of {sha256: query}: run only these queries [HES_ALLOWLIST]")
 	s.Bool(&cfg.Demo, "demo", "HES_DEMO", false, "load generated demo data when the database holds no episodes; implies --dev [HES_DEMO]")
 	s.Int(&cfg.DemoEpisodes, "demo-episodes", "HES_DEMO_EPISODES", 50000, "episodes of demo data [HES_DEMO_EPISODES]")
@@ -108,6 +118,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			}
 		}
 	}
+	if err := d.EnsureAggregates(ctx); err != nil {
+		return err
+	}
 
 	var graphiqlHeaders func() (string, error)
 	if cfg.GraphiQL {
@@ -121,15 +134,19 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	a, err := app.New(d, app.Options{
-		Logger:           log,
-		GraphiQL:         cfg.GraphiQL,
-		GraphiQLHeaders:  graphiqlHeaders,
-		Introspection:    cfg.Introspection,
-		FieldSuggestions: cfg.Auth.Dev,
-		CORSOrigins:      splitList(cfg.CORSOrigins),
-		Auth:             verifier,
-		Limits:           cfg.Limits,
-		AllowList:        allow,
+		Logger:                 log,
+		GraphiQL:               cfg.GraphiQL,
+		GraphiQLHeaders:        graphiqlHeaders,
+		Introspection:          cfg.Introspection,
+		FieldSuggestions:       cfg.Auth.Dev,
+		CORSOrigins:            splitList(cfg.CORSOrigins),
+		Auth:                   verifier,
+		Limits:                 cfg.Limits,
+		AllowList:              allow,
+		PublicStatementTimeout: cfg.PublicStatementTimeout,
+		RateLimits: server.RateLimits{
+			Rate: float64(cfg.RateLimit), Burst: cfg.RateBurst, Concurrent: cfg.MaxConcurrent,
+		},
 	})
 	if err != nil {
 		return err

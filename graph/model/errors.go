@@ -20,6 +20,11 @@ const (
 // with Retry-After when nothing could be answered.
 const ErrUnavailable = "UNAVAILABLE"
 
+// ErrRateLimited is the code of a request refused because its caller (token
+// subject, or client address for the public) sent more, or more at once,
+// than the configured limits allow: HTTP 429 with Retry-After.
+const ErrRateLimited = "RATE_LIMITED"
+
 // RetryAfterSeconds is how long a caller that got UNAVAILABLE is asked to
 // wait (Retry-After): the server recovers within a fraction of a second of
 // the database returning, so a short wait costs little and keeps clients

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -44,6 +45,12 @@ type Options struct {
 	Audit auth.WriterOptions
 	// MaxBodyBytes bounds a request body (0 = 1 MiB).
 	MaxBodyBytes int64
+	// PublicStatementTimeout is the statement time budget of requests
+	// without a token (0 = only the pool's statement timeout).
+	PublicStatementTimeout time.Duration
+	// RateLimits bound each caller's request rate and concurrency (zero
+	// values: no limit; the command sets the documented defaults).
+	RateLimits server.RateLimits
 	// Routes are extra routes, beside /graphql and the CSV extract; they
 	// are authenticated and scoped like /graphql.
 	Routes map[string]http.Handler
@@ -108,6 +115,12 @@ func New(d *db.DB, opts Options) (*App, error) {
 		maxBody = 1 << 20
 	}
 	authenticate := auth.Middleware(a.verifier, log)
+	// Limits and budgets key on the caller, so they run right after
+	// authentication and before the body is read.
+	// One limiter for every route, so that a caller's requests count
+	// together wherever they go.
+	rateLimit, budget := server.RateLimit(opts.RateLimits), server.PublicStatementBudget(opts.PublicStatementTimeout)
+	limited := func(next http.Handler) http.Handler { return rateLimit(budget(next)) }
 	routes := map[string]http.Handler{
 		// The extract audits its restricted columns itself, before it
 		// streams, so that an extract whose record fails is not sent.
@@ -123,7 +136,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 		routes[pattern] = h
 	}
 	for pattern, h := range routes {
-		routes[pattern] = authenticate(h)
+		routes[pattern] = authenticate(limited(h))
 	}
 	a.Handler = server.Handler(server.Config{
 		Logger:  log,
@@ -136,6 +149,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 			func(next http.Handler) http.Handler { return resolvers.LoaderMiddleware(d, next) },
 			func(next http.Handler) http.Handler { return resolvers.SpellLoaderMiddleware(d, next) },
 			func(next http.Handler) http.Handler { return graph.LimitBody(maxBody, next) },
+			limited,
 			authenticate,
 		},
 		Routes:          routes,

@@ -47,6 +47,10 @@ func ensureDataset(ctx context.Context, d *db.DB, cfg Config) (datasetSize, erro
 			return datasetSize{}, err
 		}
 	}
+	// A dataset loaded before the published tables existed gets them now.
+	if err := d.EnsureAggregates(ctx); err != nil {
+		return datasetSize{}, err
+	}
 	var size datasetSize
 	if size.episodes, err = d.EpisodeCount(ctx); err != nil {
 		return size, err

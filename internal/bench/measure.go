@@ -21,6 +21,7 @@ import (
 const (
 	workloadHeader = "X-Bench-Workload"
 	traceHeader    = "X-Bench-Trace"
+	noCacheHeader  = "X-Bench-No-Cache"
 )
 
 // recorder wraps the API to count each request's SQL statements and, on
@@ -43,6 +44,9 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var tr *db.Trace
 	if r.Header.Get(traceHeader) != "" {
 		ctx, tr = db.WithTrace(ctx)
+	}
+	if r.Header.Get(noCacheHeader) != "" {
+		ctx = db.WithoutStatisticsCache(ctx)
 	}
 	rec.next.ServeHTTP(w, r.WithContext(ctx))
 	name := r.Header.Get(workloadHeader)
@@ -87,6 +91,9 @@ func newClient(url, token string, conns int) *client {
 type request struct {
 	name string
 	body []byte
+	// noCache measures a statistics request as if it were the first:
+	// the statistics cache is neither read nor filled.
+	noCache bool
 	// token, when set, is the caller's in place of the client's own.
 	token string
 }
@@ -114,6 +121,9 @@ func (c *client) do(ctx context.Context, r request, trace bool) ([]byte, error) 
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+r.bearer(c.token))
 	req.Header.Set(workloadHeader, r.name)
+	if r.noCache {
+		req.Header.Set(noCacheHeader, "1")
+	}
 	if trace {
 		req.Header.Set(traceHeader, "1")
 	}

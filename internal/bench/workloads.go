@@ -76,6 +76,14 @@ const w5Query = `query W5 {
   }
 }`
 
+// statsQuery is a HES free-table shape: no filter, two dimensions, served
+// from the published tables (W7); W8 repeats it from the statistics cache.
+const statsQuery = `query W7 {
+  statistics(groupBy: [FINANCIAL_YEAR, SEX]) {
+    rows { keys episodes { display } admissions { display } patients { display } }
+  }
+}`
+
 // pickPatientQuery finds W3's patient: the one with most episodes among
 // the first patients.
 const pickPatientQuery = `query { patients(first: 100) { nodes { id episodes(first: 0) { totalCount } } } }`
@@ -135,6 +143,11 @@ func prepare(ctx context.Context, cl *client, adminToken string, cfg Config, pro
 		return nil, fmt.Errorf("no patients")
 	}
 
+	// W8 measures the cached answer, so the cache holds it before W8's
+	// first (traced) request.
+	if _, err := cl.do(ctx, newRequest("W8-warm", statsQuery, nil), false); err != nil {
+		return nil, fmt.Errorf("warm W8: %w", err)
+	}
 	w2vars := map[string]any{"from": listingFrom, "to": listingTo, "after": after}
 	return []workload{
 		{name: "W1 listing (50, filtered, sorted)", note: fmt.Sprintf("treatmentSpecialty in [330, 257], episodeStart %s..%s, EPISODE_START DESC; %d rows match", listingFrom, listingTo, count.Episodes.TotalCount),
@@ -149,10 +162,20 @@ func prepare(ctx context.Context, cl *client, adminToken string, cfg Config, pro
 			req: newRequest("W5", w5Query, nil)},
 		{name: "W6 W1 as ADMIN with nhsNumber", note: "W1's page as ADMIN, also reading each patient's NHS number (audited)",
 			req: withToken(newRequest("W6", w6Query, window), adminToken)},
+		{name: "W7 statistics FINANCIAL_YEAR × SEX", note: "no filter: read from the published tables, statistics cache bypassed",
+			req: uncached(newRequest("W7", statsQuery, nil))},
+		{name: "W8 W7 repeated (cached)", note: "the same request again: answered from the statistics cache, no SQL",
+			req: newRequest("W8", statsQuery, nil)},
 	}, nil
 }
 
 func withToken(r request, token string) request {
 	r.token = token
+	return r
+}
+
+// uncached marks r to bypass the statistics cache.
+func uncached(r request) request {
+	r.noCache = true
 	return r
 }

@@ -1,0 +1,85 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/hesgql/hesgql/graph/model"
+)
+
+// A statement budget is a per-request limit on the server time of each
+// SELECT, tighter than the pool-wide HES_STATEMENT_TIMEOUT: the public,
+// whom nothing identifies, gets a short one, so that no anonymous request
+// can hold the database for long. It is set per statement on the server
+// (MariaDB's SET STATEMENT max_statement_time = s FOR …, MySQL's
+// MAX_EXECUTION_TIME(ms) optimizer hint), which costs no extra round trip,
+// and a statement stopped by it ends in QUERY_TOO_COMPLEX telling the
+// caller what to narrow.
+
+type budgetKey struct{}
+
+// Budget is the statement time budget of one request.
+type Budget struct {
+	// Limit is the longest a SELECT may run on the server.
+	Limit time.Duration
+	// Who names the callers the budget applies to, for the message
+	// ("public requests").
+	Who string
+}
+
+// WithStatementBudget returns a context under which every SELECT the DB
+// issues may run at most b.Limit on the server (never longer than the
+// pool's own statement timeout). A zero limit sets none.
+func WithStatementBudget(ctx context.Context, b Budget) context.Context {
+	if b.Limit <= 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, budgetKey{}, b)
+}
+
+// budgeted rewrites a SELECT to run under the context's budget.
+func (d *DB) budgeted(ctx context.Context, text string) string {
+	b, ok := ctx.Value(budgetKey{}).(Budget)
+	if !ok || (d.timeout > 0 && b.Limit >= d.timeout) {
+		return text
+	}
+	rest, ok := cutSelect(text)
+	if !ok {
+		return text
+	}
+	if d.flavor == FlavorMariaDB {
+		return fmt.Sprintf("SET STATEMENT max_statement_time = %.6f FOR %s", b.Limit.Seconds(), text)
+	}
+	return fmt.Sprintf("SELECT /*+ MAX_EXECUTION_TIME(%d) */%s", max(b.Limit.Milliseconds(), 1), rest)
+}
+
+// cutSelect returns what follows a leading SELECT keyword.
+func cutSelect(text string) (string, bool) {
+	if len(text) < 7 || !strings.EqualFold(text[:6], "SELECT") || (text[6] != ' ' && text[6] != '\n') {
+		return "", false
+	}
+	return text[6:], true
+}
+
+// budgetError turns a statement stopped by the request's budget into a
+// coded error saying what to narrow. Statements stopped by the pool's own
+// timeout, under no budget, keep their error.
+func budgetError(ctx context.Context, err error) error {
+	b, ok := ctx.Value(budgetKey{}).(Budget)
+	if !ok || err == nil {
+		return err
+	}
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || (me.Number != errMariaDBStatementTimeout && me.Number != errMySQLQueryTimeout) {
+		return err
+	}
+	return &model.Error{Code: model.ErrTooComplex, Err: err, Message: fmt.Sprintf(
+		"the request needed more than the %s database time budget of %s per statement: narrow it — "+
+			"add a financialYear, treatmentSpecialty or providerCode filter, use fewer or shallower "+
+			"patient/hasEpisode/diagnosis/procedure filters, or group by fewer dimensions", b.Who, b.Limit)}
+}
