@@ -22,23 +22,16 @@ import (
 // Cursors belong to one patient's listing, so a request continuing from a
 // cursor is answered patient by patient.
 func (d *DB) ListEpisodesForPatients(ctx context.Context, patientIDs []int64, q model.EpisodeQuery) (map[int64]*model.EpisodeConnection, error) {
-	ids := slices.Clone(patientIDs)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	out := make(map[int64]*model.EpisodeConnection, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
+	ids := patientIDsOnce(patientIDs)
 	if q.Page.After != nil || q.Page.Before != nil {
-		for _, id := range ids {
+		return eachPatient(ids, func(id int64) (*model.EpisodeConnection, error) {
 			one := q
 			one.PatientID = id
-			conn, err := d.ListEpisodes(ctx, one)
-			if err != nil {
-				return nil, err
-			}
-			out[id] = conn
-		}
+			return d.ListEpisodes(ctx, one)
+		})
+	}
+	out := make(map[int64]*model.EpisodeConnection, len(ids))
+	if len(ids) == 0 {
 		return out, nil
 	}
 	ord, err := episodeOrdering("e", q.OrderBy, "")
@@ -97,6 +90,29 @@ func (d *DB) ListEpisodesForPatients(ctx context.Context, patientIDs []int64, q 
 		po := ord
 		po.binding = bindingOf("episodes", q.OrderBy, q.Filter, id)
 		out[id] = d.episodePage(one, po, w, rows[id])
+	}
+	return out, nil
+}
+
+// patientIDsOnce sorts ids and drops repeats, so one statement serves each
+// patient once whatever the page held.
+func patientIDsOnce(ids []int64) []int64 {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// eachPatient answers a nested listing patient by patient through one, as
+// requests continuing from a cursor must be: a cursor belongs to one
+// patient's listing.
+func eachPatient[C any](ids []int64, one func(id int64) (C, error)) (map[int64]C, error) {
+	out := make(map[int64]C, len(ids))
+	for _, id := range ids {
+		c, err := one(id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = c
 	}
 	return out, nil
 }

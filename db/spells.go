@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 
 	sq "github.com/Masterminds/squirrel"
@@ -262,23 +261,16 @@ func (d *DB) CountSpells(ctx context.Context, q model.SpellQuery) (int, error) {
 // cursor is answered patient by patient, since cursors belong to one
 // patient's listing.
 func (d *DB) ListSpellsForPatients(ctx context.Context, patientIDs []int64, q model.SpellQuery) (map[int64]*model.SpellConnection, error) {
-	ids := slices.Clone(patientIDs)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	out := make(map[int64]*model.SpellConnection, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
+	ids := patientIDsOnce(patientIDs)
 	if q.Page.After != nil || q.Page.Before != nil {
-		for _, id := range ids {
+		return eachPatient(ids, func(id int64) (*model.SpellConnection, error) {
 			one := q
 			one.PatientID = id
-			conn, err := d.ListSpells(ctx, one)
-			if err != nil {
-				return nil, err
-			}
-			out[id] = conn
-		}
+			return d.ListSpells(ctx, one)
+		})
+	}
+	out := make(map[int64]*model.SpellConnection, len(ids))
+	if len(ids) == 0 {
 		return out, nil
 	}
 	ord, err := spellOrdering("s", q.OrderBy, "")
