@@ -36,25 +36,14 @@ func (r *Resolver) patientEpisodes(ctx context.Context, p *model.Patient, q mode
 	if q.Page.After == nil && q.Page.Before == nil {
 		if ids, shared := siblingPatients(ctx); len(ids) > 1 && slices.Contains(ids, p.RowID) {
 			if key, ok := nestedKey(q); ok {
-				res, _ := shared.Do(key, func() any {
-					conns, err := r.DB.ListEpisodesForPatients(ctx, ids, q)
-					if err != nil {
-						return nestedEpisodes{err: err}
-					}
-					var nodes []*model.Episode
-					for _, id := range ids {
-						if c := conns[id]; c != nil {
-							nodes = append(nodes, c.Nodes...)
-						}
-					}
-					r.prefetchEpisodes(ctx, nodes)
-					return nestedEpisodes{conns: conns}
-				}).(nestedEpisodes)
-				if res.err != nil {
-					return nil, res.err
-				}
-				if c := res.conns[p.RowID]; c != nil {
-					return c, nil
+				c, err := sharedNested(shared, key, ids, p.RowID,
+					func() (map[int64]*model.EpisodeConnection, error) {
+						return r.DB.ListEpisodesForPatients(ctx, ids, q)
+					},
+					func(c *model.EpisodeConnection) []*model.Episode { return c.Nodes },
+					func(nodes []*model.Episode) { r.prefetchEpisodes(ctx, nodes) })
+				if err != nil || c != nil {
+					return c, err
 				}
 			}
 		}
@@ -67,10 +56,34 @@ func (r *Resolver) patientEpisodes(ctx context.Context, p *model.Patient, q mode
 	return conn, nil
 }
 
-// nestedEpisodes is the shared result of one batched Patient.episodes.
-type nestedEpisodes struct {
-	conns map[int64]*model.EpisodeConnection
+// nested is the shared result of one batched nested listing.
+type nested[C any] struct {
+	conns map[int64]C
 	err   error
+}
+
+// sharedNested answers one patient's nested listing from a statement shared
+// by its siblings: the first sibling to ask runs list for every patient on
+// the page and prefetches what the listed nodes need; the others take their
+// share. A nil connection means the patient was not among them.
+func sharedNested[C comparable, N any](shared *model.Memo, key string, ids []int64, id int64,
+	list func() (map[int64]C, error), nodesOf func(C) []N, prefetch func([]N)) (C, error) {
+	res, _ := shared.Do(key, func() any {
+		conns, err := list()
+		if err != nil {
+			return nested[C]{err: err}
+		}
+		var nodes []N
+		var none C
+		for _, pid := range ids {
+			if c := conns[pid]; c != none {
+				nodes = append(nodes, nodesOf(c)...)
+			}
+		}
+		prefetch(nodes)
+		return nested[C]{conns: conns}
+	}).(nested[C])
+	return res.conns[id], res.err
 }
 
 // nestedKey identifies a nested listing among the siblings: two fields

@@ -195,25 +195,14 @@ func (r *Resolver) patientSpells(ctx context.Context, p *model.Patient, q model.
 	}
 	if ids, shared := siblingPatients(ctx); len(ids) > 1 && slices.Contains(ids, p.RowID) {
 		if b, err := json.Marshal([]any{"spells", q.Filter, q.OrderBy, q.Page, q.Total}); err == nil {
-			res, _ := shared.Do(string(b), func() any {
-				conns, err := r.DB.ListSpellsForPatients(ctx, ids, q)
-				if err != nil {
-					return nestedSpells{err: err}
-				}
-				var nodes []*model.Spell
-				for _, id := range ids {
-					if c := conns[id]; c != nil {
-						nodes = append(nodes, c.Nodes...)
-					}
-				}
-				r.prefetchSpells(ctx, nodes)
-				return nestedSpells{conns: conns}
-			}).(nestedSpells)
-			if res.err != nil {
-				return nil, res.err
-			}
-			if c := res.conns[p.RowID]; c != nil {
-				return c, nil
+			c, err := sharedNested(shared, string(b), ids, p.RowID,
+				func() (map[int64]*model.SpellConnection, error) {
+					return r.DB.ListSpellsForPatients(ctx, ids, q)
+				},
+				func(c *model.SpellConnection) []*model.Spell { return c.Nodes },
+				func(nodes []*model.Spell) { r.prefetchSpells(ctx, nodes) })
+			if err != nil || c != nil {
+				return c, err
 			}
 		}
 	}
@@ -222,12 +211,6 @@ func (r *Resolver) patientSpells(ctx context.Context, p *model.Patient, q model.
 		r.prefetchSpells(ctx, conn.Nodes)
 	}
 	return conn, err
-}
-
-// nestedSpells is the shared result of one batched Patient.spells.
-type nestedSpells struct {
-	conns map[int64]*model.SpellConnection
-	err   error
 }
 
 // episodeSpell answers Episode.spell. For an episode of a page of episodes
