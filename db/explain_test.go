@@ -174,26 +174,10 @@ func TestExplainListingPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A page of patients, as Patient.episodes is asked for them together.
-	var pagePatients []int64
-	rows, err := conn.Query(`SELECT id FROM patients ORDER BY pseudo_id LIMIT 20`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		pagePatients = append(pagePatients, id)
-	}
-	rows.Close()
+	pagePatients := firstPatientIDs(t, conn, 20)
 
 	tap, tapped := newStatementTap(t, dsn)
-	d, err := db.Open(ctx, tapped, db.Options{CursorKey: []byte("explain"), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openExplainDB(t, tapped)
 
 	// secondPage lists the first page, then returns the page after it, so
 	// that the statement under test carries a seek predicate.
@@ -369,4 +353,39 @@ func explainOnly(t *testing.T, tap *statementTap, conn *sql.DB, call func() erro
 	plan := explain(t, conn, queries[0])
 	t.Logf("%s%s", queries[0], formatPlan(plan))
 	return plan
+}
+
+// firstPatientIDs is a page of patients in pseudo_id order, as
+// Patient.episodes and Patient.spells are asked for them together.
+func firstPatientIDs(t *testing.T, conn *sql.DB, n int) []int64 {
+	t.Helper()
+	rows, err := conn.Query(`SELECT id FROM patients ORDER BY pseudo_id LIMIT ?`, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// openExplainDB opens the API's database layer on dsn (a statement tap),
+// closed when the test ends.
+func openExplainDB(t *testing.T, dsn string) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), dsn, db.Options{CursorKey: []byte("explain"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }

@@ -3,7 +3,6 @@ package db_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -23,25 +22,9 @@ func TestExplainSpellPlans(t *testing.T) {
 	if err := conn.QueryRow(`SELECT patient_id FROM spells GROUP BY patient_id ORDER BY COUNT(*) DESC, patient_id LIMIT 1`).Scan(&patientID); err != nil {
 		t.Fatal(err)
 	}
-	var pagePatients []int64
-	rows, err := conn.Query(`SELECT id FROM patients ORDER BY pseudo_id LIMIT 20`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		pagePatients = append(pagePatients, id)
-	}
-	rows.Close()
+	pagePatients := firstPatientIDs(t, conn, 20)
 	tap, tapped := newStatementTap(t, dsn)
-	d, err := db.Open(ctx, tapped, db.Options{CursorKey: []byte("explain"), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openExplainDB(t, tapped)
 
 	list := func(q model.SpellQuery, seek bool) func() error {
 		return func() error {
