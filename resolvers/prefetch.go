@@ -104,13 +104,9 @@ func nestedKey(q model.EpisodeQuery) (string, bool) {
 // reached through list items, edge nodes and episode patients; anything
 // else means there is nothing to batch with.
 func siblingPatients(ctx context.Context) ([]int64, *model.Memo) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil {
-		return nil, nil
-	}
-	for p, depth := fc.Parent, 0; p != nil && depth < 4; p, depth = p.Parent, depth+1 {
+	ids, shared := siblingList(ctx, func(result any) ([]int64, bool) {
 		var ids []int64
-		switch list := p.Result.(type) {
+		switch list := result.(type) {
 		case []*model.Patient:
 			for _, x := range list {
 				ids = append(ids, x.RowID)
@@ -128,15 +124,32 @@ func siblingPatients(ctx context.Context) ([]int64, *model.Memo) {
 				ids = append(ids, x.Node.PatientID)
 			}
 		case *model.Patient, **model.Patient, **model.PatientEdge, **model.EpisodeEdge, **model.Episode:
-			continue // the item, or the edge or episode leading to it
-		default:
+			return nil, true // the item, or the edge or episode leading to it
+		}
+		return ids, false
+	})
+	slices.Sort(ids)
+	return slices.Compact(ids), shared
+}
+
+// siblingList walks up from the field being resolved, at most four levels,
+// to the nearest list held by a connection, and returns the ids that pick
+// takes from it with the connection's work memo. pick answers walk for a
+// result that only leads to the list (an item, an edge) and no ids for
+// anything else, which means there is nothing to batch with.
+func siblingList(ctx context.Context, pick func(result any) (ids []int64, walk bool)) ([]int64, *model.Memo) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return nil, nil
+	}
+	for p, depth := fc.Parent, 0; p != nil && depth < 4; p, depth = p.Parent, depth+1 {
+		ids, walk := pick(p.Result)
+		if walk {
+			continue
+		}
+		if ids == nil || p.Parent == nil {
 			return nil, nil
 		}
-		if p.Parent == nil {
-			return nil, nil
-		}
-		slices.Sort(ids)
-		ids = slices.Compact(ids)
 		switch c := p.Parent.Result.(type) {
 		case *model.PatientConnection:
 			return ids, &c.Shared

@@ -242,13 +242,9 @@ type episodeSpells struct {
 // siblingEpisodes finds the page of an episode connection that the episode
 // being resolved belongs to, with the connection's work memo.
 func siblingEpisodes(ctx context.Context) ([]int64, *model.Memo) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil {
-		return nil, nil
-	}
-	for p, depth := fc.Parent, 0; p != nil && depth < 4; p, depth = p.Parent, depth+1 {
+	return siblingList(ctx, func(result any) ([]int64, bool) {
 		var ids []int64
-		switch list := p.Result.(type) {
+		switch list := result.(type) {
 		case []*model.Episode:
 			for _, x := range list {
 				ids = append(ids, x.RowID)
@@ -258,17 +254,8 @@ func siblingEpisodes(ctx context.Context) ([]int64, *model.Memo) {
 				ids = append(ids, x.Node.RowID)
 			}
 		case *model.Episode, **model.Episode, **model.EpisodeEdge:
-			continue // the item, or the edge leading to it
-		default:
-			return nil, nil
+			return nil, true // the item, or the edge leading to it
 		}
-		if p.Parent == nil {
-			return nil, nil
-		}
-		if c, ok := p.Parent.Result.(*model.EpisodeConnection); ok {
-			return ids, &c.Shared
-		}
-		return nil, nil
-	}
-	return nil, nil
+		return ids, false
+	})
 }
