@@ -29,11 +29,11 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	s.Duration(&bc.Duration, "duration", "", 5*time.Second, "throughput phase per workload and side")
 	s.Duration(&bc.MaxLatencyTime, "max-latency-time", "", time.Minute, "bound on a workload's latency phase; slower workloads get fewer samples")
 	s.Int(&bc.Concurrency, "concurrency", "", 32, "concurrent clients in the throughput phase")
-	s.Int(&bc.Depth, "depth", "", 500_000, "W2's position in the W1 listing")
+	s.Int(&bc.Depth, "depth", "", 0, "W2's position in the W1 listing; 0 for half the episodes (5M at 10M), within the listing's size")
 	s.Bool(&bc.ShowSQL, "sql", "", false, "print each workload's SQL statements after the report")
 	fs.StringVar(&bc.MemProfile, "memprofile", "", "write an allocation profile of the run to this file")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
-	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W8); empty runs all")
+	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W9, X1 the CSV extract); empty runs all")
 	var loadMode bool
 	s.Bool(&loadMode, "load", "", false, "measure the loader instead: first load and refresh of the generated file against LOAD DATA LOCAL INFILE (empties its database, by default hesgql_bench_load)")
 	if err := s.parse(args); err != nil {

@@ -37,15 +37,20 @@ type Config struct {
 	// MaxLatencyTime bounds a workload's latency phase; a workload slower
 	// than Iterations fit in gets fewer samples (at least 20).
 	MaxLatencyTime time.Duration
-	Concurrency    int       // clients in the throughput phase
-	Depth          int       // W2's position in the listing
-	CPUProfile     string    // file for a CPU profile of the measured phases; "" for none
-	MemProfile     string    // file for an allocation profile of the run; "" for none
-	ShowSQL        bool      // print each workload's statements after the report
-	Only           []string  // workloads to run by name (W1…W8); empty runs all
-	Out            io.Writer // the report
-	Progress       io.Writer // loading and phase progress
-	Logger         *slog.Logger
+	Concurrency    int // clients in the throughput phase
+	Depth          int // W2's position in the listing; 0 for half of it
+	// PublicStatementTimeout is the public statement budget the API runs
+	// under, as hesgql serve's default.
+	PublicStatementTimeout time.Duration
+	// WorstSamples is how many times the worst public request is timed.
+	WorstSamples int
+	CPUProfile   string    // file for a CPU profile of the measured phases; "" for none
+	MemProfile   string    // file for an allocation profile of the run; "" for none
+	ShowSQL      bool      // print each workload's statements after the report
+	Only         []string  // workloads to run by name (W1…W8); empty runs all
+	Out          io.Writer // the report
+	Progress     io.Writer // loading and phase progress
+	Logger       *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -70,8 +75,11 @@ func (c *Config) defaults() {
 	if c.Concurrency <= 0 {
 		c.Concurrency = 32
 	}
-	if c.Depth <= 0 {
-		c.Depth = 500_000
+	if c.PublicStatementTimeout <= 0 {
+		c.PublicStatementTimeout = 2 * time.Second
+	}
+	if c.WorstSamples <= 0 {
+		c.WorstSamples = 5
 	}
 	if c.Out == nil {
 		c.Out = os.Stdout
@@ -82,6 +90,11 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+}
+
+// wants reports whether the run measures the named workload.
+func (c *Config) wants(name string) bool {
+	return len(c.Only) == 0 || slices.Contains(c.Only, name)
 }
 
 // Run loads the dataset if the database lacks it, then measures every
@@ -109,7 +122,7 @@ func Run(ctx context.Context, d *db.DB, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	a, err := app.New(d, app.Options{Logger: cfg.Logger, Auth: verifier})
+	a, err := app.New(d, app.Options{Logger: cfg.Logger, Auth: verifier, PublicStatementTimeout: cfg.PublicStatementTimeout})
 	if err != nil {
 		return err
 	}
@@ -121,7 +134,7 @@ func Run(ctx context.Context, d *db.DB, cfg Config) error {
 	}()
 	cl := newClient(srv.URL+"/graphql", token, cfg.Concurrency)
 
-	ws, err := prepare(ctx, cl, adminToken, cfg, cfg.Progress)
+	ws, depth, err := prepare(ctx, cl, d, size.episodes, adminToken, cfg, cfg.Progress)
 	if err != nil {
 		return err
 	}
@@ -161,7 +174,7 @@ func Run(ctx context.Context, d *db.DB, cfg Config) error {
 
 	var results []result
 	for _, w := range ws {
-		if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, w.req.name) {
+		if !cfg.wants(w.req.name) {
 			continue
 		}
 		fmt.Fprintf(cfg.Progress, "bench: %s\n", w.name)
@@ -172,6 +185,26 @@ func Run(ctx context.Context, d *db.DB, cfg Config) error {
 		results = append(results, r)
 	}
 	report(out, results, cfg)
+
+	var sh shapes
+	sh.size, sh.depth, sh.results = size, depth, results
+	if cfg.wants("W9") {
+		fmt.Fprintf(cfg.Progress, "bench: W9 worst public request\n")
+		w, err := measureWorst(ctx, cl, rec, d, cfg.WorstSamples, cfg.Progress)
+		if err != nil {
+			return fmt.Errorf("W9: %w", err)
+		}
+		sh.worst = &w
+	}
+	if cfg.wants("X1") {
+		fmt.Fprintf(cfg.Progress, "bench: X1 CSV extract of every row\n")
+		x, err := measureExtract(ctx, srv.URL, token, rec, d)
+		if err != nil {
+			return fmt.Errorf("X1: %w", err)
+		}
+		sh.extract = &x
+	}
+	sh.report(out, cfg)
 	if cfg.ShowSQL {
 		for _, r := range results {
 			fmt.Fprintf(out, "\n%s:\n", r.name)

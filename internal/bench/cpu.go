@@ -50,9 +50,7 @@ func measureCost(ctx context.Context, f func(context.Context) error, n int) cost
 func serverCall(h http.Handler, token string, r request) func(context.Context) error {
 	return func(ctx context.Context) error {
 		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(r.body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+r.bearer(token))
-		req.Header.Set(workloadHeader, r.name)
+		r.setHeaders(req.Header, token)
 		w := &discardWriter{header: http.Header{}}
 		h.ServeHTTP(w, req)
 		if w.status != 0 && w.status != http.StatusOK || w.errorsFirst {

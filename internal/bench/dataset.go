@@ -12,7 +12,12 @@ import (
 	"github.com/hesgql/hesgql/internal/load"
 )
 
-type datasetSize struct{ episodes, patients int64 }
+type datasetSize struct {
+	episodes, patients int64
+	// loaded and loadTook are this run's load, when it made the dataset.
+	loaded   int64
+	loadTook time.Duration
+}
 
 // datasetName is the release name of a generated benchmark dataset, by
 // which a later run recognises it.
@@ -42,8 +47,9 @@ func ensureDataset(ctx context.Context, d *db.DB, cfg Config) (datasetSize, erro
 			return datasetSize{}, fmt.Errorf("the database holds %d episodes that are not the benchmark's %d: give another --database or --episodes %d", n, cfg.Episodes, n)
 		}
 	}
+	var size datasetSize
 	if !present {
-		if err := loadDataset(ctx, d, cfg); err != nil {
+		if size.loaded, size.loadTook, err = loadDataset(ctx, d, cfg); err != nil {
 			return datasetSize{}, err
 		}
 	}
@@ -51,7 +57,6 @@ func ensureDataset(ctx context.Context, d *db.DB, cfg Config) (datasetSize, erro
 	if err := d.EnsureAggregates(ctx); err != nil {
 		return datasetSize{}, err
 	}
-	var size datasetSize
 	if size.episodes, err = d.EpisodeCount(ctx); err != nil {
 		return size, err
 	}
@@ -60,7 +65,7 @@ func ensureDataset(ctx context.Context, d *db.DB, cfg Config) (datasetSize, erro
 }
 
 // loadDataset streams the generator straight into the loader.
-func loadDataset(ctx context.Context, d *db.DB, cfg Config) error {
+func loadDataset(ctx context.Context, d *db.DB, cfg Config) (int64, time.Duration, error) {
 	fmt.Fprintf(cfg.Progress, "bench: loading %d generated episodes (seed %d)\n", cfg.Episodes, cfg.Seed)
 	pr, pw := io.Pipe()
 	go func() {
@@ -75,10 +80,10 @@ func loadDataset(ctx context.Context, d *db.DB, cfg Config) error {
 	sum, err := load.Stream(ctx, d, datasetName(cfg), pr, 0, load.Options{Progress: cfg.Progress})
 	pr.Close()
 	if err != nil {
-		return fmt.Errorf("load the benchmark dataset: %w", err)
+		return 0, 0, fmt.Errorf("load the benchmark dataset: %w", err)
 	}
 	took := time.Since(start)
 	fmt.Fprintf(cfg.Progress, "bench: loaded %d episodes in %s (%.0f episodes/s, generation included)\n",
 		sum.Loaded, took.Round(time.Millisecond), float64(sum.Loaded)/took.Seconds())
-	return nil
+	return int64(sum.Loaded), took, nil
 }

@@ -96,14 +96,32 @@ type request struct {
 	noCache bool
 	// token, when set, is the caller's in place of the client's own.
 	token string
+	// public sends r without a token, as anyone on the internet would.
+	public bool
 }
 
-// bearer is the token r is sent with by a client whose own is token.
+// bearer is the token r is sent with by a client whose own is token; ""
+// for none.
 func (r request) bearer(token string) string {
-	if r.token != "" {
+	switch {
+	case r.public:
+		return ""
+	case r.token != "":
 		return r.token
 	}
 	return token
+}
+
+// setHeaders writes r's headers for a client whose own token is token.
+func (r request) setHeaders(h http.Header, token string) {
+	h.Set("Content-Type", "application/json")
+	if b := r.bearer(token); b != "" {
+		h.Set("Authorization", "Bearer "+b)
+	}
+	h.Set(workloadHeader, r.name)
+	if r.noCache {
+		h.Set(noCacheHeader, "1")
+	}
 }
 
 func newRequest(name, query string, vars map[string]any) request {
@@ -118,12 +136,7 @@ func (c *client) do(ctx context.Context, r request, trace bool) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+r.bearer(c.token))
-	req.Header.Set(workloadHeader, r.name)
-	if r.noCache {
-		req.Header.Set(noCacheHeader, "1")
-	}
+	r.setHeaders(req.Header, c.token)
 	if trace {
 		req.Header.Set(traceHeader, "1")
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/hesgql/hesgql/db"
 )
 
 // workload is one request shape, ready to run.
@@ -42,12 +44,6 @@ const w6Query = `query W6($from: Date!, $to: Date!, $after: String) {
       diagnoses { code description } } }
     pageInfo { hasNextPage endCursor }
   }
-}`
-
-// walkQuery follows W1's listing with pages of the largest size, reading
-// nothing but cursors.
-const walkQuery = `query Walk($from: Date!, $to: Date!, $after: String) {
-  episodes(first: 100, after: $after, ` + listingFilter + `) { pageInfo { hasNextPage endCursor } }
 }`
 
 const countQuery = `query Count($from: Date!, $to: Date!) {
@@ -88,38 +84,30 @@ const statsQuery = `query W7 {
 // the first patients.
 const pickPatientQuery = `query { patients(first: 100) { nodes { id episodes(first: 0) { totalCount } } } }`
 
-// prepare builds the workloads, walking W1's listing to W2's depth once.
-func prepare(ctx context.Context, cl *client, adminToken string, cfg Config, progress io.Writer) ([]workload, error) {
+// prepare builds the workloads, finding W2's page at depth once.
+func prepare(ctx context.Context, cl *client, d *db.DB, episodes int64, adminToken string, cfg Config, progress io.Writer) ([]workload, int, error) {
 	window := map[string]any{"from": listingFrom, "to": listingTo}
 
 	var count struct{ Episodes struct{ TotalCount int } }
 	if err := cl.query(ctx, newRequest("setup", countQuery, window), &count); err != nil {
-		return nil, fmt.Errorf("count the listing: %w", err)
+		return nil, 0, fmt.Errorf("count the listing: %w", err)
 	}
-	depth := min(cfg.Depth, count.Episodes.TotalCount-100)
-	depth -= depth % 100
-	if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, "W2") {
-		depth = 0 // nothing needs the walk
+	total := count.Episodes.TotalCount
+	depth := cfg.Depth
+	if depth <= 0 {
+		// Half the dataset, as deep as any listing of it reaches
+		// halfway: 5M rows at 10M episodes.
+		depth = int(episodes / 2)
 	}
-	fmt.Fprintf(progress, "bench: walking %d of the listing's %d rows for W2\n", depth, count.Episodes.TotalCount)
+	depth = min(depth, total-100)
 	var after any
-	for walked := 0; walked < depth; walked += 100 {
-		var page struct {
-			Episodes struct {
-				PageInfo struct {
-					HasNextPage bool
-					EndCursor   string
-				}
-			}
+	if depth > 0 && (len(cfg.Only) == 0 || slices.Contains(cfg.Only, "W2")) {
+		fmt.Fprintf(progress, "bench: finding row %d of the listing's %d for W2\n", depth, total)
+		cursor, err := cursorAtDepth(ctx, cl, d, depth)
+		if err != nil {
+			return nil, 0, fmt.Errorf("W2's page at depth %d: %w", depth, err)
 		}
-		vars := map[string]any{"from": listingFrom, "to": listingTo, "after": after}
-		if err := cl.query(ctx, newRequest("setup", walkQuery, vars), &page); err != nil {
-			return nil, fmt.Errorf("walk to W2's depth: %w", err)
-		}
-		if !page.Episodes.PageInfo.HasNextPage {
-			return nil, fmt.Errorf("the listing ended after %d rows", walked+100)
-		}
-		after = page.Episodes.PageInfo.EndCursor
+		after = cursor
 	}
 
 	var pick struct {
@@ -131,7 +119,7 @@ func prepare(ctx context.Context, cl *client, adminToken string, cfg Config, pro
 		}
 	}
 	if err := cl.query(ctx, newRequest("setup", pickPatientQuery, nil), &pick); err != nil {
-		return nil, fmt.Errorf("choose W3's patient: %w", err)
+		return nil, 0, fmt.Errorf("choose W3's patient: %w", err)
 	}
 	patient, most := "", -1
 	for _, p := range pick.Patients.Nodes {
@@ -140,13 +128,13 @@ func prepare(ctx context.Context, cl *client, adminToken string, cfg Config, pro
 		}
 	}
 	if patient == "" {
-		return nil, fmt.Errorf("no patients")
+		return nil, 0, fmt.Errorf("no patients")
 	}
 
 	// W8 measures the cached answer, so the cache holds it before W8's
 	// first (traced) request.
-	if _, err := cl.do(ctx, newRequest("W8-warm", statsQuery, nil), false); err != nil {
-		return nil, fmt.Errorf("warm W8: %w", err)
+	if _, err := cl.do(ctx, publicRequest(newRequest("W8-warm", statsQuery, nil)), false); err != nil {
+		return nil, 0, fmt.Errorf("warm W8: %w", err)
 	}
 	w2vars := map[string]any{"from": listingFrom, "to": listingTo, "after": after}
 	return []workload{
@@ -162,11 +150,17 @@ func prepare(ctx context.Context, cl *client, adminToken string, cfg Config, pro
 			req: newRequest("W5", w5Query, nil)},
 		{name: "W6 W1 as ADMIN with nhsNumber", note: "W1's page as ADMIN, also reading each patient's NHS number (audited)",
 			req: withToken(newRequest("W6", w6Query, window), adminToken)},
-		{name: "W7 statistics FINANCIAL_YEAR × SEX", note: "no filter: read from the published tables, statistics cache bypassed",
-			req: uncached(newRequest("W7", statsQuery, nil))},
-		{name: "W8 W7 repeated (cached)", note: "the same request again: answered from the statistics cache, no SQL",
-			req: newRequest("W8", statsQuery, nil)},
-	}, nil
+		{name: "W7 public stats FYEAR × SEX", note: "public (no token), no filter: read from the published tables, statistics cache bypassed",
+			req: publicRequest(uncached(newRequest("W7", statsQuery, nil)))},
+		{name: "W8 W7 repeated (cached)", note: "the same public request again: answered from the statistics cache, no SQL",
+			req: publicRequest(newRequest("W8", statsQuery, nil))},
+	}, depth, nil
+}
+
+// publicRequest sends r without a token.
+func publicRequest(r request) request {
+	r.public = true
+	return r
 }
 
 func withToken(r request, token string) request {
