@@ -13,9 +13,10 @@ import (
 )
 
 // A statement budget is a per-request limit on the server time of each
-// SELECT, tighter than the pool-wide HES_STATEMENT_TIMEOUT: the public,
-// whom nothing identifies, gets a short one, so that no anonymous request
-// can hold the database for long. It is set per statement on the server
+// SELECT, tighter than the pool-wide HES_STATEMENT_TIMEOUT, chosen by who
+// asks (internal/server.StatementBudget): the public, whom nothing
+// identifies, gets a short one, so that no anonymous request can hold the
+// database for long, and each role may get its own. It is set per statement on the server
 // (MariaDB's SET STATEMENT max_statement_time = s FOR …, MySQL's
 // MAX_EXECUTION_TIME(ms) optimizer hint), which costs no extra round trip,
 // and a statement stopped by it ends in QUERY_TOO_COMPLEX telling the
@@ -28,7 +29,7 @@ type Budget struct {
 	// Limit is the longest a SELECT may run on the server.
 	Limit time.Duration
 	// Who names the callers the budget applies to, for the message
-	// ("public requests").
+	// ("public", or the role: "RESEARCHER").
 	Who string
 }
 

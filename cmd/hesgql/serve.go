@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/hesgql/hesgql/graph"
+	"github.com/hesgql/hesgql/graph/model"
 	"github.com/hesgql/hesgql/internal/app"
 	"github.com/hesgql/hesgql/internal/server"
 )
@@ -27,9 +30,12 @@ type serveConfig struct {
 	// PublicStatementTimeout is the statement time budget of requests
 	// without a token.
 	PublicStatementTimeout time.Duration
-	RateLimit              int // requests per second per subject
-	RateBurst              int
-	MaxConcurrent          int // requests in progress per subject
+	// RoleStatementTimeouts are the budgets of requests with a token, by
+	// role (0: only the pool's statement timeout).
+	RoleStatementTimeouts map[model.Role]*time.Duration
+	RateLimit             int // requests per second per subject
+	RateBurst             int
+	MaxConcurrent         int // requests in progress per subject
 	// graphiql and introspection default to on in development (and --demo)
 	// and off in production; either environment variable overrides.
 	graphiql, introspection *triBool
@@ -53,6 +59,13 @@ func (cfg *serveConfig) registerAll(fs *flag.FlagSet, env *environment) *setting
 	s.Int(&cfg.Limits.MaxFilterNodes, "max-filter-nodes", "HES_MAX_FILTER_NODES", graph.DefaultMaxFilterNodes, "most values (objects, fields, list entries) in one filter argument or extract parameter [HES_MAX_FILTER_NODES]")
 	s.Int(&cfg.Limits.MaxQueryBytes, "max-query-bytes", "HES_MAX_QUERY_BYTES", graph.DefaultMaxQueryBytes, "longest query text [HES_MAX_QUERY_BYTES]")
 	s.Duration(&cfg.PublicStatementTimeout, "public-statement-timeout", "HES_PUBLIC_STATEMENT_TIMEOUT", 2*time.Second, "server time each SQL statement of a request without a token may take, ending in QUERY_TOO_COMPLEX; 0 for only --statement-timeout [HES_PUBLIC_STATEMENT_TIMEOUT]")
+	cfg.RoleStatementTimeouts = map[model.Role]*time.Duration{}
+	for _, role := range model.AllRole {
+		p := new(time.Duration)
+		cfg.RoleStatementTimeouts[role] = p
+		flagName, envName := "statement-timeout-"+strings.ToLower(string(role)), "HES_STATEMENT_TIMEOUT_"+string(role)
+		s.Duration(p, flagName, envName, 0, fmt.Sprintf("server time each SQL statement of a request with a %s token may take, ending in QUERY_TOO_COMPLEX; 0 for only --statement-timeout [%s]", role, envName))
+	}
 	s.Int(&cfg.RateLimit, "rate-limit", "HES_RATE_LIMIT", server.DefaultRate, "sustained requests per second per caller (token subject, or client address without a token); 0 for none [HES_RATE_LIMIT]")
 	s.Int(&cfg.RateBurst, "rate-burst", "HES_RATE_BURST", server.DefaultBurst, "requests a caller may send at once above --rate-limit [HES_RATE_BURST]")
 	s.Int(&cfg.MaxConcurrent, "max-concurrent", "HES_MAX_CONCURRENT", server.DefaultConcurrent, "requests in progress at once per caller; 0 for no limit [HES_MAX_CONCURRENT]")
@@ -144,6 +157,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Limits:                 cfg.Limits,
 		AllowList:              allow,
 		PublicStatementTimeout: cfg.PublicStatementTimeout,
+		RoleStatementTimeouts:  cfg.roleStatementTimeouts(),
 		RateLimits: server.RateLimits{
 			Rate: float64(cfg.RateLimit), Burst: cfg.RateBurst, Concurrent: cfg.MaxConcurrent,
 		},
@@ -165,4 +179,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	return runErr
+}
+
+// roleStatementTimeouts are the role budgets that are set.
+func (cfg *serveConfig) roleStatementTimeouts() map[model.Role]time.Duration {
+	out := map[model.Role]time.Duration{}
+	for role, p := range cfg.RoleStatementTimeouts {
+		if *p > 0 {
+			out[role] = *p
+		}
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hesgql/hesgql/db"
 	"github.com/hesgql/hesgql/graph"
+	"github.com/hesgql/hesgql/graph/model"
 	"github.com/hesgql/hesgql/internal/auth"
 	"github.com/hesgql/hesgql/internal/export"
 	"github.com/hesgql/hesgql/internal/governance"
@@ -48,6 +49,10 @@ type Options struct {
 	// PublicStatementTimeout is the statement time budget of requests
 	// without a token (0 = only the pool's statement timeout).
 	PublicStatementTimeout time.Duration
+	// RoleStatementTimeouts are the statement time budgets of requests
+	// with a token, by role (absent or 0 = only the pool's statement
+	// timeout); a token with several roles gets the most generous.
+	RoleStatementTimeouts map[model.Role]time.Duration
 	// RateLimits bound each caller's request rate and concurrency (zero
 	// values: no limit; the command sets the documented defaults).
 	RateLimits server.RateLimits
@@ -119,7 +124,9 @@ func New(d *db.DB, opts Options) (*App, error) {
 	// authentication and before the body is read.
 	// One limiter for every route, so that a caller's requests count
 	// together wherever they go.
-	rateLimit, budget := server.RateLimit(opts.RateLimits), server.PublicStatementBudget(opts.PublicStatementTimeout)
+	rateLimit, budget := server.RateLimit(opts.RateLimits), server.StatementBudget(server.StatementBudgets{
+		Public: opts.PublicStatementTimeout, Roles: opts.RoleStatementTimeouts,
+	})
 	limited := func(next http.Handler) http.Handler { return rateLimit(budget(next)) }
 	routes := map[string]http.Handler{
 		// The extract audits its restricted columns itself, before it
