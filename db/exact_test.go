@@ -17,7 +17,7 @@ import (
 // every stored value, not in SQL.
 func TestStringEqualityExact(t *testing.T) {
 	ctx := context.Background()
-	dsn, conn := explainFixture(t, 7)
+	dsn, conn := explainFixture(t, 7, loadedSize)
 	var code string
 	if err := conn.QueryRow(`SELECT procode3 FROM episodes WHERE procode3 IS NOT NULL GROUP BY procode3 ORDER BY COUNT(*) DESC LIMIT 1`).Scan(&code); err != nil {
 		t.Fatal(err)
@@ -111,9 +111,13 @@ func TestStringEqualityExact(t *testing.T) {
 }
 
 // Exact equality keeps the column's index.
-func TestExplainExactEquality(t *testing.T) {
+func TestExplainExactEquality(t *testing.T) { exactEqualityPlans(t, loadedSize) }
+
+// exactEqualityPlans checks the exact-equality plans with the optimiser's
+// statistics at scale (planChecks runs it at 10M too).
+func exactEqualityPlans(t *testing.T, scale planScale) {
 	ctx := context.Background()
-	dsn, conn := explainFixture(t, 3)
+	dsn, conn := explainFixture(t, 3, scale)
 	tap, tapped := newStatementTap(t, dsn)
 	d, err := db.Open(ctx, tapped, db.Options{CursorKey: []byte("explain"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

@@ -16,9 +16,13 @@ import (
 // from an index alone. (Unfiltered shapes of up to two dimensions are
 // served from the published tables; their plan is checked below, and the
 // base-table statement is still what filtered and scoped requests run.)
-func TestExplainTabulationPlans(t *testing.T) {
+func TestExplainTabulationPlans(t *testing.T) { tabulationPlans(t, loadedSize) }
+
+// tabulationPlans checks the tabulation plans with the optimiser's
+// statistics at scale (planChecks runs it at 10M too).
+func tabulationPlans(t *testing.T, scale planScale) {
 	ctx := context.Background()
-	dsn, conn := explainFixture(t, 5)
+	dsn, conn := explainFixture(t, 5, scale)
 	tap, tapped := newStatementTap(t, dsn)
 	d, err := db.Open(ctx, tapped, db.Options{CursorKey: []byte("explain"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

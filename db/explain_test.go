@@ -166,9 +166,13 @@ type planShape struct {
 // Every listing shape the API emits has a plan without a full scan of the
 // listed table, and pages whose order an index serves are read in index
 // order rather than sorted.
-func TestExplainListingPlans(t *testing.T) {
+func TestExplainListingPlans(t *testing.T) { listingPlans(t, loadedSize) }
+
+// listingPlans checks the listing plans with the optimiser's statistics
+// at scale (planChecks runs it at 10M too).
+func listingPlans(t *testing.T, scale planScale) {
 	ctx := context.Background()
-	dsn, conn := explainFixture(t, 3)
+	dsn, conn := explainFixture(t, 3, scale)
 	var patientID int64
 	if err := conn.QueryRow(`SELECT patient_id FROM episodes GROUP BY patient_id ORDER BY COUNT(*) DESC, patient_id LIMIT 1`).Scan(&patientID); err != nil {
 		t.Fatal(err)
@@ -318,8 +322,9 @@ func TestExplainListingPlans(t *testing.T) {
 
 // explainFixture loads 20,000 generated episodes into a fresh database and
 // refreshes the optimiser's statistics, so that plans are those a real
-// table of that size gets. It returns the DSN and a plain connection.
-func explainFixture(t *testing.T, seed int64) (string, *sql.DB) {
+// table of that size gets; scale then sets the statistics of another size
+// (explain_10m_test.go). It returns the DSN and a plain connection.
+func explainFixture(t *testing.T, seed int64, scale planScale) (string, *sql.DB) {
 	t.Helper()
 	dsn := dbtest.NewDSN(t)
 	var buf bytes.Buffer
@@ -332,8 +337,11 @@ func explainFixture(t *testing.T, seed int64) (string, *sql.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	if _, err := conn.Exec("ANALYZE TABLE episodes, patients, diagnoses, procedures"); err != nil {
+	if _, err := conn.Exec("ANALYZE TABLE " + strings.Join(growingTables, ", ")); err != nil {
 		t.Fatal(err)
+	}
+	if scale.apply != nil {
+		scale.apply(t, conn)
 	}
 	return dsn, conn
 }
