@@ -48,14 +48,15 @@ import (
 // docsNotRun lists, by their exact text without comment, the documented
 // commands that the docs test does not run, and why.
 var docsNotRun = map[string]string{
-	"go test ./...":                                                "the test suite itself",
-	"go run ./cmd/hesgql devdb status":                             "manages the checkout's private server; TestDevDBCommand runs the lifecycle",
-	"go run ./cmd/hesgql devdb stop":                               "manages the checkout's private server; TestDevDBCommand runs the lifecycle",
-	"go run ./cmd/hesgql devdb start":                              "manages the checkout's private server; TestDevDBCommand runs the lifecycle",
-	"go run ./cmd/hesgql load --dry-run NIC12345_HES_APC_2324.txt": "needs a real extract; TestCommandLine loads a generated one",
-	"go run ./cmd/hesgql load NIC12345_HES_APC_2324.txt":           "needs a real extract; TestCommandLine loads a generated one",
-	"go run ./cmd/hesgql bench --episodes 1000000":                 "loads a million episodes and runs for minutes",
-	"go run ./cmd/hesgql bench --load --episodes 1000000":          "loads a million episodes three times and runs for minutes",
+	"go test ./...":                                                             "the test suite itself",
+	"go run ./cmd/hesgql devdb status":                                          "manages the checkout's private server; TestDevDBCommand runs the lifecycle",
+	"go run ./cmd/hesgql devdb stop":                                            "manages the checkout's private server; TestDevDBCommand runs the lifecycle",
+	"go run ./cmd/hesgql devdb start":                                           "manages the checkout's private server; TestDevDBCommand runs the lifecycle",
+	"go run ./cmd/hesgql load --dry-run NIC12345_HES_APC_2324.txt":              "needs a real extract; TestCommandLine loads a generated one",
+	"go run ./cmd/hesgql load NIC12345_HES_APC_2324.txt":                        "needs a real extract; TestCommandLine loads a generated one",
+	"go run ./cmd/hesgql bench --episodes 1000000":                              "loads a million episodes and runs for minutes",
+	"go run ./cmd/hesgql bench --load --episodes 1000000":                       "loads a million episodes three times and runs for minutes",
+	"go run ./cmd/hesgql bench --episodes 10000000 --database hesgql_bench_10m": "loads ten million episodes and runs for hours",
 	"HES_DSN='hes:secret@tcp(db-primary:3306)/hes' HES_REPLICA_DSN='hes_ro:secret@tcp(db-r1:3306)/,hes_ro:secret@tcp(db-r2:3306)/' HES_CURSOR_KEY=… HES_JWT_SECRET=… hesgql serve": "needs a primary with replicas; TestReadReplicaRoutingAndFailover serves from a real GTID replica",
 }
 
