@@ -317,12 +317,10 @@ func (d *DB) buildAggregate(ctx context.Context, tx *sql.Tx, set []model.Dimensi
 	outer := make([]string, 0, 2*len(set))
 	groups := make([]string, 0, len(set))
 	cols := make([]string, 0, 2*len(set))
-	joinPatient := false
 	names := make([]string, len(set))
 	for i, g := range set {
 		dim := dimensions[g]
 		names[i] = string(g)
-		joinPatient = joinPatient || dim.patient
 		inner = append(inner, fmt.Sprintf("%s AS g%d", dim.expr, i))
 		n := "NULL"
 		if dim.numeric {
@@ -334,9 +332,6 @@ func (d *DB) buildAggregate(ctx context.Context, tx *sql.Tx, set []model.Dimensi
 	}
 	inner = append(inner, "e.epiorder", "e.patient_id")
 	sub := builder.Select(inner...).From("episodes e")
-	if joinPatient {
-		sub = sub.Join(fmt.Sprintf("patients %[1]s ON %[1]s.id = e.patient_id", statsPatientAlias))
-	}
 	subSQL, subArgs, err := sub.Where(fceCond).ToSql()
 	if err != nil {
 		return err

@@ -391,6 +391,7 @@ func (l *Load) upsertPatients(ctx context.Context, recs []hes.Record) (map[strin
 	}
 	var changed []string
 	var fresh []string
+	var resexed []int64 // patients whose sex changes: their episodes carry it
 	for _, p := range order {
 		row := l.patients[p]
 		if row == nil {
@@ -398,6 +399,9 @@ func (l *Load) upsertPatients(ctx context.Context, recs []hes.Record) (map[strin
 			continue
 		}
 		if next := row.attrs.over(merged[p]); next != row.attrs {
+			if next.sex != row.attrs.sex {
+				resexed = append(resexed, row.id)
+			}
 			row.attrs = next
 			changed = append(changed, p)
 		}
@@ -409,6 +413,9 @@ func (l *Load) upsertPatients(ctx context.Context, recs []hes.Record) (map[strin
 		}
 		if err := l.upsertRows(ctx, "patients", append([]string{"pseudo_id"}, patientAttrColumns...), rows, patientUpsertSuffix); err != nil {
 			return nil, fmt.Errorf("write patients: %w", err)
+		}
+		if err := l.syncEpisodeSex(ctx, resexed); err != nil {
+			return nil, err
 		}
 	}
 	if len(fresh) > 0 {
@@ -492,7 +499,7 @@ var episodeWriteColumns = []string{
 	"epikey", "patient_id", "release_id", "fyear", "procode3", "sitetret",
 	"admidate", "epistart", "epiend", "disdate", "epiorder", "epistat", "epitype", "classpat",
 	"admimeth", "admisorc", "dismeth", "disdest", "admincat", "tretspef", "mainspef",
-	"startage_code", "start_age", "epidur", "speldur", "primary_diag", "primary_chapter",
+	"startage_code", "start_age", "epidur", "speldur", "primary_diag", "primary_chapter", "patient_sex",
 }
 
 // upsertSuffix overwrites cols of the row that the insert collided with.
@@ -535,7 +542,8 @@ func (l *Load) episodeValues(r hes.Record, patientIDs map[string]int64) ([]any, 
 		nullInt(r.EpisodeOrder), nullStr(r.EpisodeStatus), nullStr(r.EpisodeType), nullStr(r.PatientClass),
 		nullStr(r.AdmissionMethod), nullStr(r.AdmissionSource), nullStr(r.DischargeMethod), nullStr(r.DischargeDestination),
 		nullStr(r.AdminCategory), nullStr(r.TreatmentSpecialty), nullStr(r.MainSpecialty),
-		nullInt(r.StartAge), age, nullInt(r.EpisodeDuration), nullInt(r.SpellDuration), primary, chapter}, nil
+		nullInt(r.StartAge), age, nullInt(r.EpisodeDuration), nullInt(r.SpellDuration), primary, chapter,
+		nullStr(l.patients[r.PseudoID].attrs.sex)}, nil
 }
 
 // replaceEpisodes overwrites episodes whose EPIKEY is already stored and

@@ -175,8 +175,17 @@ func TestMigrationDerivesSpellsOfExistingEpisodes(t *testing.T) {
 	}
 	defer conn.Close()
 	// Back to the schema before spells (and so before the published
-	// tables of 00008), episodes kept.
-	for _, q := range []string{"DROP TABLE stats_aggregate_builds", "DROP TABLE stats_aggregates", "DELETE FROM goose_db_version WHERE version_id = 8",
+	// tables of 00008 and the code categories and patient sex of 00009),
+	// episodes kept.
+	for _, q := range []string{
+		"ALTER TABLE episodes DROP INDEX episodes_fce, DROP COLUMN patient_sex, " +
+			"ADD INDEX episodes_fce (epistat, fyear, tretspef, classpat, epiorder, start_age, admimeth, procode3, primary_chapter, primary_diag, patient_id), " +
+			"ADD INDEX episodes_fce_patient (patient_id, epistat, classpat, epiorder, fyear, tretspef, start_age, admimeth, procode3, primary_chapter, primary_diag)",
+		"ALTER TABLE procedures DROP INDEX procedures_code3, DROP COLUMN code3",
+		"ALTER TABLE diagnoses DROP INDEX diagnoses_code3, DROP COLUMN code3",
+		"DELETE FROM goose_db_version WHERE version_id = 9",
+		"UPDATE patients SET sex = '2'", // for 00009 to copy to the episodes
+		"DROP TABLE stats_aggregate_builds", "DROP TABLE stats_aggregates", "DELETE FROM goose_db_version WHERE version_id = 8",
 		"DROP TABLE spell_episodes", "DROP TABLE spells", "DELETE FROM goose_db_version WHERE version_id = 7"} {
 		if _, err := conn.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -186,6 +195,14 @@ func TestMigrationDerivesSpellsOfExistingEpisodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	diffLines(t, spellRows(t, dsn), spellWant)
+	var stale, female int
+	if err := conn.QueryRow("SELECT SUM(NOT (e.patient_sex <=> p.sex)), SUM(e.patient_sex = '2') FROM episodes e JOIN patients p ON p.id = e.patient_id").
+		Scan(&stale, &female); err != nil {
+		t.Fatal(err)
+	}
+	if stale != 0 || female == 0 {
+		t.Errorf("after the migration %d episodes differ from their patient's sex, %d carry it", stale, female)
+	}
 }
 
 // An episode moving to a patient rebuilt in an earlier chunk than its old

@@ -34,11 +34,11 @@ type TabulationRow struct {
 
 // dimension is the SQL side of one tabulation dimension.
 type dimension struct {
-	// expr is the grouping expression over episodes e (and patients sp when
-	// patient is set). Its values order the groups.
+	// expr is the grouping expression over episodes e (and spells when
+	// spell is set). Its values order the groups. Patient attributes are
+	// read from their copies on episodes (patient_sex): a join to
+	// patients would read every episode's patient row.
 	expr string
-	// patient marks dimensions that need the patient row joined.
-	patient bool
 	// spell marks dimensions over the episode's spell (alias ss).
 	spell bool
 	// label turns a group value into the key shown to callers; nil keeps it.
@@ -48,18 +48,13 @@ type dimension struct {
 	numeric bool
 }
 
-// statsPatientAlias is the patients alias joined for patient dimensions; it
-// cannot clash with the numbered aliases of filter subqueries.
-const statsPatientAlias = "sp"
-
 var dimensions = map[model.Dimension]dimension{
 	model.DimensionFinancialYear:      {expr: "e.fyear"},
 	model.DimensionProvider:           {expr: "e.procode3"},
 	model.DimensionTreatmentSpecialty: {expr: "e.tretspef"},
 	model.DimensionSex: {
 		// Ordered as the Sex enum lists its values.
-		expr:    "CASE sp.sex WHEN '1' THEN 1 WHEN '2' THEN 2 WHEN '9' THEN 3 WHEN '0' THEN 4 WHEN 'X' THEN 4 END",
-		patient: true,
+		expr:    "CASE e.patient_sex WHEN '1' THEN 1 WHEN '2' THEN 2 WHEN '9' THEN 3 WHEN '0' THEN 4 WHEN 'X' THEN 4 END",
 		numeric: true,
 		label: func(v string) string {
 			return map[string]string{"1": "MALE", "2": "FEMALE", "3": "NOT_SPECIFIED", "4": "NOT_KNOWN"}[v]
@@ -148,10 +143,8 @@ func resolveDimensions(groupBy []model.Dimension) ([]dimension, error) {
 // tabulateBase counts on the base tables, with one grouped statement.
 func (d *DB) tabulateBase(ctx context.Context, filter *model.EpisodeFilter, dims []dimension, o tabulateOptions) ([]*TabulationRow, error) {
 	exprs := make([]string, len(dims))
-	joinPatient := false
 	for i, dim := range dims {
 		exprs[i] = dim.expr
-		joinPatient = joinPatient || dim.patient
 		o.joinSpell = o.joinSpell || dim.spell
 	}
 	cond, err := episodeCond(filter, "e", "filter", &aliases{})
@@ -174,9 +167,6 @@ func (d *DB) tabulateBase(ctx context.Context, filter *model.EpisodeFilter, dims
 		groups[i] = fmt.Sprintf("k%d", i)
 	}
 	q := builder.Select(cols...).From("episodes e")
-	if joinPatient {
-		q = q.Join(fmt.Sprintf("patients %[1]s ON %[1]s.id = e.patient_id", statsPatientAlias))
-	}
 	if o.spells || o.joinSpell {
 		q = joinSpells(q, o.joinSpell)
 	}
