@@ -13,14 +13,17 @@ import (
 )
 
 // A statement budget is a per-request limit on the server time of each
-// SELECT, tighter than the pool-wide HES_STATEMENT_TIMEOUT, chosen by who
+// SELECT, and on all of them together, tighter than the pool-wide
+// HES_STATEMENT_TIMEOUT, chosen by who
 // asks (internal/server.StatementBudget): the public, whom nothing
 // identifies, gets a short one, so that no anonymous request can hold the
 // database for long, and each role may get its own. It is set per statement on the server
 // (MariaDB's SET STATEMENT max_statement_time = s FOR …, MySQL's
 // MAX_EXECUTION_TIME(ms) optimizer hint), which costs no extra round trip,
 // and a statement stopped by it ends in QUERY_TOO_COMPLEX telling the
-// caller what to narrow.
+// caller what to narrow. Each statement gets what is left of the budget
+// since the request began, so that a request of several statements ends
+// within the budget too, not one budget per statement.
 
 type budgetKey struct{}
 
@@ -28,6 +31,8 @@ type budgetKey struct{}
 type Budget struct {
 	// Limit is the longest a SELECT may run on the server.
 	Limit time.Duration
+	// start is when the budget began (WithStatementBudget).
+	start time.Time
 	// Who names the callers the budget applies to, for the message
 	// ("public", or the role: "RESEARCHER").
 	Who string
@@ -40,6 +45,7 @@ func WithStatementBudget(ctx context.Context, b Budget) context.Context {
 	if b.Limit <= 0 {
 		return ctx
 	}
+	b.start = time.Now()
 	return context.WithValue(ctx, budgetKey{}, b)
 }
 
@@ -53,10 +59,13 @@ func (d *DB) budgeted(ctx context.Context, text string) string {
 	if !ok {
 		return text
 	}
+	// What is left, but never nothing: a statement with a millisecond
+	// ends in the coded error unless it is trivial.
+	left := max(b.Limit-time.Since(b.start), time.Millisecond)
 	if d.flavor == FlavorMariaDB {
-		return fmt.Sprintf("SET STATEMENT max_statement_time = %.6f FOR %s", b.Limit.Seconds(), text)
+		return fmt.Sprintf("SET STATEMENT max_statement_time = %.6f FOR %s", left.Seconds(), text)
 	}
-	return fmt.Sprintf("SELECT /*+ MAX_EXECUTION_TIME(%d) */%s", max(b.Limit.Milliseconds(), 1), rest)
+	return fmt.Sprintf("SELECT /*+ MAX_EXECUTION_TIME(%d) */%s", max(left.Milliseconds(), 1), rest)
 }
 
 // cutSelect returns what follows a leading SELECT keyword.
@@ -80,7 +89,7 @@ func budgetError(ctx context.Context, err error) error {
 		return err
 	}
 	return &model.Error{Code: model.ErrTooComplex, Err: err, Message: fmt.Sprintf(
-		"the request needed more than the %s database time budget of %s per statement: narrow it — "+
+		"the request needed more than the %s database time budget of %s: narrow it — "+
 			"add a financialYear, treatmentSpecialty or providerCode filter, use fewer or shallower "+
 			"patient/hasEpisode/diagnosis/procedure filters, or group by fewer dimensions", b.Who, b.Limit)}
 }

@@ -58,13 +58,13 @@ func (cfg *serveConfig) registerAll(fs *flag.FlagSet, env *environment) *setting
 	s.Int(&cfg.Limits.MaxFilterDepth, "max-filter-depth", "HES_MAX_FILTER_DEPTH", graph.DefaultMaxFilterDepth, "deepest object nesting of one filter argument or extract parameter [HES_MAX_FILTER_DEPTH]")
 	s.Int(&cfg.Limits.MaxFilterNodes, "max-filter-nodes", "HES_MAX_FILTER_NODES", graph.DefaultMaxFilterNodes, "most values (objects, fields, list entries) in one filter argument or extract parameter [HES_MAX_FILTER_NODES]")
 	s.Int(&cfg.Limits.MaxQueryBytes, "max-query-bytes", "HES_MAX_QUERY_BYTES", graph.DefaultMaxQueryBytes, "longest query text [HES_MAX_QUERY_BYTES]")
-	s.Duration(&cfg.PublicStatementTimeout, "public-statement-timeout", "HES_PUBLIC_STATEMENT_TIMEOUT", 2*time.Second, "server time each SQL statement of a request without a token may take, ending in QUERY_TOO_COMPLEX; 0 for only --statement-timeout [HES_PUBLIC_STATEMENT_TIMEOUT]")
+	s.Duration(&cfg.PublicStatementTimeout, "public-statement-timeout", "HES_PUBLIC_STATEMENT_TIMEOUT", 2*time.Second, "server time the SQL statements of a request without a token may take together, ending in QUERY_TOO_COMPLEX; 0 for only --statement-timeout [HES_PUBLIC_STATEMENT_TIMEOUT]")
 	cfg.RoleStatementTimeouts = map[model.Role]*time.Duration{}
 	for _, role := range model.AllRole {
 		p := new(time.Duration)
 		cfg.RoleStatementTimeouts[role] = p
 		flagName, envName := "statement-timeout-"+strings.ToLower(string(role)), "HES_STATEMENT_TIMEOUT_"+string(role)
-		s.Duration(p, flagName, envName, 0, fmt.Sprintf("server time each SQL statement of a request with a %s token may take, ending in QUERY_TOO_COMPLEX; 0 for only --statement-timeout [%s]", role, envName))
+		s.Duration(p, flagName, envName, 0, fmt.Sprintf("server time the SQL statements of a request with a %s token may take together, ending in QUERY_TOO_COMPLEX; 0 for only --statement-timeout [%s]", role, envName))
 	}
 	s.Int(&cfg.RateLimit, "rate-limit", "HES_RATE_LIMIT", server.DefaultRate, "sustained requests per second per caller (token subject, or client address without a token); 0 for none [HES_RATE_LIMIT]")
 	s.Int(&cfg.RateBurst, "rate-burst", "HES_RATE_BURST", server.DefaultBurst, "requests a caller may send at once above --rate-limit [HES_RATE_BURST]")
