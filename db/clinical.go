@@ -20,26 +20,61 @@ func (d *DB) DiagnosesByEpisode(ctx context.Context, episodeIDs []int64) (map[in
 		LeftJoin("icd9_codes c9 ON c9.code = x.code AND x.classification = 'ICD9'").
 		Where(sq.Eq{"x.episode_id": episodeIDs}).OrderBy("x.episode_id", "x.position")
 	out := make(map[int64][]*model.Diagnosis, len(episodeIDs))
+	// Rows are carved from slabs holding each diagnosis beside the strings
+	// its optional fields point at: one allocation per slab rather than
+	// three per row (the struct, description and chapter), on a listing's
+	// hundreds of diagnoses.
+	var slab []diagnosisRow
 	err := d.scanAll(ctx, q, func(rows *sql.Rows) error {
-		var x model.Diagnosis
+		if len(slab) == 0 {
+			slab = make([]diagnosisRow, diagnosisSlab)
+		}
+		r := &slab[0]
+		slab = slab[1:]
+		x := &r.d
 		var desc sql.NullString
-		var cls string
+		var cls sql.RawBytes
 		if err := rows.Scan(&x.EpisodeID, &x.Position, &x.Code, &cls, &desc); err != nil {
 			return err
 		}
-		x.Description = strPtr(desc)
-		x.Classification = model.DiagnosisClassification(cls)
+		if desc.Valid {
+			r.description = desc.String
+			x.Description = &r.description
+		}
+		x.Classification = classification(cls)
 		chapter := hes.ICD10Chapter
 		if x.Classification == model.DiagnosisClassificationIcd9 {
 			chapter = hes.ICD9Chapter
 		}
 		if numeral, _, ok := chapter(x.Code); ok {
-			x.Chapter = &numeral
+			r.chapter = numeral
+			x.Chapter = &r.chapter
 		}
-		out[x.EpisodeID] = append(out[x.EpisodeID], &x)
+		out[x.EpisodeID] = append(out[x.EpisodeID], x)
 		return nil
 	})
 	return out, err
+}
+
+// diagnosisSlab is how many diagnosis rows one allocation holds.
+const diagnosisSlab = 64
+
+// diagnosisRow is a diagnosis with the strings its pointers refer to.
+type diagnosisRow struct {
+	d                    model.Diagnosis
+	description, chapter string
+}
+
+// classification names the stored classification with the model's
+// constants, copying no bytes for the two the schema knows.
+func classification(b []byte) model.DiagnosisClassification {
+	switch string(b) { // no allocation: the conversion is only compared
+	case string(model.DiagnosisClassificationIcd10):
+		return model.DiagnosisClassificationIcd10
+	case string(model.DiagnosisClassificationIcd9):
+		return model.DiagnosisClassificationIcd9
+	}
+	return model.DiagnosisClassification(b)
 }
 
 // ProceduresByEpisode returns the procedures of the given episodes with their
