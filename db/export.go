@@ -102,6 +102,9 @@ var exportColumnList = []exportColumn{
 	{name: "spellDuration", expr: "e.speldur", kind: exportInt},
 	{name: "primaryDiagnosis", expr: "e.primary_diag"},
 	{name: "diagnoses", expr: "(SELECT GROUP_CONCAT(xd.code ORDER BY xd.position SEPARATOR ';') FROM diagnoses xd WHERE xd.episode_id = e.id)"},
+	// One classification per code of diagnoses, in the same order: an
+	// extract spanning 1994-95 holds ICD-9 and ICD-10 codes side by side.
+	{name: "diagnosisClassifications", expr: "(SELECT GROUP_CONCAT(xd.classification ORDER BY xd.position SEPARATOR ';') FROM diagnoses xd WHERE xd.episode_id = e.id)"},
 	{name: "procedures", expr: "(SELECT GROUP_CONCAT(xo.code ORDER BY xo.position SEPARATOR ';') FROM procedures xo WHERE xo.episode_id = e.id)"},
 	{name: "patient.id", expr: "e.patient_id", kind: exportPatientID},
 	{name: "patient.pseudoId", expr: "xp.pseudo_id", patient: true},

@@ -46,6 +46,8 @@ type Load struct {
 	// bulk is set by Bulk: the session runs without unique and foreign key
 	// checks and bulk-inserted ids are trusted without reading them back.
 	bulk bool
+	// publishLater leaves the published tables to Publish.
+	publishLater bool
 }
 
 // maxFreshEpisodes bounds epiIDs; past it the load looks episodes up again.
@@ -158,6 +160,9 @@ func (l *Load) Bulk(ctx context.Context) error {
 	return nil
 }
 
+// Bulked reports whether Bulk switched the load to bulk insert.
+func (l *Load) Bulked() bool { return l.bulk }
+
 // release hands the load's connection back, with the session settings
 // restored; a connection that cannot be restored is closed instead.
 func (l *Load) release() {
@@ -203,13 +208,25 @@ func (l *Load) Commit(ctx context.Context, s ReleaseSummary) error {
 	l.release()
 	// Replicas without this release leave rotation at once.
 	l.d.releaseCommitted(l.releaseID)
-	// The new release's published tables (db/aggregates.go). The load
-	// itself has succeeded: without them statistics count on the base
-	// tables, more slowly but with the same answers.
+	if !l.publishLater {
+		l.Publish(ctx)
+	}
+	return nil
+}
+
+// PublishLater leaves the published tables of the release to Publish, for
+// a caller that first builds deferred indexes: counting on tables without
+// them takes longer than the build.
+func (l *Load) PublishLater() { l.publishLater = true }
+
+// Publish builds the committed release's published tables
+// (db/aggregates.go). The load itself has succeeded: without them
+// statistics count on the base tables, more slowly but with the same
+// answers.
+func (l *Load) Publish(ctx context.Context) {
 	if err := l.d.RefreshAggregates(ctx); err != nil {
 		l.d.log.WarnContext(ctx, "published tables not rebuilt: statistics count on the base tables", "err", err)
 	}
-	return nil
 }
 
 // Write upserts a batch of cleaned records: their patients, episodes,

@@ -66,3 +66,15 @@ func TestEnsure_Orphan(t *testing.T) {
 		t.Errorf("Stop created %s again (stat: %v)", l.root, err)
 	}
 }
+
+// The buffer pool follows the machine's memory within its bounds, in whole
+// 128 MB chunks.
+func TestBufferPoolBytes(t *testing.T) {
+	for _, c := range []struct{ mem, want int64 }{
+		{0, 512 << 20}, {2 << 30, 512 << 20}, {24 << 30, 3 << 30}, {25_000_000_000, 23 << 27}, {128 << 30, 4 << 30},
+	} {
+		if got := bufferPoolBytes(c.mem); got != c.want {
+			t.Errorf("bufferPoolBytes(%d) = %d, want %d", c.mem, got, c.want)
+		}
+	}
+}

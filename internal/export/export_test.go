@@ -1,6 +1,7 @@
 package export_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -23,6 +24,8 @@ import (
 	"github.com/hesgql/hesgql/internal/apptest"
 	"github.com/hesgql/hesgql/internal/auth"
 	"github.com/hesgql/hesgql/internal/export"
+	"github.com/hesgql/hesgql/internal/hes"
+	"github.com/hesgql/hesgql/internal/load"
 )
 
 var testSecret = []byte("export-test-secret-at-least-32-bytes-long")
@@ -407,7 +410,7 @@ func TestExportFilterAndOrder(t *testing.T) {
 			o: []*model.EpisodeOrder{{Field: model.EpisodeSortFieldEpisodeDuration, Direction: &desc}, {Field: model.EpisodeSortFieldFinancialYear}},
 		},
 	} {
-		q := cols("episodeKey", "financialYear", "episodeStart", "startAge", "providerCode", "primaryDiagnosis", "diagnoses", "procedures", "patient.sex")
+		q := listingColumns()
 		if tc.filter != "" {
 			q.Set("filter", tc.filter)
 		}
@@ -429,6 +432,46 @@ func TestExportFilterAndOrder(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// listingColumns are the extract columns walkListing renders, in its order.
+func listingColumns() url.Values {
+	return cols("episodeKey", "financialYear", "episodeStart", "startAge", "providerCode", "primaryDiagnosis",
+		"diagnoses", "diagnosisClassifications", "procedures", "patient.sex")
+}
+
+// An extract of years coded in ICD-9 and ICD-10 says which classification
+// each diagnosis uses, code by code, as the episodes field does.
+func TestExportDiagnosisClassifications(t *testing.T) {
+	d := dbtest.New(t)
+	var buf bytes.Buffer
+	if err := hes.Generate(&buf, hes.GenerateOptions{Seed: 4, Episodes: 600, FromYear: 1993}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := load.Stream(context.Background(), d, "icd9.txt", &buf, 0, load.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s := newExportServer(t, d, export.Options{BatchSize: 97})
+	tok := token(t, "res", []model.Role{model.RoleResearcher})
+	x := s.fetch(t, tok, listingColumns())
+	want := walkListing(context.Background(), t, d, nil, nil)
+	if !slices.Equal(x.column("episodeKey"), want.keys) {
+		t.Fatalf("%d rows differ from the %d of the listing", len(x.rows), len(want.keys))
+	}
+	for i, r := range x.rows {
+		if !slices.Equal(r, want.rows[i]) {
+			t.Fatalf("row %d = %v, listing has %v", i, r, want.rows[i])
+		}
+	}
+	seen := map[string]bool{}
+	for _, c := range x.column("diagnosisClassifications") {
+		for _, cls := range strings.Split(c, ";") {
+			seen[cls] = true
+		}
+	}
+	if !seen["ICD9"] || !seen["ICD10"] {
+		t.Errorf("classifications seen %v, want ICD9 and ICD10", seen)
 	}
 }
 
@@ -490,19 +533,20 @@ func walkListing(ctx context.Context, t *testing.T, d *db.DB, filter *model.Epis
 				age = strconv.Itoa(*e.StartAge)
 			}
 			var primary string
-			var dcodes, pcodes []string
+			var dcodes, dclasses, pcodes []string
 			for _, x := range diags[e.RowID] {
-				if x.Position == 1 {
+				if x.Position == 1 && x.Classification == model.DiagnosisClassificationIcd10 {
 					primary = x.Code
 				}
 				dcodes = append(dcodes, x.Code)
+				dclasses = append(dclasses, string(x.Classification))
 			}
 			for _, x := range procs[e.RowID] {
 				pcodes = append(pcodes, x.Code)
 			}
 			out.keys = append(out.keys, e.EpisodeKey)
 			out.rows = append(out.rows, []string{e.EpisodeKey, e.FinancialYear, date(e.EpisodeStart), age,
-				str(e.ProviderCode), primary, strings.Join(dcodes, ";"), strings.Join(pcodes, ";"), sex[e.PatientID]})
+				str(e.ProviderCode), primary, strings.Join(dcodes, ";"), strings.Join(dclasses, ";"), strings.Join(pcodes, ";"), sex[e.PatientID]})
 		}
 		if !conn.PageInfo.HasNextPage {
 			return out

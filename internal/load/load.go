@@ -42,8 +42,12 @@ type Options struct {
 	// (0 = DefaultBulkBytes, negative = never). Below it, building them
 	// would cost more than it saves.
 	BulkBytes int64
+	// SortIndexes keeps the secondary indexes of a load from BulkBytes into
+	// an empty store in place, for the server's bulk insert to sort at
+	// commit, instead of dropping them and building them afterwards.
+	SortIndexes bool
 	// BatchSize is the number of rows written per round of bulk statements
-	// (0 = 5000, or 20000 when the load defers the indexes).
+	// (0 = 5000, or 20000 for a bulk load into an empty store).
 	BatchSize int
 	// Progress receives progress reports; nil means none.
 	Progress io.Writer
@@ -66,7 +70,16 @@ type Summary struct {
 	RejectsPath    string // "" when nothing was rejected
 	WarningsPath   string // "" when there was no warning
 	Took           time.Duration
-	DryRun         bool
+	// Phases splits Took for a load that wrote.
+	Phases Phases
+	DryRun bool
+}
+
+// Phases are the parts of a load's time: reading and writing the rows up
+// to their commit, building the indexes a first load deferred, deriving the
+// spells and building the published tables.
+type Phases struct {
+	Rows, Indexes, Spells, Published time.Duration
 }
 
 // DefaultBulkBytes is Options.BulkBytes unless set: about 100,000 episodes.
@@ -112,7 +125,8 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 		if bulk == 0 {
 			bulk = DefaultBulkBytes
 		}
-		if bulk > 0 && size >= bulk {
+		big := bulk > 0 && size >= bulk
+		if big && !opts.SortIndexes {
 			if deferred, err = d.DeferIndexes(ctx); err != nil {
 				err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
 				return sum, err
@@ -124,10 +138,14 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 			}
 			return sum, err
 		}
-		if deferred {
+		// The published tables are built last, on the indexed tables.
+		ld.PublishLater()
+		if big {
 			if err = ld.Bulk(ctx); err != nil {
 				ld.Rollback()
-				err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
+				if deferred {
+					err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
+				}
 				return sum, err
 			}
 		}
@@ -145,9 +163,9 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 	batchSize := opts.BatchSize
 	if batchSize <= 0 {
 		batchSize = 5000
-		if deferred {
-			// Without the secondary indexes a batch costs the server little
-			// per row; larger ones spend fewer round trips.
+		if ld != nil && ld.Bulked() {
+			// In bulk mode a batch costs the server little per row; larger
+			// ones spend fewer round trips.
 			batchSize = 20000
 		}
 	}
@@ -225,18 +243,32 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 		if err != nil {
 			return sum, err
 		}
+		mark := time.Now()
+		sum.Phases.Rows = mark.Sub(start)
+		lap := func() time.Duration {
+			now := time.Now()
+			d := now.Sub(mark)
+			mark = now
+			return d
+		}
 		if deferred {
 			if opts.Progress != nil {
 				fmt.Fprintln(opts.Progress, "building the secondary indexes")
 			}
 			if err := d.RestoreIndexes(ctx); err != nil {
+				ld.Publish(ctx)
 				return sum, fmt.Errorf("the rows are loaded but building the indexes failed (the next hesgql command retries it): %w", err)
 			}
 		}
+		sum.Phases.Indexes = lap()
 		// Spells are derived from what the load committed (db/spells_derive.go).
 		if err := d.RefreshSpellsForRelease(ctx, ld.ReleaseID()); err != nil {
+			ld.Publish(ctx)
 			return sum, fmt.Errorf("the load committed but its spells were not derived (loading the file again derives them): %w", err)
 		}
+		sum.Phases.Spells = lap()
+		ld.Publish(ctx)
+		sum.Phases.Published = lap()
 	}
 	sum.Took = time.Since(start)
 	prog.done(sum.Read, counted.n)
