@@ -42,10 +42,6 @@ type Options struct {
 	// (0 = DefaultBulkBytes, negative = never). Below it, building them
 	// would cost more than it saves.
 	BulkBytes int64
-	// SortIndexes keeps the secondary indexes of a load from BulkBytes into
-	// an empty store in place, for the server's bulk insert to sort at
-	// commit, instead of dropping them and building them afterwards.
-	SortIndexes bool
 	// BatchSize is the number of rows written per round of bulk statements
 	// (0 = 5000, or 20000 for a bulk load into an empty store).
 	BatchSize int
@@ -126,7 +122,7 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 			bulk = DefaultBulkBytes
 		}
 		big := bulk > 0 && size >= bulk
-		if big && !opts.SortIndexes {
+		if big {
 			if deferred, err = d.DeferIndexes(ctx); err != nil {
 				err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx)))
 				return sum, err
