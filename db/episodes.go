@@ -205,14 +205,22 @@ func (d *DB) ListEpisodes(ctx context.Context, q model.EpisodeQuery) (*model.Epi
 		return nil, err
 	}
 	r := newEpisodeReader(q.Fields, ord)
-	sel = sel.Columns(r.columns("e")...)
-	if w.after != nil {
-		sel = sel.Where(ord.seek(*w.after, false))
+	fast, ok, err := d.codeDrivenListing(ctx, q, ord, w, r.columns("e"))
+	switch {
+	case err != nil:
+		return nil, err
+	case ok:
+		sel = fast
+	default:
+		sel = sel.Columns(r.columns("e")...)
+		if w.after != nil {
+			sel = sel.Where(ord.seek(*w.after, false))
+		}
+		if w.before != nil {
+			sel = sel.Where(ord.seek(*w.before, true))
+		}
+		sel = sel.OrderBy(ord.orderBy(w.backward)...).Limit(uint64(w.limit + 1))
 	}
-	if w.before != nil {
-		sel = sel.Where(ord.seek(*w.before, true))
-	}
-	sel = sel.OrderBy(ord.orderBy(w.backward)...).Limit(uint64(w.limit + 1))
 	rows := make([]*model.Episode, 0, w.limit+1)
 	if err := d.scanAll(ctx, sel, func(rs *sql.Rows) error {
 		e, err := r.scan(rs)

@@ -44,6 +44,7 @@ var planChecks = []struct {
 	{"tabulations", tabulationPlans},
 	{"spells", spellPlans},
 	{"exact equality", exactEqualityPlans},
+	{"code-driven listings", codeDrivenListingPlans},
 }
 
 func TestExplainPlansAt10M(t *testing.T) {

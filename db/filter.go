@@ -131,7 +131,7 @@ func episodeCond(f *model.EpisodeFilter, e, path string, al *aliases) (sq.Sqlize
 		}
 	}
 	if f.Diagnosis != nil {
-		if err := add(diagnosisExists(f.Diagnosis, e, path+".diagnosis", al, false)); err != nil {
+		if err := add(diagnosisExists(f.Diagnosis, e+".id", path+".diagnosis", al, false, false)); err != nil {
 			return nil, err
 		}
 	}
@@ -139,7 +139,7 @@ func episodeCond(f *model.EpisodeFilter, e, path string, al *aliases) (sq.Sqlize
 		if f.Procedure.Classification != nil {
 			return nil, model.InputError(path+".procedure.classification", "applies to diagnoses only: procedures are OPCS-4")
 		}
-		if err := add(codeExists(f.Procedure, "procedures", e, opcs4Kind, path+".procedure", al)); err != nil {
+		if err := add(codeExists(f.Procedure, "procedures", e+".id", opcs4Kind, path+".procedure", al, false)); err != nil {
 			return nil, err
 		}
 	}
@@ -431,7 +431,11 @@ func normCode(s string) string {
 	return s
 }
 
-func codeCond(f *model.CodeFilter, col string, kind codeKind, path string) (sq.Sqlizer, error) {
+// codeCond matches col against f. code3, when not "", is the column holding
+// col's first three characters (diagnoses and procedures have one): a prefix
+// of three characters or more is then also an equality on it, which the
+// (code3, episode_id, code) index serves with the episodes in id order.
+func codeCond(f *model.CodeFilter, col, code3 string, kind codeKind, path string) (sq.Sqlizer, error) {
 	var c sq.And
 	if f.Eq != nil {
 		v := normCode(*f.Eq)
@@ -472,7 +476,11 @@ func codeCond(f *model.CodeFilter, col string, kind codeKind, path string) (sq.S
 		if !kind.prefix.MatchString(v) {
 			return nil, model.InputError(prefixPaths[i], "%q is not the start of an %s code", s, kind.name)
 		}
-		or = append(or, sq.Like{col: v + "%"})
+		if code3 != "" {
+			or = append(or, sq.And{code3Cond(code3, v), sq.Like{col: v + "%"}})
+		} else {
+			or = append(or, sq.Like{col: v + "%"})
+		}
 	}
 	if f.StartsWith != nil && f.StartsWithAny != nil {
 		// Both given: each is a condition of its own, ANDed like other operators.
@@ -522,15 +530,26 @@ func mayMatchICD9(f *model.CodeFilter) bool {
 	return false
 }
 
-// diagnosisExists matches episodes with a diagnosis satisfying f, at
-// position 1 only when primary is set. ICD-10 codes never match ICD-9 ones
-// of the same spelling.
-func diagnosisExists(f *model.CodeFilter, e, path string, al *aliases, primary bool) (sq.Sqlizer, error) {
-	kind, cls := diagnosisKind(f)
+// diagnosisExists matches episodes (by the id expression episodeID, e.id)
+// with a diagnosis satisfying f, at position 1 only when primary is set.
+// ICD-10 codes never match ICD-9 ones of the same spelling.
+func diagnosisExists(f *model.CodeFilter, episodeID, path string, al *aliases, primary, code3 bool) (sq.Sqlizer, error) {
 	a := al.next("d")
+	where, err := diagnosisMatch(f, a, path, primary, code3)
+	if err != nil {
+		return nil, err
+	}
+	sub := builder.Select("1").From("diagnoses " + a).Where(a + ".episode_id = " + episodeID).Where(where)
+	return existsExpr(sub), nil
+}
+
+// diagnosisMatch matches the rows of diagnoses alias a that satisfy f,
+// comparing prefixes on code3 too when asked (see codeCond).
+func diagnosisMatch(f *model.CodeFilter, a, path string, primary, code3 bool) (sq.Sqlizer, error) {
+	kind, cls := diagnosisKind(f)
 	var c sq.And
 	if hasCodeOperator(f) || f.Classification == nil {
-		cc, err := codeCond(f, a+".code", kind, path)
+		cc, err := codeCond(f, a+".code", code3Column(a, code3), kind, path)
 		if err != nil {
 			return nil, err
 		}
@@ -542,12 +561,10 @@ func diagnosisExists(f *model.CodeFilter, e, path string, al *aliases, primary b
 	if primary {
 		c = append(c, sq.Eq{a + ".position": 1})
 	}
-	var where sq.Sqlizer = c
 	if len(c) == 1 {
-		where = c[0] // the statement an ICD-10 filter has always had
+		return c[0], nil // the statement an ICD-10 filter has always had
 	}
-	sub := builder.Select("1").From("diagnoses " + a).Where(a + ".episode_id = " + e + ".id").Where(where)
-	return existsExpr(sub), nil
+	return c, nil
 }
 
 // primaryDiagnosisCond matches the diagnosis at position 1. episodes.primary_diag
@@ -555,21 +572,45 @@ func diagnosisExists(f *model.CodeFilter, e, path string, al *aliases, primary b
 // one looks at the diagnoses.
 func primaryDiagnosisCond(f *model.CodeFilter, e, path string, al *aliases) (sq.Sqlizer, error) {
 	if _, cls := diagnosisKind(f); cls == "ICD9" || !hasCodeOperator(f) && f.Classification != nil {
-		return diagnosisExists(f, e, path, al, true)
+		return diagnosisExists(f, e+".id", path, al, true, false)
 	}
-	return codeCond(f, e+".primary_diag", icd10Kind, path)
+	return codeCond(f, e+".primary_diag", "", icd10Kind, path)
 }
 
-// codeExists matches episodes having a row in table (diagnoses or procedures)
-// whose code satisfies f; the (code, episode_id) index serves it.
-func codeExists(f *model.CodeFilter, table, e string, kind codeKind, path string, al *aliases) (sq.Sqlizer, error) {
+// codeExists matches episodes (by the id expression episodeID) having a row
+// in table (diagnoses or procedures) whose code satisfies f; the (code,
+// episode_id) index serves it, or (code3, episode_id, code) for a prefix.
+func codeExists(f *model.CodeFilter, table, episodeID string, kind codeKind, path string, al *aliases, code3 bool) (sq.Sqlizer, error) {
 	a := al.next(table[:1])
-	c, err := codeCond(f, a+".code", kind, path)
+	c, err := codeCond(f, a+".code", code3Column(a, code3), kind, path)
 	if err != nil {
 		return nil, err
 	}
-	sub := builder.Select("1").From(table + " " + a).Where(a + ".episode_id = " + e + ".id").Where(c)
+	sub := builder.Select("1").From(table + " " + a).Where(a + ".episode_id = " + episodeID).Where(c)
 	return existsExpr(sub), nil
+}
+
+// code3Column is the code3 column of code table alias a, or "" when the
+// prefixes of a filter are not to be compared on it. Only the code-driven
+// listing (codelisting.go) compares them: inside EXISTS on episodes the
+// code3 equality makes MariaDB materialise every code table's episodes of
+// the category and sort them all (W4 ordered by EPISODE_START at 1M
+// episodes: 0.65-1.1 s against 0.15-0.4 s with the (code, episode_id)
+// range alone).
+func code3Column(a string, code3 bool) string {
+	if !code3 {
+		return ""
+	}
+	return a + ".code3"
+}
+
+// code3Cond says that column code3 holds the first three characters of
+// prefix v, when v has three: the statement's text does not depend on v's
+// length, and the server, given the prefix as a literal, folds the
+// condition to code3 = 'L40' (a ref on the code3 index) or, for a shorter
+// prefix, to nothing.
+func code3Cond(code3, v string) sq.Sqlizer {
+	return sq.Expr("("+code3+" = LEFT(?, 3) OR CHAR_LENGTH(?) < 3)", v, v)
 }
 
 // likePrefix escapes LIKE wildcards in a literal prefix.

@@ -298,7 +298,7 @@ func fuzzIntFilter(n, m int, op int) *model.IntFilter {
 // filterColumns is every column a filter may name; anything else in the SQL
 // text would be client input or a translation mistake.
 var filterColumns = map[string]bool{
-	"id": true, "patient_id": true, "episode_id": true, "code": true,
+	"id": true, "patient_id": true, "episode_id": true, "code": true, "code3": true,
 	"fyear": true, "procode3": true, "tretspef": true, "mainspef": true, "admimeth": true, "classpat": true,
 	"admincat": true, "epistat": true, "admidate": true, "epistart": true, "epiend": true,
 	"start_age": true, "epidur": true, "primary_diag": true,
@@ -308,6 +308,7 @@ var filterColumns = map[string]bool{
 var sqlWords = map[string]bool{
 	"SELECT": true, "FROM": true, "WHERE": true, "AND": true, "OR": true, "NOT": true, "EXISTS": true,
 	"IN": true, "IS": true, "NULL": true, "LIKE": true, "TRUE": true, "CAST": true, "AS": true, "BINARY": true,
+	"LEFT": true, "CHAR_LENGTH": true,
 	"episodes": true, "patients": true, "diagnoses": true, "procedures": true,
 }
 

@@ -152,7 +152,7 @@ func spellCond(f *model.SpellFilter, s, path string, al *aliases) (sq.Sqlizer, e
 	}
 	if f.Diagnosis != nil {
 		x, dg := al.next("sx"), al.next("sd")
-		c, err := codeCond(f.Diagnosis, dg+".code", icd10Kind, path+".diagnosis")
+		c, err := codeCond(f.Diagnosis, dg+".code", "", icd10Kind, path+".diagnosis")
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +161,7 @@ func spellCond(f *model.SpellFilter, s, path string, al *aliases) (sq.Sqlizer, e
 	}
 	if f.Procedure != nil {
 		x, pr := al.next("sx"), al.next("sp")
-		c, err := codeCond(f.Procedure, pr+".code", opcs4Kind, path+".procedure")
+		c, err := codeCond(f.Procedure, pr+".code", "", opcs4Kind, path+".procedure")
 		if err != nil {
 			return nil, err
 		}
