@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 
 	sq "github.com/Masterminds/squirrel"
 )
@@ -23,7 +25,18 @@ func (d *DB) query(ctx context.Context, q querier, b sq.Sqlizer) (*sql.Rows, err
 	d.countStatement(ctx)
 	traceStatement(ctx, text, args)
 	rows, err := q.QueryContext(ctx, text, args...)
-	return rows, budgetError(ctx, unavailable(ctx, err))
+	return rows, budgetError(ctx, unavailable(ctx, callerGone(ctx, err)))
+}
+
+// callerGone names the caller's cancellation as the cause of an error
+// while ctx has ended: the KILL QUERY sent on cancellation (pinOn) can
+// reach the server before the driver notices ctx, and the statement then
+// ends in "Query execution was interrupted" rather than in ctx's error.
+func callerGone(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ctx.Err(), err)
 }
 
 // exec runs a built statement and counts it.
@@ -65,5 +78,5 @@ func (d *DB) scanWith(ctx context.Context, q querier, b sq.Sqlizer, scan func(*s
 		}
 	}
 	// A connection lost or a budget spent part way through shows only here.
-	return budgetError(ctx, unavailable(ctx, rows.Err()))
+	return budgetError(ctx, unavailable(ctx, callerGone(ctx, rows.Err())))
 }
