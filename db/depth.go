@@ -39,10 +39,5 @@ func (d *DB) EpisodeCursorAt(ctx context.Context, q model.EpisodeQuery, n int) (
 	if len(rows) < 2 {
 		return "", "", fmt.Errorf("the listing has no row after position %d", n)
 	}
-	cols := ord.columns()
-	pos := position{ID: rows[0].RowID, Values: make([]any, 0, len(cols))} // as episodePage makes it
-	for _, col := range cols {
-		pos.Values = append(pos.Values, episodeKeyValue(rows[0], col))
-	}
-	return d.encodeCursor(ord, pos), rows[1].EpisodeKey, nil
+	return d.encodeCursor(ord, episodePosition(rows[0], ord.columns())), rows[1].EpisodeKey, nil
 }

@@ -232,17 +232,21 @@ func (d *DB) ListEpisodes(ctx context.Context, q model.EpisodeQuery) (*model.Epi
 	return d.episodePage(q, ord, w, rows), nil
 }
 
+// episodePosition is e's place in a listing ordered by cols: what its
+// cursor encodes.
+func episodePosition(e *model.Episode, cols []string) position {
+	pos := position{ID: e.RowID, Values: make([]any, 0, len(cols))}
+	for _, col := range cols {
+		pos.Values = append(pos.Values, episodeKeyValue(e, col))
+	}
+	return pos
+}
+
 // episodePage turns the rows fetched for window w (up to limit+1, in read
 // order) into a connection with cursors made under ord.
 func (d *DB) episodePage(q model.EpisodeQuery, ord ordering, w window, rows []*model.Episode) *model.EpisodeConnection {
 	cols := ord.columns()
-	rows, cursors, info := keysetPage(d, ord, w, rows, func(e *model.Episode) position {
-		pos := position{ID: e.RowID, Values: make([]any, 0, len(cols))}
-		for _, col := range cols {
-			pos.Values = append(pos.Values, episodeKeyValue(e, col))
-		}
-		return pos
-	})
+	rows, cursors, info := keysetPage(d, ord, w, rows, func(e *model.Episode) position { return episodePosition(e, cols) })
 	conn := &model.EpisodeConnection{Query: q, Edges: make([]*model.EpisodeEdge, len(rows)), Nodes: rows, PageInfo: info}
 	for i, e := range rows {
 		conn.Edges[i] = &model.EpisodeEdge{Cursor: cursors[i], Node: e}
