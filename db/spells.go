@@ -151,8 +151,10 @@ func spellCond(f *model.SpellFilter, s, path string, al *aliases) (sq.Sqlizer, e
 		return nil
 	}
 	if f.Diagnosis != nil {
+		// The episode filter's match, so that an ICD-10 code never finds an
+		// ICD-9 one spelt the same and classification is honoured.
 		x, dg := al.next("sx"), al.next("sd")
-		c, err := codeCond(f.Diagnosis, dg+".code", "", icd10Kind, path+".diagnosis")
+		c, err := diagnosisMatch(f.Diagnosis, dg, path+".diagnosis", false, false)
 		if err != nil {
 			return nil, err
 		}
@@ -160,6 +162,9 @@ func spellCond(f *model.SpellFilter, s, path string, al *aliases) (sq.Sqlizer, e
 			Join("diagnoses "+dg+" ON "+dg+".episode_id = "+x+".episode_id").Where(x+".spell_id = "+s+".id").Where(c)))
 	}
 	if f.Procedure != nil {
+		if f.Procedure.Classification != nil {
+			return nil, model.InputError(path+".procedure.classification", "applies to diagnoses only: procedures are OPCS-4")
+		}
 		x, pr := al.next("sx"), al.next("sp")
 		c, err := codeCond(f.Procedure, pr+".code", "", opcs4Kind, path+".procedure")
 		if err != nil {

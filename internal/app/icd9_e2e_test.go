@@ -173,4 +173,45 @@ func TestGeneratedICD9YearsOverHTTP(t *testing.T) {
 	if v158.Episodes.TotalCount == 0 {
 		t.Error("ICD-9 V15 found nothing")
 	}
+
+	// Spells match diagnoses by the same rule.
+	const spells = `query($f: SpellFilter) { spells(first: 100, filter: $f) { totalCount
+		nodes { episodes { diagnoses { code classification } } } } }`
+	type spellRes struct {
+		Spells struct {
+			TotalCount int
+			Nodes      []struct {
+				Episodes []struct{ Diagnoses []struct{ Code, Classification string } }
+			}
+		}
+	}
+	spellsWith := func(cf map[string]any) spellRes {
+		t.Helper()
+		var r spellRes
+		s.Query(t, spells, map[string]any{"f": map[string]any{"diagnosis": cf}}, &r)
+		return r
+	}
+	if r := spellsWith(map[string]any{"startsWith": "V15"}); r.Spells.TotalCount != 0 {
+		t.Errorf("ICD-10 V15 matched %d spells of ICD-9 V15 diagnoses", r.Spells.TotalCount)
+	}
+	r9 := spellsWith(map[string]any{"startsWith": "V15", "classification": "ICD9"})
+	if r9.Spells.TotalCount == 0 {
+		t.Error("no spell with an ICD-9 V15 diagnosis")
+	}
+	for _, sp := range r9.Spells.Nodes {
+		found := false
+		for _, e := range sp.Episodes {
+			for _, x := range e.Diagnoses {
+				found = found || x.Classification == "ICD9" && len(x.Code) >= 3 && x.Code[:3] == "V15"
+			}
+		}
+		if !found {
+			t.Errorf("spell without an ICD-9 V15 diagnosis returned: %+v", sp)
+		}
+	}
+	resp := s.Do(t, apptest.Request{Query: spells, Variables: map[string]any{"f": map[string]any{
+		"procedure": map[string]any{"eq": "S068", "classification": "ICD9"}}}})
+	if len(resp.Errors) != 1 || resp.Errors[0].Code() != "BAD_USER_INPUT" {
+		t.Errorf("spells procedure classification: errors %+v, want one BAD_USER_INPUT", resp.Errors)
+	}
 }
