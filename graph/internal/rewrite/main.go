@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"go/format"
 	"os"
 )
 
@@ -44,6 +45,13 @@ func rewrite(path string) error {
 			return fmt.Errorf("%s: no %q to rewrite; check the gqlgen version", path, s.upstream)
 		}
 		src = bytes.ReplaceAll(src, []byte(s.upstream), []byte(s.local))
+	}
+	src, err = rewritePlainFields(path, src)
+	if err != nil {
+		return err
+	}
+	if src, err = format.Source(src); err != nil {
+		return err
 	}
 	return os.WriteFile(path, src, 0o644)
 }
