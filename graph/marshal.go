@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"io"
 	"reflect"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -28,25 +29,26 @@ func marshalSlice(ctx context.Context, length int, _ int64, omitPanicHandler boo
 	if length == 0 {
 		return ret
 	}
-	// One allocation each for all the elements' indexes and field contexts.
-	idx := make([]int, length)
-	fcs := make([]graphql.FieldContext, length)
+	// One allocation for all the elements' contexts, field contexts and
+	// indexes, where WithFieldContext would make one context each.
+	parent := graphql.GetFieldContext(ctx)
+	elems := make([]fieldCtx, length)
 	for i := range length {
-		idx[i] = i
-		fcs[i].Index = &idx[i]
-		childCtx := graphql.WithFieldContext(ctx, &fcs[i])
+		elem := &elems[i]
+		elem.Context, elem.index = ctx, i
+		elem.fc.Parent, elem.fc.Index = parent, &elem.index
 		if omitPanicHandler {
-			ret[i] = marshalElement(childCtx, i)
+			ret[i] = marshalElement(elem, i)
 			continue
 		}
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					graphql.AddError(childCtx, graphql.Recover(childCtx, r))
+					graphql.AddError(elem, graphql.Recover(elem, r))
 					ret[i] = graphql.Null
 				}
 			}()
-			ret[i] = marshalElement(childCtx, i)
+			ret[i] = marshalElement(elem, i)
 		}()
 	}
 	return ret
@@ -67,6 +69,71 @@ func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 		}
 	}
 	return graphql.DeferredGroup{Context: ctx}
+}
+
+// objectJSON is what the generated marshaller of an object returns in
+// place of its graphql.FieldSet (graph/internal/rewrite rewrites the
+// return), once every field has its value. It writes what
+// FieldSet.MarshalGQL writes, the fields in order under their aliases, the
+// first of a repeated alias only, without the copy of each field, the map
+// of written aliases and the iterator that one allocates per object.
+type objectJSON struct {
+	fields []graphql.CollectedField
+	values []graphql.Marshaler
+}
+
+func (o objectJSON) MarshalGQL(w io.Writer) {
+	var written map[string]struct{} // for objects too wide to scan
+	if len(o.fields) > 16 {
+		written = make(map[string]struct{}, len(o.fields))
+	}
+	_, _ = io.WriteString(w, "{")
+	first := true
+	for i := range o.fields {
+		alias := o.fields[i].Alias
+		if written != nil {
+			if _, ok := written[alias]; ok {
+				continue
+			}
+			written[alias] = struct{}{}
+		} else if aliased(o.fields[:i], alias) {
+			continue
+		}
+		if !first {
+			_, _ = io.WriteString(w, ",")
+		}
+		first = false
+		if plainName(alias) {
+			_, _ = io.WriteString(w, `"`)
+			_, _ = io.WriteString(w, alias)
+			_, _ = io.WriteString(w, `":`)
+		} else {
+			graphql.MarshalString(alias).MarshalGQL(w)
+			_, _ = io.WriteString(w, ":")
+		}
+		o.values[i].MarshalGQL(w)
+	}
+	_, _ = io.WriteString(w, "}")
+}
+
+func aliased(fields []graphql.CollectedField, alias string) bool {
+	for i := range fields {
+		if fields[i].Alias == alias {
+			return true
+		}
+	}
+	return false
+}
+
+// plainName reports whether s needs no escaping in a JSON string, as every
+// GraphQL name.
+func plainName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '\\' || c == '"' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // resolveInline stands, in the generated code, for FieldSet.ResolveConcurrently
@@ -105,12 +172,13 @@ func resolveInline(ctx context.Context, out *graphql.FieldSet, field graphql.Col
 	}
 }
 
-// plainField is the context of a plain field while it is marshalled: one
+// fieldCtx is the context of a plain field while it is marshalled (and of
+// a list element, see marshalSlice): one
 // with no resolver, directive or middleware of its own, whose generated
 // resolver only reads the field of its object (`return obj.X, nil`).
 // graph/internal/rewrite gives every such field a fast path, taken when
 // the operation has no field interceptor (plainFieldsFast), that reads the
-// value and marshals it under a plainField instead of going through
+// value and marshals it under a fieldCtx instead of going through
 // graphql.ResolveField. That one allocates, per field, a field context
 // with a Child closure, the context.WithValue holding it, the resolver and
 // `next` closures and the value boxed into an `any` twice; it was the
@@ -120,14 +188,15 @@ func resolveInline(ctx context.Context, out *graphql.FieldSet, field graphql.Col
 // resolvers/prefetch.go; nothing can read a leaf's). Child stays nil: only
 // field interceptors call it. Errors and panics are reported on the
 // field's path as gqlgen reports them.
-type plainField struct {
+type fieldCtx struct {
 	context.Context
-	fc graphql.FieldContext
+	fc    graphql.FieldContext
+	index int // a list element's, for fc.Index
 }
 
 // Value answers gqlgen's field-context key with the field's own context,
 // as the context.WithValue of WithFieldContext would.
-func (c *plainField) Value(key any) any {
+func (c *fieldCtx) Value(key any) any {
 	if key == fieldContextKey {
 		return &c.fc
 	}
@@ -135,8 +204,8 @@ func (c *plainField) Value(key any) any {
 }
 
 // newPlainField starts a plain field of object below ctx.
-func newPlainField(ctx context.Context, field graphql.CollectedField, object string, isMethod, isResolver bool) *plainField {
-	return &plainField{Context: ctx, fc: graphql.FieldContext{
+func newPlainField(ctx context.Context, field graphql.CollectedField, object string, isMethod, isResolver bool) *fieldCtx {
+	return &fieldCtx{Context: ctx, fc: graphql.FieldContext{
 		Parent:     graphql.GetFieldContext(ctx),
 		Object:     object,
 		Field:      field,
@@ -147,7 +216,7 @@ func newPlainField(ctx context.Context, field graphql.CollectedField, object str
 
 // recoverPlainField is deferred by a plain field's fast path: as in
 // graphql.ResolveField, a panic becomes null with an error on the field.
-func recoverPlainField(ctx *plainField, oc *graphql.OperationContext, ret *graphql.Marshaler) {
+func recoverPlainField(ctx *fieldCtx, oc *graphql.OperationContext, ret *graphql.Marshaler) {
 	if r := recover(); r != nil {
 		oc.Error(ctx, oc.Recover(ctx, r))
 		*ret = graphql.Null

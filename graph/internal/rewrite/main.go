@@ -1,7 +1,8 @@
-// Command rewrite is the second step of graph's go:generate: it points three
+// Command rewrite is the second step of graph's go:generate: it points
 // calls of gqlgen's generated code at graph's own lighter versions
-// (graph/marshal.go says why for each). Each is a fixed textual
-// substitution of a call by one with the same result, so the output stays
+// (graph/marshal.go says why for each). Most are fixed textual
+// substitutions of a call by one with the same result; plain fields'
+// resolvers are recognised in the syntax tree (plain.go). The output stays
 // reproducible from the schema by `go generate ./...`.
 package main
 
@@ -20,6 +21,8 @@ var substitutions = []struct{ upstream, local string }{
 	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := newDeferredGroup(ctx, fields)"},
 	// A goroutine per object for its second and later resolver fields.
 	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,"},
+	// A copy of each field, a map and an iterator per object written.
+	{"ec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "ec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn objectJSON{fields, out.Values}\n}"},
 }
 
 func main() {
