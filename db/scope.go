@@ -106,7 +106,7 @@ func WithoutIdentifiable(ctx context.Context) context.Context {
 }
 
 // patientColumns returns the patient columns to read for the caller, in
-// scanPatient's order, with restricted ones replaced by NULL when the
+// patientRows' order, with restricted ones replaced by NULL when the
 // caller may not read them.
 func patientColumns(ctx context.Context, alias string) []string {
 	cols := qualified(alias, patientSelect)
