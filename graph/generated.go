@@ -3704,8 +3704,8 @@ func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.Co
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEvent", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.ID
 	return ec.marshalNID2string(fc, field.Selections, v)
 }
@@ -3733,8 +3733,8 @@ func (ec *executionContext) _AuditEvent_at(ctx context.Context, field graphql.Co
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEvent", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.At
 	return ec.marshalNTime2timeᚐTime(fc, field.Selections, v)
 }
@@ -3762,8 +3762,8 @@ func (ec *executionContext) _AuditEvent_subject(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEvent", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Subject
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -3791,8 +3791,8 @@ func (ec *executionContext) _AuditEvent_roles(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEvent", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Roles
 	return ec.marshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(fc, field.Selections, v)
 }
@@ -3820,8 +3820,8 @@ func (ec *executionContext) _AuditEvent_orgs(ctx context.Context, field graphql.
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEvent", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Orgs
 	return ec.marshalNString2ᚕstringᚄ(fc, field.Selections, v)
 }
@@ -3849,8 +3849,8 @@ func (ec *executionContext) _AuditEvent_operationName(ctx context.Context, field
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEvent", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.OperationName
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -3878,8 +3878,8 @@ func (ec *executionContext) _AuditEvent_queryHash(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEvent", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.QueryHash
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -3907,8 +3907,8 @@ func (ec *executionContext) _AuditEvent_fields(ctx context.Context, field graphq
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEvent", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Fields
 	return ec.marshalNString2ᚕstringᚄ(fc, field.Selections, v)
 }
@@ -3936,8 +3936,8 @@ func (ec *executionContext) _AuditEvent_patientCount(ctx context.Context, field 
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEvent", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PatientCount
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -3965,8 +3965,8 @@ func (ec *executionContext) _AuditEvent_requestId(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEvent", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.RequestID
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -3994,8 +3994,8 @@ func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, fie
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEventConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEventConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Edges
 	fc.fc.Result = v
 	return ec.marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventEdgeᚄ(fc, field.Selections, v)
@@ -4033,8 +4033,8 @@ func (ec *executionContext) _AuditEventConnection_nodes(ctx context.Context, fie
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEventConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEventConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Nodes
 	fc.fc.Result = v
 	return ec.marshalNAuditEvent2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventᚄ(fc, field.Selections, v)
@@ -4072,8 +4072,8 @@ func (ec *executionContext) _AuditEventConnection_pageInfo(ctx context.Context, 
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEventConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEventConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PageInfo
 	fc.fc.Result = v
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(fc, field.Selections, v)
@@ -4111,8 +4111,8 @@ func (ec *executionContext) _AuditEventConnection_totalCount(ctx context.Context
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEventConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEventConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.TotalCount
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -4140,8 +4140,8 @@ func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field gr
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEventEdge", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEventEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Cursor
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -4169,8 +4169,8 @@ func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field grap
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "AuditEventEdge", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "AuditEventEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Node
 	fc.fc.Result = v
 	return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEvent(fc, field.Selections, v)
@@ -4208,8 +4208,8 @@ func (ec *executionContext) _Code_code(ctx context.Context, field graphql.Collec
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Code", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Code", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Code
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -4237,8 +4237,8 @@ func (ec *executionContext) _Code_description(ctx context.Context, field graphql
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Code", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Code", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -4266,8 +4266,8 @@ func (ec *executionContext) _Code_chapter(ctx context.Context, field graphql.Col
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Code", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Code", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Chapter
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -4295,8 +4295,8 @@ func (ec *executionContext) _CodeConnection_edges(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "CodeConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "CodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Edges
 	fc.fc.Result = v
 	return ec.marshalNCodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeEdgeᚄ(fc, field.Selections, v)
@@ -4334,8 +4334,8 @@ func (ec *executionContext) _CodeConnection_nodes(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "CodeConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "CodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Nodes
 	fc.fc.Result = v
 	return ec.marshalNCode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeᚄ(fc, field.Selections, v)
@@ -4373,8 +4373,8 @@ func (ec *executionContext) _CodeConnection_pageInfo(ctx context.Context, field 
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "CodeConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "CodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PageInfo
 	fc.fc.Result = v
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(fc, field.Selections, v)
@@ -4412,8 +4412,8 @@ func (ec *executionContext) _CodeConnection_totalCount(ctx context.Context, fiel
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "CodeConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "CodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.TotalCount
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -4441,8 +4441,8 @@ func (ec *executionContext) _CodeEdge_cursor(ctx context.Context, field graphql.
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "CodeEdge", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "CodeEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Cursor
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -4470,8 +4470,8 @@ func (ec *executionContext) _CodeEdge_node(ctx context.Context, field graphql.Co
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "CodeEdge", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "CodeEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Node
 	fc.fc.Result = v
 	return ec.marshalNCode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCode(fc, field.Selections, v)
@@ -4509,8 +4509,8 @@ func (ec *executionContext) _CodedValue_code(ctx context.Context, field graphql.
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "CodedValue", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Code
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -4538,8 +4538,8 @@ func (ec *executionContext) _CodedValue_label(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "CodedValue", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Label
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -4567,8 +4567,8 @@ func (ec *executionContext) _CodedValue_description(ctx context.Context, field g
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "CodedValue", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -4596,8 +4596,8 @@ func (ec *executionContext) _CodedValue_period(ctx context.Context, field graphq
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "CodedValue", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Period
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -4625,8 +4625,8 @@ func (ec *executionContext) _CodedValue_group(ctx context.Context, field graphql
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "CodedValue", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Group
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -4654,8 +4654,8 @@ func (ec *executionContext) _ColumnWarnings_column(ctx context.Context, field gr
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "ColumnWarnings", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "ColumnWarnings", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Column
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -4683,8 +4683,8 @@ func (ec *executionContext) _ColumnWarnings_count(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "ColumnWarnings", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "ColumnWarnings", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Count
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -4712,8 +4712,8 @@ func (ec *executionContext) _Count_value(ctx context.Context, field graphql.Coll
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Count", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Count", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Value
 	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
@@ -4741,8 +4741,8 @@ func (ec *executionContext) _Count_display(ctx context.Context, field graphql.Co
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Count", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Count", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Display
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -4770,8 +4770,8 @@ func (ec *executionContext) _Count_suppressed(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Count", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Count", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Suppressed
 	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
@@ -4799,8 +4799,8 @@ func (ec *executionContext) _DataRelease_id(ctx context.Context, field graphql.C
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "DataRelease", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.ID
 	return ec.marshalNID2string(fc, field.Selections, v)
 }
@@ -4828,8 +4828,8 @@ func (ec *executionContext) _DataRelease_fileName(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "DataRelease", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.FileName
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -4857,8 +4857,8 @@ func (ec *executionContext) _DataRelease_checksum(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "DataRelease", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Checksum
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -4886,8 +4886,8 @@ func (ec *executionContext) _DataRelease_financialYears(ctx context.Context, fie
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "DataRelease", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.FinancialYears
 	return ec.marshalNString2ᚕstringᚄ(fc, field.Selections, v)
 }
@@ -4915,8 +4915,8 @@ func (ec *executionContext) _DataRelease_rowsRead(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "DataRelease", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.RowsRead
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -4944,8 +4944,8 @@ func (ec *executionContext) _DataRelease_rowsLoaded(ctx context.Context, field g
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "DataRelease", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.RowsLoaded
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -4973,8 +4973,8 @@ func (ec *executionContext) _DataRelease_rowsUpdated(ctx context.Context, field 
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "DataRelease", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.RowsUpdated
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -5002,8 +5002,8 @@ func (ec *executionContext) _DataRelease_rowsRejected(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "DataRelease", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.RowsRejected
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -5031,8 +5031,8 @@ func (ec *executionContext) _DataRelease_warningCount(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "DataRelease", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.WarningCount
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -5060,8 +5060,8 @@ func (ec *executionContext) _DataRelease_warnings(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "DataRelease", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Warnings
 	fc.fc.Result = v
 	return ec.marshalNColumnWarnings2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarningsᚄ(fc, field.Selections, v)
@@ -5099,8 +5099,8 @@ func (ec *executionContext) _DataRelease_loadedAt(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "DataRelease", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.LoadedAt
 	return ec.marshalNTime2timeᚐTime(fc, field.Selections, v)
 }
@@ -5128,8 +5128,8 @@ func (ec *executionContext) _Diagnosis_position(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Diagnosis", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Position
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -5157,8 +5157,8 @@ func (ec *executionContext) _Diagnosis_code(ctx context.Context, field graphql.C
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Diagnosis", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Code
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -5186,8 +5186,8 @@ func (ec *executionContext) _Diagnosis_classification(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Diagnosis", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Classification
 	return ec.marshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(fc, field.Selections, v)
 }
@@ -5215,8 +5215,8 @@ func (ec *executionContext) _Diagnosis_description(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Diagnosis", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5244,8 +5244,8 @@ func (ec *executionContext) _Diagnosis_chapter(ctx context.Context, field graphq
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Diagnosis", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Chapter
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5273,8 +5273,8 @@ func (ec *executionContext) _Episode_id(ctx context.Context, field graphql.Colle
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.ID()
 	return ec.marshalNID2string(fc, field.Selections, v)
 }
@@ -5302,8 +5302,8 @@ func (ec *executionContext) _Episode_episodeKey(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeKey
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -5312,23 +5312,33 @@ func (ec *executionContext) fieldContext_Episode_episodeKey(_ context.Context, f
 }
 
 func (ec *executionContext) _Episode_patient(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_patient(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Episode().Patient(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
-			return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_patient(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Episode().Patient(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
+				return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Episode().Patient(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_patient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5363,8 +5373,8 @@ func (ec *executionContext) _Episode_financialYear(ctx context.Context, field gr
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.FinancialYear
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -5392,8 +5402,8 @@ func (ec *executionContext) _Episode_providerCode(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.ProviderCode
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5421,8 +5431,8 @@ func (ec *executionContext) _Episode_siteCode(ctx context.Context, field graphql
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.SiteCode
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5450,8 +5460,8 @@ func (ec *executionContext) _Episode_admissionDate(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionDate
 	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
@@ -5479,8 +5489,8 @@ func (ec *executionContext) _Episode_episodeStart(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeStart
 	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
@@ -5508,8 +5518,8 @@ func (ec *executionContext) _Episode_episodeEnd(ctx context.Context, field graph
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeEnd
 	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
@@ -5537,8 +5547,8 @@ func (ec *executionContext) _Episode_dischargeDate(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeDate
 	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
@@ -5566,8 +5576,8 @@ func (ec *executionContext) _Episode_episodeOrder(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeOrder
 	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
@@ -5595,8 +5605,8 @@ func (ec *executionContext) _Episode_episodeStatus(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeStatus
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5624,8 +5634,8 @@ func (ec *executionContext) _Episode_episodeType(ctx context.Context, field grap
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeType
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5653,8 +5663,8 @@ func (ec *executionContext) _Episode_patientClassification(ctx context.Context, 
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PatientClassification
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5682,8 +5692,8 @@ func (ec *executionContext) _Episode_admissionMethod(ctx context.Context, field 
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethod
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5711,8 +5721,8 @@ func (ec *executionContext) _Episode_admissionSource(ctx context.Context, field 
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionSource
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5740,8 +5750,8 @@ func (ec *executionContext) _Episode_dischargeMethod(ctx context.Context, field 
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethod
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5769,8 +5779,8 @@ func (ec *executionContext) _Episode_dischargeDestination(ctx context.Context, f
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeDestination
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5798,8 +5808,8 @@ func (ec *executionContext) _Episode_administrativeCategory(ctx context.Context,
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdministrativeCategory
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5827,8 +5837,8 @@ func (ec *executionContext) _Episode_treatmentSpecialty(ctx context.Context, fie
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.TreatmentSpecialty
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5856,8 +5866,8 @@ func (ec *executionContext) _Episode_mainSpecialty(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.MainSpecialty
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -5885,8 +5895,8 @@ func (ec *executionContext) _Episode_startAge(ctx context.Context, field graphql
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.StartAge
 	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
@@ -5914,8 +5924,8 @@ func (ec *executionContext) _Episode_episodeDuration(ctx context.Context, field 
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeDuration
 	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
@@ -5943,8 +5953,8 @@ func (ec *executionContext) _Episode_spellDuration(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.SpellDuration
 	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
@@ -5953,23 +5963,33 @@ func (ec *executionContext) fieldContext_Episode_spellDuration(_ context.Context
 }
 
 func (ec *executionContext) _Episode_primaryDiagnosis(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_primaryDiagnosis(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Episode().PrimaryDiagnosis(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Diagnosis) graphql.Marshaler {
-			return ec.marshalODiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosis(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_primaryDiagnosis(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Episode().PrimaryDiagnosis(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Diagnosis) graphql.Marshaler {
+				return ec.marshalODiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosis(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Episode().PrimaryDiagnosis(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalODiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosis(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_primaryDiagnosis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5985,23 +6005,33 @@ func (ec *executionContext) fieldContext_Episode_primaryDiagnosis(_ context.Cont
 }
 
 func (ec *executionContext) _Episode_diagnoses(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_diagnoses(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Episode().Diagnoses(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Diagnosis) graphql.Marshaler {
-			return ec.marshalNDiagnosis2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_diagnoses(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Episode().Diagnoses(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.Diagnosis) graphql.Marshaler {
+				return ec.marshalNDiagnosis2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Episode().Diagnoses(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNDiagnosis2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_diagnoses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6017,23 +6047,33 @@ func (ec *executionContext) fieldContext_Episode_diagnoses(_ context.Context, fi
 }
 
 func (ec *executionContext) _Episode_procedures(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_procedures(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Episode().Procedures(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Procedure) graphql.Marshaler {
-			return ec.marshalNProcedure2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐProcedureᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_procedures(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Episode().Procedures(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.Procedure) graphql.Marshaler {
+				return ec.marshalNProcedure2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐProcedureᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Episode().Procedures(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNProcedure2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐProcedureᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_procedures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6068,8 +6108,8 @@ func (ec *executionContext) _Episode_episodeStatusLabel(ctx context.Context, fie
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeStatusLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6097,8 +6137,8 @@ func (ec *executionContext) _Episode_episodeTypeLabel(ctx context.Context, field
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeTypeLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6126,8 +6166,8 @@ func (ec *executionContext) _Episode_patientClassificationLabel(ctx context.Cont
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PatientClassificationLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6155,8 +6195,8 @@ func (ec *executionContext) _Episode_admissionMethodLabel(ctx context.Context, f
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6184,8 +6224,8 @@ func (ec *executionContext) _Episode_admissionMethodGroup(ctx context.Context, f
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodGroup()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6213,8 +6253,8 @@ func (ec *executionContext) _Episode_admissionMethodGroupLabel(ctx context.Conte
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodGroupLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6242,8 +6282,8 @@ func (ec *executionContext) _Episode_admissionSourceLabel(ctx context.Context, f
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionSourceLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6271,8 +6311,8 @@ func (ec *executionContext) _Episode_dischargeMethodLabel(ctx context.Context, f
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethodLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6300,8 +6340,8 @@ func (ec *executionContext) _Episode_dischargeDestinationLabel(ctx context.Conte
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeDestinationLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6329,8 +6369,8 @@ func (ec *executionContext) _Episode_administrativeCategoryLabel(ctx context.Con
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdministrativeCategoryLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6358,8 +6398,8 @@ func (ec *executionContext) _Episode_treatmentSpecialtyLabel(ctx context.Context
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.TreatmentSpecialtyLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6387,8 +6427,8 @@ func (ec *executionContext) _Episode_mainSpecialtyLabel(ctx context.Context, fie
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Episode", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.MainSpecialtyLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6397,23 +6437,33 @@ func (ec *executionContext) fieldContext_Episode_mainSpecialtyLabel(_ context.Co
 }
 
 func (ec *executionContext) _Episode_spell(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_spell(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Episode().Spell(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
-			return ec.marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_spell(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Episode().Spell(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+				return ec.marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Episode().Spell(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_spell(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6448,8 +6498,8 @@ func (ec *executionContext) _EpisodeConnection_edges(ctx context.Context, field 
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "EpisodeConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "EpisodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Edges
 	fc.fc.Result = v
 	return ec.marshalNEpisodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeEdgeᚄ(fc, field.Selections, v)
@@ -6487,8 +6537,8 @@ func (ec *executionContext) _EpisodeConnection_nodes(ctx context.Context, field 
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "EpisodeConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "EpisodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Nodes
 	fc.fc.Result = v
 	return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(fc, field.Selections, v)
@@ -6526,8 +6576,8 @@ func (ec *executionContext) _EpisodeConnection_pageInfo(ctx context.Context, fie
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "EpisodeConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "EpisodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PageInfo
 	fc.fc.Result = v
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(fc, field.Selections, v)
@@ -6546,23 +6596,32 @@ func (ec *executionContext) fieldContext_EpisodeConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _EpisodeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EpisodeConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.EpisodeConnection().TotalCount(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_EpisodeConnection_totalCount(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.EpisodeConnection().TotalCount(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "EpisodeConnection", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.EpisodeConnection().TotalCount(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_EpisodeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EpisodeConnection", field, true, true, "Int")
@@ -6588,8 +6647,8 @@ func (ec *executionContext) _EpisodeEdge_cursor(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "EpisodeEdge", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "EpisodeEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Cursor
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -6617,8 +6676,8 @@ func (ec *executionContext) _EpisodeEdge_node(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "EpisodeEdge", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "EpisodeEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Node
 	fc.fc.Result = v
 	return ec.marshalNEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(fc, field.Selections, v)
@@ -6656,8 +6715,8 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "PageInfo", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.HasNextPage
 	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
@@ -6685,8 +6744,8 @@ func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "PageInfo", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.HasPreviousPage
 	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
@@ -6714,8 +6773,8 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "PageInfo", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.StartCursor
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6743,8 +6802,8 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "PageInfo", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EndCursor
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6772,8 +6831,8 @@ func (ec *executionContext) _Patient_id(ctx context.Context, field graphql.Colle
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Patient", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Patient", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.ID()
 	return ec.marshalNID2string(fc, field.Selections, v)
 }
@@ -6801,8 +6860,8 @@ func (ec *executionContext) _Patient_pseudoId(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Patient", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PseudoID
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -6830,8 +6889,8 @@ func (ec *executionContext) _Patient_sex(ctx context.Context, field graphql.Coll
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Patient", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Sex
 	return ec.marshalOSex2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSex(fc, field.Selections, v)
 }
@@ -6859,8 +6918,8 @@ func (ec *executionContext) _Patient_ethnicity(ctx context.Context, field graphq
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Patient", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Ethnicity
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -6888,8 +6947,8 @@ func (ec *executionContext) _Patient_birthYear(ctx context.Context, field graphq
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Patient", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.BirthYear
 	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
@@ -7025,8 +7084,8 @@ func (ec *executionContext) _Patient_region(ctx context.Context, field graphql.C
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Patient", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Region
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -7098,8 +7157,8 @@ func (ec *executionContext) _Patient_sexLabel(ctx context.Context, field graphql
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Patient", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Patient", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.SexLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -7127,8 +7186,8 @@ func (ec *executionContext) _Patient_ethnicityLabel(ctx context.Context, field g
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Patient", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Patient", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EthnicityLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -7156,8 +7215,8 @@ func (ec *executionContext) _Patient_regionLabel(ctx context.Context, field grap
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Patient", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Patient", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.RegionLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -7229,8 +7288,8 @@ func (ec *executionContext) _PatientConnection_edges(ctx context.Context, field 
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "PatientConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "PatientConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Edges
 	fc.fc.Result = v
 	return ec.marshalNPatientEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientEdgeᚄ(fc, field.Selections, v)
@@ -7268,8 +7327,8 @@ func (ec *executionContext) _PatientConnection_nodes(ctx context.Context, field 
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "PatientConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "PatientConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Nodes
 	fc.fc.Result = v
 	return ec.marshalNPatient2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientᚄ(fc, field.Selections, v)
@@ -7307,8 +7366,8 @@ func (ec *executionContext) _PatientConnection_pageInfo(ctx context.Context, fie
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "PatientConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "PatientConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PageInfo
 	fc.fc.Result = v
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(fc, field.Selections, v)
@@ -7327,23 +7386,32 @@ func (ec *executionContext) fieldContext_PatientConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _PatientConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PatientConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.PatientConnection().TotalCount(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_PatientConnection_totalCount(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.PatientConnection().TotalCount(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "PatientConnection", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.PatientConnection().TotalCount(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PatientConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PatientConnection", field, true, true, "Int")
@@ -7369,8 +7437,8 @@ func (ec *executionContext) _PatientEdge_cursor(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "PatientEdge", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "PatientEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Cursor
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -7398,8 +7466,8 @@ func (ec *executionContext) _PatientEdge_node(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "PatientEdge", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "PatientEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Node
 	fc.fc.Result = v
 	return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(fc, field.Selections, v)
@@ -7437,8 +7505,8 @@ func (ec *executionContext) _Procedure_position(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Procedure", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Procedure", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Position
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -7466,8 +7534,8 @@ func (ec *executionContext) _Procedure_code(ctx context.Context, field graphql.C
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Procedure", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Procedure", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Code
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -7495,8 +7563,8 @@ func (ec *executionContext) _Procedure_description(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Procedure", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Procedure", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -7524,8 +7592,8 @@ func (ec *executionContext) _Procedure_date(ctx context.Context, field graphql.C
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Procedure", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Procedure", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Date
 	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
@@ -8221,8 +8289,8 @@ func (ec *executionContext) _Spell_id(ctx context.Context, field graphql.Collect
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Spell", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Spell", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.ID()
 	return ec.marshalNID2string(fc, field.Selections, v)
 }
@@ -8231,23 +8299,33 @@ func (ec *executionContext) fieldContext_Spell_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Spell_patient(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_patient(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Spell().Patient(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
-			return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_patient(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Spell().Patient(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
+				return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Spell().Patient(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_patient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8282,8 +8360,8 @@ func (ec *executionContext) _Spell_providerCode(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Spell", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.ProviderCode
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -8311,8 +8389,8 @@ func (ec *executionContext) _Spell_admissionDate(ctx context.Context, field grap
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Spell", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionDate
 	return ec.marshalNDate2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
@@ -8340,8 +8418,8 @@ func (ec *executionContext) _Spell_dischargeDate(ctx context.Context, field grap
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Spell", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeDate
 	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
@@ -8369,8 +8447,8 @@ func (ec *executionContext) _Spell_admissionMethod(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Spell", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethod
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -8379,23 +8457,32 @@ func (ec *executionContext) fieldContext_Spell_admissionMethod(_ context.Context
 }
 
 func (ec *executionContext) _Spell_admissionMethodGroup(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_admissionMethodGroup(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Spell().AdmissionMethodGroup(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.AdmissionMethodGroup) graphql.Marshaler {
-			return ec.marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_admissionMethodGroup(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Spell().AdmissionMethodGroup(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v model.AdmissionMethodGroup) graphql.Marshaler {
+				return ec.marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Spell().AdmissionMethodGroup(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	return ec.marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_admissionMethodGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, true, true, "AdmissionMethodGroup")
@@ -8421,8 +8508,8 @@ func (ec *executionContext) _Spell_dischargeMethod(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Spell", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethod
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -8450,8 +8537,8 @@ func (ec *executionContext) _Spell_admissionMethodLabel(ctx context.Context, fie
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Spell", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Spell", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -8479,8 +8566,8 @@ func (ec *executionContext) _Spell_dischargeMethodLabel(ctx context.Context, fie
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Spell", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Spell", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethodLabel()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -8508,8 +8595,8 @@ func (ec *executionContext) _Spell_lengthOfStay(ctx context.Context, field graph
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Spell", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.LengthOfStay
 	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
@@ -8537,8 +8624,8 @@ func (ec *executionContext) _Spell_episodeCount(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Spell", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeCount
 	return ec.marshalNInt2int(fc, field.Selections, v)
 }
@@ -8547,23 +8634,33 @@ func (ec *executionContext) fieldContext_Spell_episodeCount(_ context.Context, f
 }
 
 func (ec *executionContext) _Spell_episodes(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_episodes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Spell().Episodes(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
-			return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_episodes(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Spell().Episodes(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
+				return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Spell().Episodes(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_episodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8579,23 +8676,33 @@ func (ec *executionContext) fieldContext_Spell_episodes(_ context.Context, field
 }
 
 func (ec *executionContext) _Spell_dischargingEpisode(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_dischargingEpisode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Spell().DischargingEpisode(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
-			return ec.marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_dischargingEpisode(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Spell().DischargingEpisode(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
+				return ec.marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Spell().DischargingEpisode(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_dischargingEpisode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8630,8 +8737,8 @@ func (ec *executionContext) _Spell_emergencyReadmissionWithin30Days(ctx context.
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Spell", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EmergencyReadmissionWithin30Days
 	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
@@ -8659,8 +8766,8 @@ func (ec *executionContext) _SpellConnection_edges(ctx context.Context, field gr
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "SpellConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "SpellConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Edges
 	fc.fc.Result = v
 	return ec.marshalNSpellEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdgeᚄ(fc, field.Selections, v)
@@ -8698,8 +8805,8 @@ func (ec *executionContext) _SpellConnection_nodes(ctx context.Context, field gr
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "SpellConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "SpellConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Nodes
 	fc.fc.Result = v
 	return ec.marshalNSpell2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellᚄ(fc, field.Selections, v)
@@ -8737,8 +8844,8 @@ func (ec *executionContext) _SpellConnection_pageInfo(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "SpellConnection", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "SpellConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PageInfo
 	fc.fc.Result = v
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(fc, field.Selections, v)
@@ -8757,23 +8864,32 @@ func (ec *executionContext) fieldContext_SpellConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _SpellConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SpellConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SpellConnection().TotalCount(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_SpellConnection_totalCount(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.SpellConnection().TotalCount(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "SpellConnection", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.SpellConnection().TotalCount(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_SpellConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SpellConnection", field, true, true, "Int")
@@ -8799,8 +8915,8 @@ func (ec *executionContext) _SpellEdge_cursor(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "SpellEdge", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "SpellEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Cursor
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -8828,8 +8944,8 @@ func (ec *executionContext) _SpellEdge_node(ctx context.Context, field graphql.C
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "SpellEdge", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "SpellEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Node
 	fc.fc.Result = v
 	return ec.marshalNSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(fc, field.Selections, v)
@@ -8867,8 +8983,8 @@ func (ec *executionContext) _Tabulation_rows(ctx context.Context, field graphql.
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Tabulation", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Tabulation", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Rows
 	fc.fc.Result = v
 	return ec.marshalNTabulationRow2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐTabulationRowᚄ(fc, field.Selections, v)
@@ -8906,8 +9022,8 @@ func (ec *executionContext) _Tabulation_disclosureControl(ctx context.Context, f
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Tabulation", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Tabulation", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DisclosureControl
 	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
@@ -8935,8 +9051,8 @@ func (ec *executionContext) _Tabulation_note(ctx context.Context, field graphql.
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Tabulation", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Tabulation", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Note
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -8964,8 +9080,8 @@ func (ec *executionContext) _TabulationRow_keys(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "TabulationRow", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Keys
 	return ec.marshalNString2ᚕᚖstring(fc, field.Selections, v)
 }
@@ -8993,8 +9109,8 @@ func (ec *executionContext) _TabulationRow_episodes(ctx context.Context, field g
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "TabulationRow", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Episodes
 	fc.fc.Result = v
 	return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(fc, field.Selections, v)
@@ -9032,8 +9148,8 @@ func (ec *executionContext) _TabulationRow_admissions(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "TabulationRow", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Admissions
 	fc.fc.Result = v
 	return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(fc, field.Selections, v)
@@ -9071,8 +9187,8 @@ func (ec *executionContext) _TabulationRow_patients(ctx context.Context, field g
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "TabulationRow", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Patients
 	fc.fc.Result = v
 	return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(fc, field.Selections, v)
@@ -9110,8 +9226,8 @@ func (ec *executionContext) _TabulationRow_labels(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "TabulationRow", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Labels
 	return ec.marshalNString2ᚕᚖstring(fc, field.Selections, v)
 }
@@ -9139,8 +9255,8 @@ func (ec *executionContext) _TabulationRow_spells(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "TabulationRow", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Spells
 	fc.fc.Result = v
 	return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(fc, field.Selections, v)
@@ -9178,8 +9294,8 @@ func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.C
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "Viewer", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Viewer", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Subject
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -9207,8 +9323,8 @@ func (ec *executionContext) _Viewer_roles(ctx context.Context, field graphql.Col
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Viewer", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Viewer", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Roles
 	return ec.marshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(fc, field.Selections, v)
 }
@@ -9236,8 +9352,8 @@ func (ec *executionContext) _Viewer_orgs(ctx context.Context, field graphql.Coll
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Viewer", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Viewer", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Orgs
 	return ec.marshalNString2ᚕstringᚄ(fc, field.Selections, v)
 }
@@ -9265,8 +9381,8 @@ func (ec *executionContext) _Viewer_authenticated(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "Viewer", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "Viewer", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Authenticated
 	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
@@ -9294,8 +9410,8 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Directive", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Directive", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Name
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -9323,8 +9439,8 @@ func (ec *executionContext) ___Directive_description(ctx context.Context, field 
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Directive", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Directive", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -9352,8 +9468,8 @@ func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Directive", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Directive", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.IsRepeatable
 	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
@@ -9381,8 +9497,8 @@ func (ec *executionContext) ___Directive_locations(ctx context.Context, field gr
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Directive", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Directive", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Locations
 	return ec.marshalN__DirectiveLocation2ᚕstringᚄ(fc, field.Selections, v)
 }
@@ -9454,8 +9570,8 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__EnumValue", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__EnumValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Name
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -9483,8 +9599,8 @@ func (ec *executionContext) ___EnumValue_description(ctx context.Context, field 
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__EnumValue", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__EnumValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -9512,8 +9628,8 @@ func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__EnumValue", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__EnumValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.IsDeprecated()
 	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
@@ -9541,8 +9657,8 @@ func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, 
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__EnumValue", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__EnumValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DeprecationReason()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -9570,8 +9686,8 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Field", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Field", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Name
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -9599,8 +9715,8 @@ func (ec *executionContext) ___Field_description(ctx context.Context, field grap
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Field", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Field", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -9672,8 +9788,8 @@ func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.Col
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Field", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Field", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Type
 	fc.fc.Result = v
 	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
@@ -9711,8 +9827,8 @@ func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Field", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Field", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.IsDeprecated()
 	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
@@ -9740,8 +9856,8 @@ func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, fiel
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Field", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Field", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DeprecationReason()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -9769,8 +9885,8 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__InputValue", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Name
 	return ec.marshalNString2string(fc, field.Selections, v)
 }
@@ -9798,8 +9914,8 @@ func (ec *executionContext) ___InputValue_description(ctx context.Context, field
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__InputValue", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__InputValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -9827,8 +9943,8 @@ func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphq
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__InputValue", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Type
 	fc.fc.Result = v
 	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
@@ -9866,8 +9982,8 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__InputValue", false, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DefaultValue
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -9895,8 +10011,8 @@ func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, fiel
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__InputValue", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__InputValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.IsDeprecated()
 	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
@@ -9924,8 +10040,8 @@ func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context,
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__InputValue", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__InputValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DeprecationReason()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -9953,8 +10069,8 @@ func (ec *executionContext) ___Schema_description(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Schema", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -9982,8 +10098,8 @@ func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.C
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Schema", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Types()
 	fc.fc.Result = v
 	return ec.marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(fc, field.Selections, v)
@@ -10021,8 +10137,8 @@ func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Schema", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.QueryType()
 	fc.fc.Result = v
 	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
@@ -10060,8 +10176,8 @@ func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Schema", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.MutationType()
 	fc.fc.Result = v
 	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
@@ -10099,8 +10215,8 @@ func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, fiel
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Schema", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.SubscriptionType()
 	fc.fc.Result = v
 	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
@@ -10138,8 +10254,8 @@ func (ec *executionContext) ___Schema_directives(ctx context.Context, field grap
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Schema", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Directives()
 	fc.fc.Result = v
 	return ec.marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(fc, field.Selections, v)
@@ -10177,8 +10293,8 @@ func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.Coll
 			true,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Type", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Kind()
 	return ec.marshalN__TypeKind2string(fc, field.Selections, v)
 }
@@ -10206,8 +10322,8 @@ func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.Coll
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Type", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Name()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -10235,8 +10351,8 @@ func (ec *executionContext) ___Type_description(ctx context.Context, field graph
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Type", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -10264,8 +10380,8 @@ func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Type", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.SpecifiedByURL()
 	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
@@ -10337,8 +10453,8 @@ func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphq
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Type", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Interfaces()
 	fc.fc.Result = v
 	return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(fc, field.Selections, v)
@@ -10376,8 +10492,8 @@ func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Type", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PossibleTypes()
 	fc.fc.Result = v
 	return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(fc, field.Selections, v)
@@ -10503,8 +10619,8 @@ func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.Co
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Type", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.OfType()
 	fc.fc.Result = v
 	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
@@ -10542,8 +10658,8 @@ func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.C
 			false,
 		)
 	}
-	fc := newPlainField(ctx, field, "__Type", true, false)
-	defer recoverPlainField(fc, ec.OperationContext, &ret)
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.IsOneOf()
 	return ec.marshalOBoolean2bool(fc, field.Selections, v)
 }

@@ -172,22 +172,24 @@ func resolveInline(ctx context.Context, out *graphql.FieldSet, field graphql.Col
 	}
 }
 
-// fieldCtx is the context of a plain field while it is marshalled (and of
-// a list element, see marshalSlice): one
-// with no resolver, directive or middleware of its own, whose generated
-// resolver only reads the field of its object (`return obj.X, nil`).
-// graph/internal/rewrite gives every such field a fast path, taken when
-// the operation has no field interceptor (plainFieldsFast), that reads the
-// value and marshals it under a fieldCtx instead of going through
+// fieldCtx is the context of a field while it is resolved and marshalled
+// (and of a list element, see marshalSlice). graph/internal/rewrite gives
+// two kinds of fields a fast path under one, taken when the operation has
+// no field interceptor (plainFieldsFast): plain fields, with no resolver,
+// directive or middleware of their own, whose generated resolver only
+// reads the field of its object (`return obj.X, nil`), and fields whose
+// resolver takes the object and no arguments and that have no directive
+// (Episode.patient, Episode.diagnoses). The path reads the value, or calls
+// the resolver, and marshals it under a fieldCtx instead of going through
 // graphql.ResolveField. That one allocates, per field, a field context
 // with a Child closure, the context.WithValue holding it, the resolver and
 // `next` closures and the value boxed into an `any` twice; it was the
 // largest share of a listing's allocations. Here the context and its
-// field context are one allocation, and only fields with subfields
-// record their result (resolvers read ancestors' results,
-// resolvers/prefetch.go; nothing can read a leaf's). Child stays nil: only
-// field interceptors call it. Errors and panics are reported on the
-// field's path as gqlgen reports them.
+// field context are one allocation, and only fields with subfields record
+// their result (resolvers read ancestors' results, resolvers/prefetch.go;
+// nothing can read a leaf's). Child stays nil: only field interceptors
+// call it. Resolver errors and panics are reported on the field's path,
+// and the field becomes null, as gqlgen does.
 type fieldCtx struct {
 	context.Context
 	fc    graphql.FieldContext
@@ -203,8 +205,8 @@ func (c *fieldCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// newPlainField starts a plain field of object below ctx.
-func newPlainField(ctx context.Context, field graphql.CollectedField, object string, isMethod, isResolver bool) *fieldCtx {
+// newFieldCtx starts a field of object below ctx.
+func newFieldCtx(ctx context.Context, field graphql.CollectedField, object string, isMethod, isResolver bool) *fieldCtx {
 	return &fieldCtx{Context: ctx, fc: graphql.FieldContext{
 		Parent:     graphql.GetFieldContext(ctx),
 		Object:     object,
@@ -214,18 +216,25 @@ func newPlainField(ctx context.Context, field graphql.CollectedField, object str
 	}}
 }
 
-// recoverPlainField is deferred by a plain field's fast path: as in
+// recoverField is deferred by a field's fast path: as in
 // graphql.ResolveField, a panic becomes null with an error on the field.
-func recoverPlainField(ctx *fieldCtx, oc *graphql.OperationContext, ret *graphql.Marshaler) {
+func recoverField(ctx *fieldCtx, oc *graphql.OperationContext, ret *graphql.Marshaler) {
 	if r := recover(); r != nil {
 		oc.Error(ctx, oc.Recover(ctx, r))
 		*ret = graphql.Null
 	}
 }
 
+// fieldError reports a resolver's error on the field and makes it null, as
+// graphql.ResolveField does.
+func fieldError(ctx *fieldCtx, oc *graphql.OperationContext, err error) graphql.Marshaler {
+	oc.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+	return graphql.Null
+}
+
 // plainFieldsFast reports whether oc's field middleware is gqlgen's
 // pass-through, that is, no handler extension intercepts fields: only then
-// may plain fields skip it. Any FieldInterceptor (or an operation context
+// may fields skip it. Any FieldInterceptor (or an operation context
 // mutator replacing the middleware) makes it another function, and every
 // field then takes gqlgen's path with the middleware.
 func plainFieldsFast(oc *graphql.OperationContext) bool {

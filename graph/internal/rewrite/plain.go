@@ -6,17 +6,20 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"regexp"
 	"strconv"
 )
 
-// plainField is a generated field resolver that only reads its object's
-// field or method: graphql.ResolveField with `return obj.X, nil` (or
-// `obj.X()`) as resolver, no middleware chain (no directive) and a field
-// context of its own that takes no arguments.
+// plainField is a generated field resolver with no middleware chain (no
+// directive) and a field context that takes no arguments, which either
+// only reads its object's field or method (graphql.ResolveField with
+// `return obj.X, nil` or `obj.X()` as resolver: a plain field) or calls
+// its resolver on the object (`return ec.Resolvers.T().F(ctx, obj)`).
 type plainField struct {
 	body       *ast.BlockStmt // of the generated function
 	call       *ast.ReturnStmt
 	value      string // obj.X or obj.X()
+	resolver   string // ec.Resolvers.T().F, instead of value
 	marshal    string // ec.marshal… function
 	object     string
 	isMethod   bool
@@ -25,10 +28,10 @@ type plainField struct {
 	recover    bool
 }
 
-// rewritePlainFields gives every plain field's generated resolver a fast
-// path through graph's plainField (graph/marshal.go says why) when the
+// rewritePlainFields gives every such field's generated resolver a fast
+// path under graph's fieldCtx (graph/marshal.go says why) when the
 // operation has no field interceptor, keeping gqlgen's call for the other
-// case. It returns src unchanged in shape elsewhere.
+// case. It returns src unchanged elsewhere.
 func rewritePlainFields(path string, src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, path, src, parser.ParseComments)
@@ -61,11 +64,15 @@ func rewritePlainFields(path string, src []byte) ([]byte, error) {
 		out.Write(src[last:start])
 		call := src[fset.Position(p.call.Pos()).Offset:fset.Position(p.call.End()).Offset]
 		fmt.Fprintf(&out, "{\n\tif !plainFieldsFast(ec.OperationContext) {\n\t\t%s\n\t}\n", call)
-		fmt.Fprintf(&out, "\tfc := newPlainField(ctx, field, %s, %t, %t)\n", strconv.Quote(p.object), p.isMethod, p.isResolver)
+		fmt.Fprintf(&out, "\tfc := newFieldCtx(ctx, field, %s, %t, %t)\n", strconv.Quote(p.object), p.isMethod, p.isResolver)
 		if p.recover {
-			out.WriteString("\tdefer recoverPlainField(fc, ec.OperationContext, &ret)\n")
+			out.WriteString("\tdefer recoverField(fc, ec.OperationContext, &ret)\n")
 		}
-		fmt.Fprintf(&out, "\tv := %s\n", p.value)
+		if p.resolver != "" {
+			fmt.Fprintf(&out, "\tv, err := %s(fc, obj)\n\tif err != nil {\n\t\treturn fieldError(fc, ec.OperationContext, err)\n\t}\n", p.resolver)
+		} else {
+			fmt.Fprintf(&out, "\tv := %s\n", p.value)
+		}
 		if p.subfields {
 			out.WriteString("\tfc.fc.Result = v\n")
 		}
@@ -111,19 +118,36 @@ func matchPlainField(fset *token.FileSet, src []byte, fd *ast.FuncDecl, fieldCon
 	if decl == nil || !matchFieldContext(fset, src, decl, &p) {
 		return p, false
 	}
-	// The resolver: return obj.X, nil or return obj.X(), nil.
-	res, ok := onlyReturn(a[4], 2)
-	if !ok || text(fset, src, res[1]) != "nil" {
+	// The resolver: return obj.X, nil or return obj.X(), nil, or
+	// return ec.Resolvers.T().F(ctx, obj).
+	if res, ok := onlyReturn(a[4], 1); ok {
+		c, ok := res[0].(*ast.CallExpr)
+		if !ok || len(c.Args) != 2 || text(fset, src, c.Args[0]) != "ctx" || text(fset, src, c.Args[1]) != "obj" {
+			return p, false
+		}
+		fn := text(fset, src, c.Fun)
+		if !resolverCall.MatchString(fn) {
+			return p, false
+		}
+		p.resolver = fn
+	} else {
+		res, ok := onlyReturn(a[4], 2)
+		if !ok || text(fset, src, res[1]) != "nil" {
+			return p, false
+		}
+		value := res[0]
+		if c, ok := value.(*ast.CallExpr); ok && len(c.Args) == 0 {
+			value = c.Fun
+		}
+		if vs, ok := value.(*ast.SelectorExpr); !ok || text(fset, src, vs.X) != "obj" {
+			return p, false
+		}
+		p.value = text(fset, src, res[0])
+	}
+	// Only a field with a resolver has one, whatever its body.
+	if p.isResolver != (p.resolver != "") {
 		return p, false
 	}
-	value := res[0]
-	if c, ok := value.(*ast.CallExpr); ok && len(c.Args) == 0 {
-		value = c.Fun
-	}
-	if vs, ok := value.(*ast.SelectorExpr); !ok || text(fset, src, vs.X) != "obj" {
-		return p, false
-	}
-	p.value = text(fset, src, res[0])
 	// The marshaller: return ec.marshal…(ctx, selections, v).
 	m, ok := onlyReturn(a[6], 1)
 	if !ok {
@@ -203,13 +227,15 @@ func setContext(fset *token.FileSet, src []byte, p *plainField, object, isMethod
 		return false
 	}
 	m, r := text(fset, src, isMethod), text(fset, src, isResolver)
-	if (m != "true" && m != "false") || r != "false" {
-		// A field with a resolver is not plain, whatever its body.
+	if (m != "true" && m != "false") || (r != "true" && r != "false") {
 		return false
 	}
-	p.isMethod, p.isResolver = m == "true", false
+	p.isMethod, p.isResolver = m == "true", r == "true"
 	return true
 }
+
+// resolverCall is the generated call of an object's resolver.
+var resolverCall = regexp.MustCompile(`^ec\.Resolvers\.[A-Za-z0-9_]+\(\)\.[A-Za-z0-9_]+$`)
 
 // onlyReturn returns the results of a function literal whose body is one
 // return statement of n results.
