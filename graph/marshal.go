@@ -256,6 +256,9 @@ var passThroughFieldMiddleware = func() uintptr {
 var fieldContextKey = func() any {
 	var p keyProbe
 	graphql.GetFieldContext(&p)
+	if p.key == nil {
+		panic("graph: gqlgen's GetFieldContext no longer looks its key up in the context")
+	}
 	return p.key
 }()
 
