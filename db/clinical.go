@@ -10,15 +10,19 @@ import (
 	"github.com/hesgql/hesgql/internal/hes"
 )
 
-// DiagnosesByEpisode returns the diagnoses of the given episodes with their
-// descriptions, grouped by episode id and in position order. Callers have
-// already scoped the episode ids.
-func (d *DB) DiagnosesByEpisode(ctx context.Context, episodeIDs []int64) (map[int64][]*model.Diagnosis, error) {
-	q := builder.Select("x.episode_id", "x.position", "x.code", "x.classification", "COALESCE(c.description, c9.description)").
+var diagnosesByEpisode = newIDStatement(func(episodeIDs []int64) sq.Sqlizer {
+	return builder.Select("x.episode_id", "x.position", "x.code", "x.classification", "COALESCE(c.description, c9.description)").
 		From("diagnoses x").
 		LeftJoin("icd10_codes c ON c.code = x.code AND x.classification = 'ICD10'").
 		LeftJoin("icd9_codes c9 ON c9.code = x.code AND x.classification = 'ICD9'").
 		Where(sq.Eq{"x.episode_id": episodeIDs}).OrderBy("x.episode_id", "x.position")
+})
+
+// DiagnosesByEpisode returns the diagnoses of the given episodes with their
+// descriptions, grouped by episode id and in position order. Callers have
+// already scoped the episode ids.
+func (d *DB) DiagnosesByEpisode(ctx context.Context, episodeIDs []int64) (map[int64][]*model.Diagnosis, error) {
+	q := diagnosesByEpisode.with(episodeIDs)
 	out := make(map[int64][]*model.Diagnosis, len(episodeIDs))
 	// Rows are carved from slabs holding each diagnosis beside the strings
 	// its optional fields point at: one allocation per slab rather than
@@ -85,12 +89,16 @@ func classification(b []byte) model.DiagnosisClassification {
 	return model.DiagnosisClassification(b)
 }
 
+var proceduresByEpisode = newIDStatement(func(episodeIDs []int64) sq.Sqlizer {
+	return builder.Select("x.episode_id", "x.position", "x.code", "x.op_date", "c.description").
+		From("procedures x").LeftJoin("opcs4_codes c ON c.code = x.code").
+		Where(sq.Eq{"x.episode_id": episodeIDs}).OrderBy("x.episode_id", "x.position")
+})
+
 // ProceduresByEpisode returns the procedures of the given episodes with their
 // descriptions, grouped by episode id and in position order.
 func (d *DB) ProceduresByEpisode(ctx context.Context, episodeIDs []int64) (map[int64][]*model.Procedure, error) {
-	q := builder.Select("x.episode_id", "x.position", "x.code", "x.op_date", "c.description").
-		From("procedures x").LeftJoin("opcs4_codes c ON c.code = x.code").
-		Where(sq.Eq{"x.episode_id": episodeIDs}).OrderBy("x.episode_id", "x.position")
+	q := proceduresByEpisode.with(episodeIDs)
 	out := make(map[int64][]*model.Procedure, len(episodeIDs))
 	// As for diagnoses: rows from slabs, destinations once per statement.
 	var slab []procedureRow

@@ -64,12 +64,28 @@ func patientKeyValue(p *model.Patient, col string) any {
 	panic("patientKeyValue: no value for sort column " + col)
 }
 
+// patientsByID and patientsByIDWithheld read patients by id for callers
+// outside any clinician scope, with restricted columns read or withheld
+// (patientColumns).
+var (
+	patientsByID = newIDStatement(func(ids []int64) sq.Sqlizer {
+		return builder.Select(patientColumns(context.Background(), "p")...).From("patients p").Where(sq.Eq{"p.id": ids})
+	})
+	patientsByIDWithheld = newIDStatement(func(ids []int64) sq.Sqlizer {
+		return builder.Select(patientColumns(WithoutIdentifiable(context.Background()), "p")...).From("patients p").Where(sq.Eq{"p.id": ids})
+	})
+)
+
 // PatientsByID returns the patients with the given row ids that are in the
 // caller's scope, in no particular order.
 func (d *DB) PatientsByID(ctx context.Context, ids []int64) ([]*model.Patient, error) {
-	q := builder.Select(patientColumns(ctx, "p")...).From("patients p").Where(sq.Eq{"p.id": ids})
+	var q sq.Sqlizer
 	if s := patientScope(ctx, "p"); s != nil {
-		q = q.Where(s)
+		q = builder.Select(patientColumns(ctx, "p")...).From("patients p").Where(sq.Eq{"p.id": ids}).Where(s)
+	} else if identifiableWithheld(ctx) {
+		q = patientsByIDWithheld.with(ids)
+	} else {
+		q = patientsByID.with(ids)
 	}
 	var out []*model.Patient
 	var pr patientRows
