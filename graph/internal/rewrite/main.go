@@ -1,8 +1,9 @@
 // Command rewrite is the second step of graph's go:generate: it points
 // calls of gqlgen's generated code at graph's own lighter versions
 // (graph/marshal.go says why for each). Most are fixed textual
-// substitutions of a call by one with the same result; plain fields'
-// resolvers are recognised in the syntax tree (plain.go). The output stays
+// substitutions of a call by one with the same result; the resolvers of
+// plain fields, and of fields whose resolver takes only the object, are
+// recognised in the syntax tree (plain.go). The output stays
 // reproducible from the schema by `go generate ./...`.
 package main
 
