@@ -146,14 +146,14 @@ func (er *episodeRows) scan(rows *sql.Rows, extra ...any) (*model.Episode, error
 		return nil, err
 	}
 	e := &s.e
-	e.ProviderCode, e.SiteCode = strPtr(s.prov), strPtr(s.site)
+	e.ProviderCode, e.SiteCode = strIn(&s.prov), strIn(&s.site)
 	e.AdmissionDate, e.EpisodeStart = dateIn(s.admi, &s.dates[0]), dateIn(s.start, &s.dates[1])
 	e.EpisodeEnd, e.DischargeDate = dateIn(s.end, &s.dates[2]), dateIn(s.dis, &s.dates[3])
 	e.EpisodeOrder = intIn(s.order, &s.ints[0])
-	e.EpisodeStatus, e.EpisodeType, e.PatientClassification = strPtr(s.stat), strPtr(s.typ), strPtr(s.class)
-	e.AdmissionMethod, e.AdmissionSource = strPtr(s.meth), strPtr(s.src)
-	e.DischargeMethod, e.DischargeDestination = strPtr(s.dmeth), strPtr(s.ddest)
-	e.AdministrativeCategory, e.TreatmentSpecialty, e.MainSpecialty = strPtr(s.cat), strPtr(s.tret), strPtr(s.mainsp)
+	e.EpisodeStatus, e.EpisodeType, e.PatientClassification = strIn(&s.stat), strIn(&s.typ), strIn(&s.class)
+	e.AdmissionMethod, e.AdmissionSource = strIn(&s.meth), strIn(&s.src)
+	e.DischargeMethod, e.DischargeDestination = strIn(&s.dmeth), strIn(&s.ddest)
+	e.AdministrativeCategory, e.TreatmentSpecialty, e.MainSpecialty = strIn(&s.cat), strIn(&s.tret), strIn(&s.mainsp)
 	e.StartAge, e.EpisodeDuration, e.SpellDuration = intIn(s.age, &s.ints[1]), intIn(s.dur, &s.ints[2]), intIn(s.sdur, &s.ints[3])
 	return e, nil
 }
@@ -313,6 +313,16 @@ func intPtr(n sql.NullInt64) *int {
 	}
 	v := int(n.Int64)
 	return &v
+}
+
+// strIn is strPtr for a string kept where it was scanned. strPtr's copy
+// of its argument escapes through the pointer it returns: one allocation
+// per call, NULL or not.
+func strIn(s *sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
 }
 
 // intIn is intPtr storing the value in *v.

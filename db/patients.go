@@ -49,8 +49,8 @@ func (pr *patientRows) scan(rows *sql.Rows) (*model.Patient, error) {
 	if r.sex.Valid {
 		p.Sex = model.SexFromCode(r.sex.String)
 	}
-	p.Ethnicity, p.BirthYear = strPtr(r.eth), intIn(r.by, &r.birthYear)
-	p.NhsNumber, p.DateOfBirth, p.Postcode, p.Region = strPtr(r.nhs), dateIn(r.dob, &r.dateOfBirth), strPtr(r.post), strPtr(r.region)
+	p.Ethnicity, p.BirthYear = strIn(&r.eth), intIn(r.by, &r.birthYear)
+	p.NhsNumber, p.DateOfBirth, p.Postcode, p.Region = strIn(&r.nhs), dateIn(r.dob, &r.dateOfBirth), strIn(&r.post), strIn(&r.region)
 	return p, nil
 }
 
