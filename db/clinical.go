@@ -10,21 +10,28 @@ import (
 	"github.com/hesgql/hesgql/internal/hes"
 )
 
-// DiagnosesByEpisode returns the diagnoses of the given episodes with their
-// descriptions, grouped by episode id and in position order. Callers have
-// already scoped the episode ids.
-func (d *DB) DiagnosesByEpisode(ctx context.Context, episodeIDs []int64) (map[int64][]*model.Diagnosis, error) {
-	q := builder.Select("x.episode_id", "x.position", "x.code", "x.classification", "COALESCE(c.description, c9.description)").
+var diagnosesByEpisode = newIDStatement(func(episodeIDs []int64) sq.Sqlizer {
+	return builder.Select("x.episode_id", "x.position", "x.code", "x.classification", "COALESCE(c.description, c9.description)").
 		From("diagnoses x").
 		LeftJoin("icd10_codes c ON c.code = x.code AND x.classification = 'ICD10'").
 		LeftJoin("icd9_codes c9 ON c9.code = x.code AND x.classification = 'ICD9'").
 		Where(sq.Eq{"x.episode_id": episodeIDs}).OrderBy("x.episode_id", "x.position")
+})
+
+// DiagnosesByEpisode returns the diagnoses of the given episodes with their
+// descriptions, grouped by episode id and in position order. Callers have
+// already scoped the episode ids.
+func (d *DB) DiagnosesByEpisode(ctx context.Context, episodeIDs []int64) (map[int64][]*model.Diagnosis, error) {
+	q := diagnosesByEpisode.with(episodeIDs)
 	out := make(map[int64][]*model.Diagnosis, len(episodeIDs))
 	// Rows are carved from slabs holding each diagnosis beside the strings
 	// its optional fields point at: one allocation per slab rather than
 	// three per row (the struct, description and chapter), on a listing's
 	// hundreds of diagnoses.
 	var slab []diagnosisRow
+	// Scan destinations escape: one pair per statement, not per row.
+	var desc sql.NullString
+	var cls sql.RawBytes
 	err := d.scanAll(ctx, q, func(rows *sql.Rows) error {
 		if len(slab) == 0 {
 			slab = make([]diagnosisRow, diagnosisSlab)
@@ -32,8 +39,6 @@ func (d *DB) DiagnosesByEpisode(ctx context.Context, episodeIDs []int64) (map[in
 		r := &slab[0]
 		slab = slab[1:]
 		x := &r.d
-		var desc sql.NullString
-		var cls sql.RawBytes
 		if err := rows.Scan(&x.EpisodeID, &x.Position, &x.Code, &cls, &desc); err != nil {
 			return err
 		}
@@ -65,6 +70,13 @@ type diagnosisRow struct {
 	description, chapter string
 }
 
+// procedureRow is a procedure with the values its pointers refer to.
+type procedureRow struct {
+	p           model.Procedure
+	description string
+	date        model.Date
+}
+
 // classification names the stored classification with the model's
 // constants, copying no bytes for the two the schema knows.
 func classification(b []byte) model.DiagnosisClassification {
@@ -77,22 +89,37 @@ func classification(b []byte) model.DiagnosisClassification {
 	return model.DiagnosisClassification(b)
 }
 
+var proceduresByEpisode = newIDStatement(func(episodeIDs []int64) sq.Sqlizer {
+	return builder.Select("x.episode_id", "x.position", "x.code", "x.op_date", "c.description").
+		From("procedures x").LeftJoin("opcs4_codes c ON c.code = x.code").
+		Where(sq.Eq{"x.episode_id": episodeIDs}).OrderBy("x.episode_id", "x.position")
+})
+
 // ProceduresByEpisode returns the procedures of the given episodes with their
 // descriptions, grouped by episode id and in position order.
 func (d *DB) ProceduresByEpisode(ctx context.Context, episodeIDs []int64) (map[int64][]*model.Procedure, error) {
-	q := builder.Select("x.episode_id", "x.position", "x.code", "x.op_date", "c.description").
-		From("procedures x").LeftJoin("opcs4_codes c ON c.code = x.code").
-		Where(sq.Eq{"x.episode_id": episodeIDs}).OrderBy("x.episode_id", "x.position")
+	q := proceduresByEpisode.with(episodeIDs)
 	out := make(map[int64][]*model.Procedure, len(episodeIDs))
+	// As for diagnoses: rows from slabs, destinations once per statement.
+	var slab []procedureRow
+	var desc sql.NullString
+	var date sql.NullTime
 	err := d.scanAll(ctx, q, func(rows *sql.Rows) error {
-		var x model.Procedure
-		var desc sql.NullString
-		var date sql.NullTime
+		if len(slab) == 0 {
+			slab = make([]procedureRow, diagnosisSlab)
+		}
+		r := &slab[0]
+		slab = slab[1:]
+		x := &r.p
 		if err := rows.Scan(&x.EpisodeID, &x.Position, &x.Code, &date, &desc); err != nil {
 			return err
 		}
-		x.Description, x.Date = strPtr(desc), datePtr(date)
-		out[x.EpisodeID] = append(out[x.EpisodeID], &x)
+		if desc.Valid {
+			r.description = desc.String
+			x.Description = &r.description
+		}
+		x.Date = dateIn(date, &r.date)
+		out[x.EpisodeID] = append(out[x.EpisodeID], x)
 		return nil
 	})
 	return out, err

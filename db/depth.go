@@ -29,8 +29,9 @@ func (d *DB) EpisodeCursorAt(ctx context.Context, q model.EpisodeQuery, n int) (
 	r := newEpisodeReader(map[string]bool{"episodeKey": true}, ord)
 	sel = sel.Columns(r.columns("e")...).OrderBy(ord.orderBy(false)...).Offset(uint64(n - 1)).Limit(2)
 	var rows []*model.Episode
+	er := r.rows()
 	if err := d.scanAll(ctx, sel, func(rs *sql.Rows) error {
-		e, err := r.scan(rs)
+		e, err := er.scan(rs)
 		rows = append(rows, e)
 		return err
 	}); err != nil {

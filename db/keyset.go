@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"strconv"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -197,11 +198,76 @@ type cursorEnvelope struct {
 
 // encodeCursor signs a position together with the ordering binding.
 func (d *DB) encodeCursor(o ordering, p position) string {
-	body, _ := json.Marshal(cursorEnvelope{Binding: o.binding, Pos: p})
-	raw := make([]byte, 16, 16+len(body))
-	d.sign(raw, body)
-	raw = append(raw, body...)
+	raw := make([]byte, 16, 128)
+	raw = appendEnvelope(raw, o.binding, p)
+	d.sign(raw, raw[16:])
+	// A page encodes a cursor per row: encoded in a stack buffer, the
+	// string is the one allocation.
+	var out [256]byte
+	if n := base64.RawURLEncoding.EncodedLen(len(raw)); n <= len(out) {
+		base64.RawURLEncoding.Encode(out[:n], raw)
+		return string(out[:n])
+	}
 	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// appendEnvelope appends the JSON of cursorEnvelope{binding, p} to b, byte
+// for byte as json.Marshal writes it (decodeCursor reads it with
+// json.Unmarshal), without json.Marshal's reflection and copies per row:
+// strings that need no escaping and int64s are written directly, any other
+// value through json.Marshal.
+func appendEnvelope(b []byte, binding string, p position) []byte {
+	b = append(b, `{"b":`...)
+	b = appendJSONValue(b, binding)
+	b = append(b, `,"p":{"v":`...)
+	if p.Values == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, v := range p.Values {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONValue(b, v)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"i":`...)
+	b = strconv.AppendInt(b, p.ID, 10)
+	return append(b, "}}"...)
+}
+
+func appendJSONValue(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case int64:
+		return strconv.AppendInt(b, v, 10)
+	case string:
+		if plainJSONString(v) {
+			b = append(b, '"')
+			b = append(b, v...)
+			return append(b, '"')
+		}
+	}
+	enc, err := json.Marshal(v)
+	if err != nil {
+		// Key values are strings and numbers; json.Marshal could only fail
+		// on a type no ordering produces.
+		panic(fmt.Sprintf("cursor value %T: %v", v, err))
+	}
+	return append(b, enc...)
+}
+
+// plainJSONString reports whether json.Marshal writes s between quotes
+// unchanged: printable ASCII with nothing it escapes.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // sign writes the first 16 bytes of body's HMAC to dst[:16]. A page signs

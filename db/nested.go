@@ -61,14 +61,15 @@ func (d *DB) ListEpisodesForPatients(ctx context.Context, patientIDs []int64, q 
 		outer = outer.Column("w.total")
 	}
 	outer = outer.FromSelect(inner, "w").Where(sq.LtOrEq{"w.rn": w.limit + 1}).OrderBy("w.patient_id", "w.rn")
+	er := r.rows()
+	var rn int64
+	var total int
+	extra := []any{&rn}
+	if q.Total {
+		extra = append(extra, &total)
+	}
 	if err := d.scanAll(ctx, outer, func(rs *sql.Rows) error {
-		var rn int64
-		var total int
-		extra := []any{&rn}
-		if q.Total {
-			extra = append(extra, &total)
-		}
-		e, err := r.scan(rs, extra...)
+		e, err := er.scan(rs, extra...)
 		if err != nil {
 			return err
 		}

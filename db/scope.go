@@ -105,12 +105,18 @@ func WithoutIdentifiable(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noIdentifiableKey{}, true)
 }
 
+// identifiableWithheld reports whether ctx is marked by WithoutIdentifiable.
+func identifiableWithheld(ctx context.Context) bool {
+	off, _ := ctx.Value(noIdentifiableKey{}).(bool)
+	return off
+}
+
 // patientColumns returns the patient columns to read for the caller, in
-// scanPatient's order, with restricted ones replaced by NULL when the
+// patientRows' order, with restricted ones replaced by NULL when the
 // caller may not read them.
 func patientColumns(ctx context.Context, alias string) []string {
 	cols := qualified(alias, patientSelect)
-	if off, _ := ctx.Value(noIdentifiableKey{}).(bool); off {
+	if identifiableWithheld(ctx) {
 		for i, c := range patientSelect {
 			if restrictedPatientColumns()[c] {
 				cols[i] = "NULL AS " + c

@@ -368,9 +368,10 @@ func (d *DB) EpisodesOfSpells(ctx context.Context, spellIDs []int64) (map[int64]
 		q = q.Where(sc)
 	}
 	out := make(map[int64][]*model.Episode, len(spellIDs))
+	er := allEpisodeColumns.rows()
+	var sp int64
 	err := d.scanAll(ctx, q, func(rows *sql.Rows) error {
-		var sp int64
-		e, err := allEpisodeColumns.scan(rows, &sp)
+		e, err := er.scan(rows, &sp)
 		out[sp] = append(out[sp], e)
 		return err
 	})

@@ -3685,253 +3685,320 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEvent_id(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.ID, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNID2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.ID
+	return ec.marshalNID2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AuditEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_at(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.At, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEvent_at(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.At, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+				return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.At
+	return ec.marshalNTime2timeᚐTime(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AuditEvent_subject(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_subject(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Subject, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEvent_subject(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Subject, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Subject
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEvent_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_roles(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_roles(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Roles, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.Role) graphql.Marshaler {
-			return ec.marshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEvent_roles(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Roles, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []model.Role) graphql.Marshaler {
+				return ec.marshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Roles
+	return ec.marshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEvent_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Role")
 }
 
 func (ec *executionContext) _AuditEvent_orgs(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_orgs(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Orgs, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEvent_orgs(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Orgs, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+				return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Orgs
+	return ec.marshalNString2ᚕstringᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEvent_orgs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_operationName(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_operationName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OperationName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEvent_operationName(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.OperationName, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.OperationName
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEvent_operationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_queryHash(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_queryHash(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.QueryHash, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEvent_queryHash(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.QueryHash, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.QueryHash
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEvent_queryHash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_fields(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_fields(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Fields, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEvent_fields(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Fields, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+				return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Fields
+	return ec.marshalNString2ᚕstringᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEvent_fields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_patientCount(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_patientCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PatientCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEvent_patientCount(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.PatientCount, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.PatientCount
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEvent_patientCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AuditEvent_requestId(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_requestId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RequestID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEvent_requestId(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.RequestID, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.RequestID
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEvent_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEventEdge) graphql.Marshaler {
-			return ec.marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEventConnection_edges(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Edges, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEventEdge) graphql.Marshaler {
+				return ec.marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEventConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Edges
+	fc.fc.Result = v
+	return ec.marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventEdgeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3947,23 +4014,30 @@ func (ec *executionContext) fieldContext_AuditEventConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _AuditEventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventConnection_nodes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEvent) graphql.Marshaler {
-			return ec.marshalNAuditEvent2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEventConnection_nodes(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Nodes, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEvent) graphql.Marshaler {
+				return ec.marshalNAuditEvent2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEventConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Nodes
+	fc.fc.Result = v
+	return ec.marshalNAuditEvent2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEventᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEventConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3979,23 +4053,30 @@ func (ec *executionContext) fieldContext_AuditEventConnection_nodes(_ context.Co
 }
 
 func (ec *executionContext) _AuditEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.PageInfo, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+				return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEventConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.PageInfo
+	fc.fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4011,69 +4092,88 @@ func (ec *executionContext) fieldContext_AuditEventConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AuditEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEventConnection_totalCount(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.TotalCount, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEventConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.TotalCount
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Cursor, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEventEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Cursor
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEvent) graphql.Marshaler {
-			return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEvent(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_AuditEventEdge_node(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Node, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEvent) graphql.Marshaler {
+				return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEvent(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "AuditEventEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Node
+	fc.fc.Result = v
+	return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAuditEvent(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4089,92 +4189,117 @@ func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _Code_code(ctx context.Context, field graphql.CollectedField, obj *model.Code) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Code_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Code_code(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Code, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Code", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Code
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Code_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Code", field, false, false, "String")
 }
 
 func (ec *executionContext) _Code_description(ctx context.Context, field graphql.CollectedField, obj *model.Code) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Code_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Code_description(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Description, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Code", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Description
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Code_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Code", field, false, false, "String")
 }
 
 func (ec *executionContext) _Code_chapter(ctx context.Context, field graphql.CollectedField, obj *model.Code) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Code_chapter(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Chapter, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Code_chapter(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Chapter, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Code", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Chapter
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Code_chapter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Code", field, false, false, "String")
 }
 
 func (ec *executionContext) _CodeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CodeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CodeConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CodeEdge) graphql.Marshaler {
-			return ec.marshalNCodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_CodeConnection_edges(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Edges, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.CodeEdge) graphql.Marshaler {
+				return ec.marshalNCodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeEdgeᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "CodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Edges
+	fc.fc.Result = v
+	return ec.marshalNCodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeEdgeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CodeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4190,23 +4315,30 @@ func (ec *executionContext) fieldContext_CodeConnection_edges(_ context.Context,
 }
 
 func (ec *executionContext) _CodeConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.CodeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CodeConnection_nodes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Code) graphql.Marshaler {
-			return ec.marshalNCode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_CodeConnection_nodes(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Nodes, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.Code) graphql.Marshaler {
+				return ec.marshalNCode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "CodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Nodes
+	fc.fc.Result = v
+	return ec.marshalNCode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCodeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CodeConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4222,23 +4354,30 @@ func (ec *executionContext) fieldContext_CodeConnection_nodes(_ context.Context,
 }
 
 func (ec *executionContext) _CodeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CodeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CodeConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_CodeConnection_pageInfo(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.PageInfo, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+				return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "CodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.PageInfo
+	fc.fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CodeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4254,69 +4393,88 @@ func (ec *executionContext) fieldContext_CodeConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _CodeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CodeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CodeConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_CodeConnection_totalCount(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.TotalCount, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "CodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.TotalCount
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CodeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodeConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CodeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CodeEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CodeEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_CodeEdge_cursor(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Cursor, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "CodeEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Cursor
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CodeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodeEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _CodeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CodeEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CodeEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Code) graphql.Marshaler {
-			return ec.marshalNCode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCode(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_CodeEdge_node(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Node, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Code) graphql.Marshaler {
+				return ec.marshalNCode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCode(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "CodeEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Node
+	fc.fc.Result = v
+	return ec.marshalNCode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCode(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CodeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4332,460 +4490,581 @@ func (ec *executionContext) fieldContext_CodeEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _CodedValue_code(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CodedValue_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_CodedValue_code(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Code, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Code
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CodedValue_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _CodedValue_label(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CodedValue_label(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Label, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_CodedValue_label(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Label, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Label
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CodedValue_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _CodedValue_description(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CodedValue_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_CodedValue_description(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Description, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Description
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CodedValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _CodedValue_period(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CodedValue_period(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Period, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_CodedValue_period(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Period, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Period
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CodedValue_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _CodedValue_group(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CodedValue_group(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Group, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_CodedValue_group(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Group, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Group
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CodedValue_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _ColumnWarnings_column(ctx context.Context, field graphql.CollectedField, obj *model.ColumnWarnings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ColumnWarnings_column(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Column, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_ColumnWarnings_column(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Column, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "ColumnWarnings", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Column
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ColumnWarnings_column(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "String")
 }
 
 func (ec *executionContext) _ColumnWarnings_count(ctx context.Context, field graphql.CollectedField, obj *model.ColumnWarnings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ColumnWarnings_count(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Count, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_ColumnWarnings_count(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Count, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "ColumnWarnings", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Count
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ColumnWarnings_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Count_value(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Count_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Count_value(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Value, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+				return ec.marshalOInt2ᚖint(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Count", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Value
+	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Count_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Count", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Count_display(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Count_display(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Display, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Count_display(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Display, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Count", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Display
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Count_display(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Count", field, false, false, "String")
 }
 
 func (ec *executionContext) _Count_suppressed(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Count_suppressed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Suppressed, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Count_suppressed(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Suppressed, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+				return ec.marshalNBoolean2bool(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Count", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Suppressed
+	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Count_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Count", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _DataRelease_id(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataRelease_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_DataRelease_id(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.ID, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNID2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.ID
+	return ec.marshalNID2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_DataRelease_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "ID")
 }
 
 func (ec *executionContext) _DataRelease_fileName(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataRelease_fileName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FileName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_DataRelease_fileName(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.FileName, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.FileName
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_DataRelease_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "String")
 }
 
 func (ec *executionContext) _DataRelease_checksum(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataRelease_checksum(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Checksum, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_DataRelease_checksum(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Checksum, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Checksum
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_DataRelease_checksum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "String")
 }
 
 func (ec *executionContext) _DataRelease_financialYears(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataRelease_financialYears(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FinancialYears, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_DataRelease_financialYears(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.FinancialYears, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+				return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.FinancialYears
+	return ec.marshalNString2ᚕstringᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_DataRelease_financialYears(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "String")
 }
 
 func (ec *executionContext) _DataRelease_rowsRead(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataRelease_rowsRead(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RowsRead, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_DataRelease_rowsRead(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.RowsRead, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.RowsRead
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsRead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
 }
 
 func (ec *executionContext) _DataRelease_rowsLoaded(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataRelease_rowsLoaded(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RowsLoaded, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_DataRelease_rowsLoaded(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.RowsLoaded, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.RowsLoaded
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsLoaded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
 }
 
 func (ec *executionContext) _DataRelease_rowsUpdated(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataRelease_rowsUpdated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RowsUpdated, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_DataRelease_rowsUpdated(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.RowsUpdated, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.RowsUpdated
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
 }
 
 func (ec *executionContext) _DataRelease_rowsRejected(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataRelease_rowsRejected(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RowsRejected, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_DataRelease_rowsRejected(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.RowsRejected, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.RowsRejected
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsRejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
 }
 
 func (ec *executionContext) _DataRelease_warningCount(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataRelease_warningCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.WarningCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_DataRelease_warningCount(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.WarningCount, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.WarningCount
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_DataRelease_warningCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
 }
 
 func (ec *executionContext) _DataRelease_warnings(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataRelease_warnings(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Warnings, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ColumnWarnings) graphql.Marshaler {
-			return ec.marshalNColumnWarnings2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarningsᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_DataRelease_warnings(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Warnings, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.ColumnWarnings) graphql.Marshaler {
+				return ec.marshalNColumnWarnings2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarningsᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Warnings
+	fc.fc.Result = v
+	return ec.marshalNColumnWarnings2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐColumnWarningsᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_DataRelease_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4801,207 +5080,265 @@ func (ec *executionContext) fieldContext_DataRelease_warnings(_ context.Context,
 }
 
 func (ec *executionContext) _DataRelease_loadedAt(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DataRelease_loadedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LoadedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_DataRelease_loadedAt(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.LoadedAt, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+				return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.LoadedAt
+	return ec.marshalNTime2timeᚐTime(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_DataRelease_loadedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Diagnosis_position(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Diagnosis_position(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Position, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Diagnosis_position(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Position, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Position
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Diagnosis_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Diagnosis_code(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Diagnosis_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Diagnosis_code(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Code, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Code
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Diagnosis_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
 }
 
 func (ec *executionContext) _Diagnosis_classification(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Diagnosis_classification(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Classification, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.DiagnosisClassification) graphql.Marshaler {
-			return ec.marshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Diagnosis_classification(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Classification, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v model.DiagnosisClassification) graphql.Marshaler {
+				return ec.marshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Classification
+	return ec.marshalNDiagnosisClassification2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisClassification(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Diagnosis_classification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "DiagnosisClassification")
 }
 
 func (ec *executionContext) _Diagnosis_description(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Diagnosis_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Diagnosis_description(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Description, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Description
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Diagnosis_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
 }
 
 func (ec *executionContext) _Diagnosis_chapter(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Diagnosis_chapter(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Chapter, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Diagnosis_chapter(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Chapter, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Chapter
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Diagnosis_chapter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_id(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_id(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.ID(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNID2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.ID()
+	return ec.marshalNID2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Episode_episodeKey(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_episodeKey(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EpisodeKey, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_episodeKey(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EpisodeKey, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EpisodeKey
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_episodeKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_patient(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_patient(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Episode().Patient(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
-			return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_patient(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Episode().Patient(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
+				return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Episode().Patient(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_patient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5017,506 +5354,642 @@ func (ec *executionContext) fieldContext_Episode_patient(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Episode_financialYear(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_financialYear(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FinancialYear, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_financialYear(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.FinancialYear, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.FinancialYear
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_financialYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_providerCode(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_providerCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ProviderCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_providerCode(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.ProviderCode, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.ProviderCode
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_siteCode(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_siteCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SiteCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_siteCode(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.SiteCode, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.SiteCode
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_siteCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_admissionDate(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_admissionDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdmissionDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_admissionDate(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdmissionDate, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
+				return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdmissionDate
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_admissionDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Episode_episodeStart(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_episodeStart(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EpisodeStart, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_episodeStart(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EpisodeStart, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
+				return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EpisodeStart
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_episodeStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Episode_episodeEnd(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_episodeEnd(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EpisodeEnd, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_episodeEnd(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EpisodeEnd, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
+				return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EpisodeEnd
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_episodeEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Episode_dischargeDate(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_dischargeDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DischargeDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_dischargeDate(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DischargeDate, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
+				return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DischargeDate
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_dischargeDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Episode_episodeOrder(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_episodeOrder(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EpisodeOrder, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_episodeOrder(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EpisodeOrder, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+				return ec.marshalOInt2ᚖint(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EpisodeOrder
+	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_episodeOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Episode_episodeStatus(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_episodeStatus(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EpisodeStatus, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_episodeStatus(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EpisodeStatus, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EpisodeStatus
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_episodeStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_episodeType(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_episodeType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EpisodeType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_episodeType(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EpisodeType, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EpisodeType
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_episodeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_patientClassification(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_patientClassification(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PatientClassification, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_patientClassification(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.PatientClassification, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.PatientClassification
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_patientClassification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_admissionMethod(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_admissionMethod(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdmissionMethod, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_admissionMethod(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdmissionMethod, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdmissionMethod
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_admissionSource(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_admissionSource(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdmissionSource, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_admissionSource(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdmissionSource, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdmissionSource
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_admissionSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_dischargeMethod(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_dischargeMethod(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DischargeMethod, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_dischargeMethod(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DischargeMethod, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DischargeMethod
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_dischargeMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_dischargeDestination(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_dischargeDestination(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DischargeDestination, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_dischargeDestination(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DischargeDestination, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DischargeDestination
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_dischargeDestination(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_administrativeCategory(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_administrativeCategory(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdministrativeCategory, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_administrativeCategory(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdministrativeCategory, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdministrativeCategory
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_administrativeCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_treatmentSpecialty(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_treatmentSpecialty(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TreatmentSpecialty, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_treatmentSpecialty(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.TreatmentSpecialty, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.TreatmentSpecialty
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_treatmentSpecialty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_mainSpecialty(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_mainSpecialty(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MainSpecialty, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_mainSpecialty(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.MainSpecialty, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.MainSpecialty
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_mainSpecialty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
 }
 
 func (ec *executionContext) _Episode_startAge(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_startAge(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.StartAge, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_startAge(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.StartAge, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+				return ec.marshalOInt2ᚖint(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.StartAge
+	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_startAge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Episode_episodeDuration(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_episodeDuration(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EpisodeDuration, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_episodeDuration(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EpisodeDuration, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+				return ec.marshalOInt2ᚖint(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EpisodeDuration
+	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_episodeDuration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Episode_spellDuration(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_spellDuration(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SpellDuration, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_spellDuration(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.SpellDuration, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+				return ec.marshalOInt2ᚖint(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.SpellDuration
+	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_spellDuration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Episode_primaryDiagnosis(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_primaryDiagnosis(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Episode().PrimaryDiagnosis(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Diagnosis) graphql.Marshaler {
-			return ec.marshalODiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosis(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_primaryDiagnosis(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Episode().PrimaryDiagnosis(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Diagnosis) graphql.Marshaler {
+				return ec.marshalODiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosis(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Episode().PrimaryDiagnosis(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalODiagnosis2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosis(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_primaryDiagnosis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5532,23 +6005,33 @@ func (ec *executionContext) fieldContext_Episode_primaryDiagnosis(_ context.Cont
 }
 
 func (ec *executionContext) _Episode_diagnoses(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_diagnoses(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Episode().Diagnoses(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Diagnosis) graphql.Marshaler {
-			return ec.marshalNDiagnosis2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_diagnoses(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Episode().Diagnoses(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.Diagnosis) graphql.Marshaler {
+				return ec.marshalNDiagnosis2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Episode().Diagnoses(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNDiagnosis2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDiagnosisᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_diagnoses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5564,23 +6047,33 @@ func (ec *executionContext) fieldContext_Episode_diagnoses(_ context.Context, fi
 }
 
 func (ec *executionContext) _Episode_procedures(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_procedures(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Episode().Procedures(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Procedure) graphql.Marshaler {
-			return ec.marshalNProcedure2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐProcedureᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_procedures(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Episode().Procedures(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.Procedure) graphql.Marshaler {
+				return ec.marshalNProcedure2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐProcedureᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Episode().Procedures(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNProcedure2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐProcedureᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_procedures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5596,299 +6089,381 @@ func (ec *executionContext) fieldContext_Episode_procedures(_ context.Context, f
 }
 
 func (ec *executionContext) _Episode_episodeStatusLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_episodeStatusLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EpisodeStatusLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_episodeStatusLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EpisodeStatusLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EpisodeStatusLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_episodeStatusLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_episodeTypeLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_episodeTypeLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EpisodeTypeLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_episodeTypeLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EpisodeTypeLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EpisodeTypeLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_episodeTypeLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_patientClassificationLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_patientClassificationLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PatientClassificationLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_patientClassificationLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.PatientClassificationLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.PatientClassificationLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_patientClassificationLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_admissionMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_admissionMethodLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdmissionMethodLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_admissionMethodLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdmissionMethodLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdmissionMethodLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_admissionMethodGroup(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_admissionMethodGroup(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdmissionMethodGroup(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_admissionMethodGroup(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdmissionMethodGroup(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdmissionMethodGroup()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethodGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_admissionMethodGroupLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_admissionMethodGroupLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdmissionMethodGroupLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_admissionMethodGroupLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdmissionMethodGroupLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdmissionMethodGroupLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethodGroupLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_admissionSourceLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_admissionSourceLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdmissionSourceLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_admissionSourceLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdmissionSourceLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdmissionSourceLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_admissionSourceLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_dischargeMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_dischargeMethodLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DischargeMethodLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_dischargeMethodLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DischargeMethodLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DischargeMethodLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_dischargeMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_dischargeDestinationLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_dischargeDestinationLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DischargeDestinationLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_dischargeDestinationLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DischargeDestinationLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DischargeDestinationLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_dischargeDestinationLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_administrativeCategoryLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_administrativeCategoryLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdministrativeCategoryLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_administrativeCategoryLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdministrativeCategoryLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdministrativeCategoryLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_administrativeCategoryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_treatmentSpecialtyLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_treatmentSpecialtyLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TreatmentSpecialtyLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_treatmentSpecialtyLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.TreatmentSpecialtyLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.TreatmentSpecialtyLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_treatmentSpecialtyLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_mainSpecialtyLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_mainSpecialtyLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MainSpecialtyLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_mainSpecialtyLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.MainSpecialtyLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.MainSpecialtyLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_mainSpecialtyLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
 }
 
 func (ec *executionContext) _Episode_spell(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Episode_spell(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Episode().Spell(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
-			return ec.marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Episode_spell(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Episode().Spell(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+				return ec.marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Episode", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Episode().Spell(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalOSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Episode_spell(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5904,23 +6479,30 @@ func (ec *executionContext) fieldContext_Episode_spell(_ context.Context, field 
 }
 
 func (ec *executionContext) _EpisodeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EpisodeConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.EpisodeEdge) graphql.Marshaler {
-			return ec.marshalNEpisodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_EpisodeConnection_edges(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Edges, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.EpisodeEdge) graphql.Marshaler {
+				return ec.marshalNEpisodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeEdgeᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "EpisodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Edges
+	fc.fc.Result = v
+	return ec.marshalNEpisodeEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeEdgeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_EpisodeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5936,23 +6518,30 @@ func (ec *executionContext) fieldContext_EpisodeConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _EpisodeConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EpisodeConnection_nodes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
-			return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_EpisodeConnection_nodes(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Nodes, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
+				return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "EpisodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Nodes
+	fc.fc.Result = v
+	return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_EpisodeConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5968,23 +6557,30 @@ func (ec *executionContext) fieldContext_EpisodeConnection_nodes(_ context.Conte
 }
 
 func (ec *executionContext) _EpisodeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EpisodeConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_EpisodeConnection_pageInfo(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.PageInfo, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+				return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "EpisodeConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.PageInfo
+	fc.fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_EpisodeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6000,69 +6596,91 @@ func (ec *executionContext) fieldContext_EpisodeConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _EpisodeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EpisodeConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.EpisodeConnection().TotalCount(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_EpisodeConnection_totalCount(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.EpisodeConnection().TotalCount(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "EpisodeConnection", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.EpisodeConnection().TotalCount(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_EpisodeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EpisodeConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _EpisodeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EpisodeEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_EpisodeEdge_cursor(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Cursor, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "EpisodeEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Cursor
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_EpisodeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EpisodeEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _EpisodeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EpisodeEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
-			return ec.marshalNEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_EpisodeEdge_node(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Node, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
+				return ec.marshalNEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "EpisodeEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Node
+	fc.fc.Result = v
+	return ec.marshalNEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_EpisodeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6078,207 +6696,261 @@ func (ec *executionContext) fieldContext_EpisodeEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.HasNextPage, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.HasNextPage, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+				return ec.marshalNBoolean2bool(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.HasNextPage
+	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.HasPreviousPage, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.HasPreviousPage, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+				return ec.marshalNBoolean2bool(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.HasPreviousPage
+	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PageInfo_startCursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.StartCursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_PageInfo_startCursor(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.StartCursor, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.StartCursor
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PageInfo_endCursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EndCursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_PageInfo_endCursor(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EndCursor, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EndCursor
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _Patient_id(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_id(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.ID(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNID2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.ID()
+	return ec.marshalNID2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Patient_pseudoId(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_pseudoId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PseudoID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_pseudoId(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.PseudoID, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.PseudoID
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_pseudoId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
 }
 
 func (ec *executionContext) _Patient_sex(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_sex(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Sex, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Sex) graphql.Marshaler {
-			return ec.marshalOSex2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSex(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_sex(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Sex, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Sex) graphql.Marshaler {
+				return ec.marshalOSex2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSex(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Sex
+	return ec.marshalOSex2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSex(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_sex(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "Sex")
 }
 
 func (ec *executionContext) _Patient_ethnicity(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_ethnicity(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Ethnicity, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_ethnicity(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Ethnicity, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Ethnicity
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_ethnicity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
 }
 
 func (ec *executionContext) _Patient_birthYear(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_birthYear(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.BirthYear, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_birthYear(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.BirthYear, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+				return ec.marshalOInt2ᚖint(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.BirthYear
+	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_birthYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "Int")
@@ -6393,23 +7065,29 @@ func (ec *executionContext) fieldContext_Patient_postcode(_ context.Context, fie
 }
 
 func (ec *executionContext) _Patient_region(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_region(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Region, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_region(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Region, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Region
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
@@ -6460,69 +7138,87 @@ func (ec *executionContext) fieldContext_Patient_episodes(ctx context.Context, f
 }
 
 func (ec *executionContext) _Patient_sexLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_sexLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SexLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_sexLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.SexLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.SexLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_sexLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
 }
 
 func (ec *executionContext) _Patient_ethnicityLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_ethnicityLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EthnicityLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_ethnicityLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EthnicityLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EthnicityLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_ethnicityLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
 }
 
 func (ec *executionContext) _Patient_regionLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_regionLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RegionLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_regionLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.RegionLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.RegionLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_regionLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
@@ -6573,23 +7269,30 @@ func (ec *executionContext) fieldContext_Patient_spells(ctx context.Context, fie
 }
 
 func (ec *executionContext) _PatientConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PatientConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.PatientEdge) graphql.Marshaler {
-			return ec.marshalNPatientEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_PatientConnection_edges(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Edges, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.PatientEdge) graphql.Marshaler {
+				return ec.marshalNPatientEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientEdgeᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "PatientConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Edges
+	fc.fc.Result = v
+	return ec.marshalNPatientEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientEdgeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PatientConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6605,23 +7308,30 @@ func (ec *executionContext) fieldContext_PatientConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _PatientConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PatientConnection_nodes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Patient) graphql.Marshaler {
-			return ec.marshalNPatient2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_PatientConnection_nodes(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Nodes, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.Patient) graphql.Marshaler {
+				return ec.marshalNPatient2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "PatientConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Nodes
+	fc.fc.Result = v
+	return ec.marshalNPatient2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatientᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PatientConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6637,23 +7347,30 @@ func (ec *executionContext) fieldContext_PatientConnection_nodes(_ context.Conte
 }
 
 func (ec *executionContext) _PatientConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PatientConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_PatientConnection_pageInfo(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.PageInfo, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+				return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "PatientConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.PageInfo
+	fc.fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PatientConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6669,69 +7386,91 @@ func (ec *executionContext) fieldContext_PatientConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _PatientConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PatientConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.PatientConnection().TotalCount(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_PatientConnection_totalCount(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.PatientConnection().TotalCount(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "PatientConnection", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.PatientConnection().TotalCount(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PatientConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PatientConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _PatientEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PatientEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PatientEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_PatientEdge_cursor(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Cursor, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "PatientEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Cursor
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PatientEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PatientEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _PatientEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PatientEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PatientEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
-			return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_PatientEdge_node(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Node, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
+				return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "PatientEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Node
+	fc.fc.Result = v
+	return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PatientEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6747,92 +7486,116 @@ func (ec *executionContext) fieldContext_PatientEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _Procedure_position(ctx context.Context, field graphql.CollectedField, obj *model.Procedure) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Procedure_position(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Position, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Procedure_position(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Position, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Procedure", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Position
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Procedure_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Procedure_code(ctx context.Context, field graphql.CollectedField, obj *model.Procedure) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Procedure_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Procedure_code(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Code, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Procedure", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Code
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Procedure_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "String")
 }
 
 func (ec *executionContext) _Procedure_description(ctx context.Context, field graphql.CollectedField, obj *model.Procedure) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Procedure_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Procedure_description(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Description, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Procedure", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Description
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Procedure_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "String")
 }
 
 func (ec *executionContext) _Procedure_date(ctx context.Context, field graphql.CollectedField, obj *model.Procedure) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Procedure_date(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Date, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Procedure_date(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Date, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
+				return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Procedure", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Date
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Procedure_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "Date")
@@ -7507,46 +8270,62 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _Spell_id(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_id(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.ID(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNID2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.ID()
+	return ec.marshalNID2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Spell_patient(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_patient(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Spell().Patient(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
-			return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_patient(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Spell().Patient(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Patient) graphql.Marshaler {
+				return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Spell().Patient(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNPatient2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPatient(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_patient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7562,253 +8341,326 @@ func (ec *executionContext) fieldContext_Spell_patient(_ context.Context, field 
 }
 
 func (ec *executionContext) _Spell_providerCode(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_providerCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ProviderCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_providerCode(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.ProviderCode, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.ProviderCode
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
 }
 
 func (ec *executionContext) _Spell_admissionDate(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_admissionDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdmissionDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_admissionDate(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdmissionDate, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v model.Date) graphql.Marshaler {
+				return ec.marshalNDate2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdmissionDate
+	return ec.marshalNDate2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_admissionDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Spell_dischargeDate(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_dischargeDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DischargeDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_dischargeDate(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DischargeDate, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
+				return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DischargeDate
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_dischargeDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Spell_admissionMethod(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_admissionMethod(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdmissionMethod, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_admissionMethod(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdmissionMethod, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdmissionMethod
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_admissionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
 }
 
 func (ec *executionContext) _Spell_admissionMethodGroup(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_admissionMethodGroup(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Spell().AdmissionMethodGroup(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.AdmissionMethodGroup) graphql.Marshaler {
-			return ec.marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_admissionMethodGroup(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Spell().AdmissionMethodGroup(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v model.AdmissionMethodGroup) graphql.Marshaler {
+				return ec.marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Spell().AdmissionMethodGroup(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	return ec.marshalNAdmissionMethodGroup2githubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐAdmissionMethodGroup(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_admissionMethodGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, true, true, "AdmissionMethodGroup")
 }
 
 func (ec *executionContext) _Spell_dischargeMethod(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_dischargeMethod(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DischargeMethod, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_dischargeMethod(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DischargeMethod, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DischargeMethod
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_dischargeMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
 }
 
 func (ec *executionContext) _Spell_admissionMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_admissionMethodLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AdmissionMethodLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_admissionMethodLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.AdmissionMethodLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.AdmissionMethodLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_admissionMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
 }
 
 func (ec *executionContext) _Spell_dischargeMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_dischargeMethodLabel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DischargeMethodLabel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_dischargeMethodLabel(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DischargeMethodLabel(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DischargeMethodLabel()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_dischargeMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
 }
 
 func (ec *executionContext) _Spell_lengthOfStay(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_lengthOfStay(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LengthOfStay, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_lengthOfStay(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.LengthOfStay, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+				return ec.marshalOInt2ᚖint(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.LengthOfStay
+	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_lengthOfStay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Spell_episodeCount(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_episodeCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EpisodeCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_episodeCount(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EpisodeCount, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EpisodeCount
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_episodeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Spell_episodes(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_episodes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Spell().Episodes(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
-			return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_episodes(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Spell().Episodes(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.Episode) graphql.Marshaler {
+				return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Spell().Episodes(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNEpisode2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_episodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7824,23 +8676,33 @@ func (ec *executionContext) fieldContext_Spell_episodes(_ context.Context, field
 }
 
 func (ec *executionContext) _Spell_dischargingEpisode(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_dischargingEpisode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Spell().DischargingEpisode(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
-			return ec.marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_dischargingEpisode(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.Spell().DischargingEpisode(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Episode) graphql.Marshaler {
+				return ec.marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.Spell().DischargingEpisode(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalOEpisode2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisode(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_dischargingEpisode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7856,46 +8718,59 @@ func (ec *executionContext) fieldContext_Spell_dischargingEpisode(_ context.Cont
 }
 
 func (ec *executionContext) _Spell_emergencyReadmissionWithin30Days(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Spell_emergencyReadmissionWithin30Days(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EmergencyReadmissionWithin30Days, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Spell_emergencyReadmissionWithin30Days(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.EmergencyReadmissionWithin30Days, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+				return ec.marshalNBoolean2bool(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Spell", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.EmergencyReadmissionWithin30Days
+	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Spell_emergencyReadmissionWithin30Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SpellConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SpellConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SpellEdge) graphql.Marshaler {
-			return ec.marshalNSpellEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_SpellConnection_edges(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Edges, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.SpellEdge) graphql.Marshaler {
+				return ec.marshalNSpellEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdgeᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "SpellConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Edges
+	fc.fc.Result = v
+	return ec.marshalNSpellEdge2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellEdgeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_SpellConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7911,23 +8786,30 @@ func (ec *executionContext) fieldContext_SpellConnection_edges(_ context.Context
 }
 
 func (ec *executionContext) _SpellConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SpellConnection_nodes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Spell) graphql.Marshaler {
-			return ec.marshalNSpell2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_SpellConnection_nodes(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Nodes, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.Spell) graphql.Marshaler {
+				return ec.marshalNSpell2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "SpellConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Nodes
+	fc.fc.Result = v
+	return ec.marshalNSpell2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_SpellConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7943,23 +8825,30 @@ func (ec *executionContext) fieldContext_SpellConnection_nodes(_ context.Context
 }
 
 func (ec *executionContext) _SpellConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SpellConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_SpellConnection_pageInfo(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.PageInfo, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+				return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "SpellConnection", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.PageInfo
+	fc.fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐPageInfo(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_SpellConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7975,69 +8864,91 @@ func (ec *executionContext) fieldContext_SpellConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _SpellConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SpellConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SpellConnection().TotalCount(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_SpellConnection_totalCount(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return ec.Resolvers.SpellConnection().TotalCount(ctx, obj)
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+				return ec.marshalNInt2int(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "SpellConnection", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v, err := ec.Resolvers.SpellConnection().TotalCount(fc, obj)
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	return ec.marshalNInt2int(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_SpellConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SpellConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _SpellEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SpellEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SpellEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_SpellEdge_cursor(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Cursor, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "SpellEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Cursor
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_SpellEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SpellEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _SpellEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SpellEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SpellEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
-			return ec.marshalNSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_SpellEdge_node(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Node, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Spell) graphql.Marshaler {
+				return ec.marshalNSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "SpellEdge", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Node
+	fc.fc.Result = v
+	return ec.marshalNSpell2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpell(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_SpellEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8053,23 +8964,30 @@ func (ec *executionContext) fieldContext_SpellEdge_node(_ context.Context, field
 }
 
 func (ec *executionContext) _Tabulation_rows(ctx context.Context, field graphql.CollectedField, obj *model.Tabulation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Tabulation_rows(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Rows, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.TabulationRow) graphql.Marshaler {
-			return ec.marshalNTabulationRow2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐTabulationRowᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Tabulation_rows(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Rows, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*model.TabulationRow) graphql.Marshaler {
+				return ec.marshalNTabulationRow2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐTabulationRowᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Tabulation", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Rows
+	fc.fc.Result = v
+	return ec.marshalNTabulationRow2ᚕᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐTabulationRowᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Tabulation_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8085,92 +9003,117 @@ func (ec *executionContext) fieldContext_Tabulation_rows(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Tabulation_disclosureControl(ctx context.Context, field graphql.CollectedField, obj *model.Tabulation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Tabulation_disclosureControl(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DisclosureControl, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Tabulation_disclosureControl(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DisclosureControl, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+				return ec.marshalNBoolean2bool(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Tabulation", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DisclosureControl
+	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Tabulation_disclosureControl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tabulation", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Tabulation_note(ctx context.Context, field graphql.CollectedField, obj *model.Tabulation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Tabulation_note(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Note, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Tabulation_note(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Note, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Tabulation", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Note
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Tabulation_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tabulation", field, false, false, "String")
 }
 
 func (ec *executionContext) _TabulationRow_keys(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TabulationRow_keys(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Keys, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*string) graphql.Marshaler {
-			return ec.marshalNString2ᚕᚖstring(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_TabulationRow_keys(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Keys, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*string) graphql.Marshaler {
+				return ec.marshalNString2ᚕᚖstring(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Keys
+	return ec.marshalNString2ᚕᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_TabulationRow_keys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TabulationRow", field, false, false, "String")
 }
 
 func (ec *executionContext) _TabulationRow_episodes(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TabulationRow_episodes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Episodes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Count) graphql.Marshaler {
-			return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_TabulationRow_episodes(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Episodes, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Count) graphql.Marshaler {
+				return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Episodes
+	fc.fc.Result = v
+	return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_TabulationRow_episodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8186,23 +9129,30 @@ func (ec *executionContext) fieldContext_TabulationRow_episodes(_ context.Contex
 }
 
 func (ec *executionContext) _TabulationRow_admissions(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TabulationRow_admissions(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Admissions, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Count) graphql.Marshaler {
-			return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_TabulationRow_admissions(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Admissions, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Count) graphql.Marshaler {
+				return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Admissions
+	fc.fc.Result = v
+	return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_TabulationRow_admissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8218,23 +9168,30 @@ func (ec *executionContext) fieldContext_TabulationRow_admissions(_ context.Cont
 }
 
 func (ec *executionContext) _TabulationRow_patients(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TabulationRow_patients(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Patients, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Count) graphql.Marshaler {
-			return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_TabulationRow_patients(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Patients, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Count) graphql.Marshaler {
+				return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Patients
+	fc.fc.Result = v
+	return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_TabulationRow_patients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8250,46 +9207,59 @@ func (ec *executionContext) fieldContext_TabulationRow_patients(_ context.Contex
 }
 
 func (ec *executionContext) _TabulationRow_labels(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TabulationRow_labels(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Labels, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*string) graphql.Marshaler {
-			return ec.marshalNString2ᚕᚖstring(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_TabulationRow_labels(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Labels, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []*string) graphql.Marshaler {
+				return ec.marshalNString2ᚕᚖstring(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Labels
+	return ec.marshalNString2ᚕᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_TabulationRow_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TabulationRow", field, false, false, "String")
 }
 
 func (ec *executionContext) _TabulationRow_spells(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TabulationRow_spells(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Spells, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Count) graphql.Marshaler {
-			return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_TabulationRow_spells(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Spells, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Count) graphql.Marshaler {
+				return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "TabulationRow", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Spells
+	fc.fc.Result = v
+	return ec.marshalNCount2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐCount(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_TabulationRow_spells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8305,184 +9275,232 @@ func (ec *executionContext) fieldContext_TabulationRow_spells(_ context.Context,
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Viewer_subject(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Subject, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Viewer_subject(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Subject, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Viewer", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Subject
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Viewer_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
 }
 
 func (ec *executionContext) _Viewer_roles(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Viewer_roles(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Roles, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.Role) graphql.Marshaler {
-			return ec.marshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Viewer_roles(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Roles, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []model.Role) graphql.Marshaler {
+				return ec.marshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Viewer", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Roles
+	return ec.marshalNRole2ᚕgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐRoleᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Viewer_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Role")
 }
 
 func (ec *executionContext) _Viewer_orgs(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Viewer_orgs(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Orgs, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Viewer_orgs(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Orgs, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+				return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Viewer", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Orgs
+	return ec.marshalNString2ᚕstringᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Viewer_orgs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
 }
 
 func (ec *executionContext) _Viewer_authenticated(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Viewer_authenticated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Authenticated, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Viewer_authenticated(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Authenticated, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+				return ec.marshalNBoolean2bool(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Viewer", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Authenticated
+	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Viewer_authenticated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Directive_name(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Name, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Directive", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Name
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Directive_description(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Description(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Directive", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Description()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_isRepeatable(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsRepeatable, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Directive_isRepeatable(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.IsRepeatable, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+				return ec.marshalNBoolean2bool(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Directive", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.IsRepeatable
+	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_locations(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Locations, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalN__DirectiveLocation2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Directive_locations(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Locations, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+				return ec.marshalN__DirectiveLocation2ᚕstringᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Directive", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Locations
+	return ec.marshalN__DirectiveLocation2ᚕstringᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Directive_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "__DirectiveLocation")
@@ -8533,138 +9551,174 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___EnumValue_name(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Name, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__EnumValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Name
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___EnumValue_description(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Description(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__EnumValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Description()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_isDeprecated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeprecated(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___EnumValue_isDeprecated(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.IsDeprecated(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+				return ec.marshalNBoolean2bool(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__EnumValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.IsDeprecated()
+	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_deprecationReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeprecationReason(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___EnumValue_deprecationReason(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DeprecationReason(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__EnumValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DeprecationReason()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Field_name(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Name, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Field", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Name
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Field_description(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Description(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Field", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Description()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
@@ -8715,23 +9769,30 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_type(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Field_type(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Type, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
+				return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Field", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Type
+	fc.fc.Result = v
+	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Field_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8747,115 +9808,146 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_isDeprecated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeprecated(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Field_isDeprecated(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.IsDeprecated(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+				return ec.marshalNBoolean2bool(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Field", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.IsDeprecated()
+	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_deprecationReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeprecationReason(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Field_deprecationReason(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DeprecationReason(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Field", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DeprecationReason()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___InputValue_name(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Name, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalNString2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Name
+	return ec.marshalNString2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___InputValue_description(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Description(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__InputValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Description()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_type(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___InputValue_type(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Type, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
+				return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Type
+	fc.fc.Result = v
+	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8871,115 +9963,146 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_defaultValue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DefaultValue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___InputValue_defaultValue(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DefaultValue, nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DefaultValue
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_isDeprecated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeprecated(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___InputValue_isDeprecated(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.IsDeprecated(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+				return ec.marshalNBoolean2bool(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__InputValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.IsDeprecated()
+	return ec.marshalNBoolean2bool(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_deprecationReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeprecationReason(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___InputValue_deprecationReason(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DeprecationReason(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__InputValue", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.DeprecationReason()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Schema_description(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Description(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Description()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Schema", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_types(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Types(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Schema_types(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Types(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
+				return ec.marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Types()
+	fc.fc.Result = v
+	return ec.marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8995,23 +10118,30 @@ func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field
 }
 
 func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_queryType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.QueryType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Schema_queryType(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.QueryType(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
+				return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.QueryType()
+	fc.fc.Result = v
+	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9027,23 +10157,30 @@ func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, f
 }
 
 func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_mutationType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MutationType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Schema_mutationType(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.MutationType(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
+				return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.MutationType()
+	fc.fc.Result = v
+	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9059,23 +10196,30 @@ func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context
 }
 
 func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_subscriptionType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Schema_subscriptionType(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.SubscriptionType(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
+				return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.SubscriptionType()
+	fc.fc.Result = v
+	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9091,23 +10235,30 @@ func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Con
 }
 
 func (ec *executionContext) ___Schema_directives(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_directives(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Directives(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-			return ec.marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Schema_directives(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Directives(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
+				return ec.marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Schema", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Directives()
+	fc.fc.Result = v
+	return ec.marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9123,92 +10274,116 @@ func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, 
 }
 
 func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_kind(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Kind(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalN__TypeKind2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Type_kind(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Kind(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+				return ec.marshalN__TypeKind2string(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Kind()
+	return ec.marshalN__TypeKind2string(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "__TypeKind")
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Type_name(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Name(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Name()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Type_description(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Description(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Description()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_specifiedByURL(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SpecifiedByURL(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Type_specifiedByURL(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.SpecifiedByURL(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.SpecifiedByURL()
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
@@ -9259,23 +10434,30 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 }
 
 func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_interfaces(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Interfaces(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Type_interfaces(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Interfaces(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
+				return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.Interfaces()
+	fc.fc.Result = v
+	return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9291,23 +10473,30 @@ func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, fi
 }
 
 func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_possibleTypes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PossibleTypes(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Type_possibleTypes(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.PossibleTypes(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
+				return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.PossibleTypes()
+	fc.fc.Result = v
+	return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Type_possibleTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9411,23 +10600,30 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 }
 
 func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_ofType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OfType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Type_ofType(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.OfType(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
+				return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.OfType()
+	fc.fc.Result = v
+	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9443,23 +10639,29 @@ func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field 
 }
 
 func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_isOneOf(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsOneOf(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalOBoolean2bool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext___Type_isOneOf(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.IsOneOf(), nil
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+				return ec.marshalOBoolean2bool(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "__Type", true, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	v := obj.IsOneOf()
+	return ec.marshalOBoolean2bool(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "Boolean")
@@ -10481,7 +11683,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var auditEventConnectionImplementors = []string{"AuditEventConnection"}
@@ -10529,7 +11731,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var auditEventEdgeImplementors = []string{"AuditEventEdge"}
@@ -10567,7 +11769,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var codeImplementors = []string{"Code"}
@@ -10610,7 +11812,7 @@ func (ec *executionContext) _Code(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var codeConnectionImplementors = []string{"CodeConnection"}
@@ -10658,7 +11860,7 @@ func (ec *executionContext) _CodeConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var codeEdgeImplementors = []string{"CodeEdge"}
@@ -10696,7 +11898,7 @@ func (ec *executionContext) _CodeEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var codedValueImplementors = []string{"CodedValue"}
@@ -10749,7 +11951,7 @@ func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var columnWarningsImplementors = []string{"ColumnWarnings"}
@@ -10787,7 +11989,7 @@ func (ec *executionContext) _ColumnWarnings(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var countImplementors = []string{"Count"}
@@ -10830,7 +12032,7 @@ func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var dataReleaseImplementors = []string{"DataRelease"}
@@ -10913,7 +12115,7 @@ func (ec *executionContext) _DataRelease(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var diagnosisImplementors = []string{"Diagnosis"}
@@ -10966,7 +12168,7 @@ func (ec *executionContext) _Diagnosis(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var episodeImplementors = []string{"Episode", "Node"}
@@ -11199,7 +12401,7 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var episodeConnectionImplementors = []string{"EpisodeConnection"}
@@ -11248,7 +12450,7 @@ func (ec *executionContext) _EpisodeConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var episodeEdgeImplementors = []string{"EpisodeEdge"}
@@ -11286,7 +12488,7 @@ func (ec *executionContext) _EpisodeEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -11334,7 +12536,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var patientImplementors = []string{"Patient", "Node"}
@@ -11434,7 +12636,7 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var patientConnectionImplementors = []string{"PatientConnection"}
@@ -11483,7 +12685,7 @@ func (ec *executionContext) _PatientConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var patientEdgeImplementors = []string{"PatientEdge"}
@@ -11521,7 +12723,7 @@ func (ec *executionContext) _PatientEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var procedureImplementors = []string{"Procedure"}
@@ -11569,7 +12771,7 @@ func (ec *executionContext) _Procedure(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var queryImplementors = []string{"Query"}
@@ -11703,7 +12905,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var spellImplementors = []string{"Spell", "Node"}
@@ -11810,7 +13012,7 @@ func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var spellConnectionImplementors = []string{"SpellConnection"}
@@ -11859,7 +13061,7 @@ func (ec *executionContext) _SpellConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var spellEdgeImplementors = []string{"SpellEdge"}
@@ -11897,7 +13099,7 @@ func (ec *executionContext) _SpellEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var tabulationImplementors = []string{"Tabulation"}
@@ -11940,7 +13142,7 @@ func (ec *executionContext) _Tabulation(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var tabulationRowImplementors = []string{"TabulationRow"}
@@ -11998,7 +13200,7 @@ func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var viewerImplementors = []string{"Viewer"}
@@ -12046,7 +13248,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -12099,7 +13301,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -12147,7 +13349,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -12205,7 +13407,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -12263,7 +13465,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -12321,7 +13523,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -12404,7 +13606,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectJSON{fields, out.Values}
 }
 
 // endregion **************************** object.gotpl ****************************

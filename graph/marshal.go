@@ -2,8 +2,11 @@ package graph
 
 import (
 	"context"
+	"io"
+	"reflect"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
 )
 
 // marshalSlice marshals a list of objects one element after another. The
@@ -26,25 +29,26 @@ func marshalSlice(ctx context.Context, length int, _ int64, omitPanicHandler boo
 	if length == 0 {
 		return ret
 	}
-	// One allocation each for all the elements' indexes and field contexts.
-	idx := make([]int, length)
-	fcs := make([]graphql.FieldContext, length)
+	// One allocation for all the elements' contexts, field contexts and
+	// indexes, where WithFieldContext would make one context each.
+	parent := graphql.GetFieldContext(ctx)
+	elems := make([]fieldCtx, length)
 	for i := range length {
-		idx[i] = i
-		fcs[i].Index = &idx[i]
-		childCtx := graphql.WithFieldContext(ctx, &fcs[i])
+		elem := &elems[i]
+		elem.Context, elem.index = ctx, i
+		elem.fc.Parent, elem.fc.Index = parent, &elem.index
 		if omitPanicHandler {
-			ret[i] = marshalElement(childCtx, i)
+			ret[i] = marshalElement(elem, i)
 			continue
 		}
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					graphql.AddError(childCtx, graphql.Recover(childCtx, r))
+					graphql.AddError(elem, graphql.Recover(elem, r))
 					ret[i] = graphql.Null
 				}
 			}()
-			ret[i] = marshalElement(childCtx, i)
+			ret[i] = marshalElement(elem, i)
 		}()
 	}
 	return ret
@@ -65,6 +69,71 @@ func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 		}
 	}
 	return graphql.DeferredGroup{Context: ctx}
+}
+
+// objectJSON is what the generated marshaller of an object returns in
+// place of its graphql.FieldSet (graph/internal/rewrite rewrites the
+// return), once every field has its value. It writes what
+// FieldSet.MarshalGQL writes, the fields in order under their aliases, the
+// first of a repeated alias only, without the copy of each field, the map
+// of written aliases and the iterator that one allocates per object.
+type objectJSON struct {
+	fields []graphql.CollectedField
+	values []graphql.Marshaler
+}
+
+func (o objectJSON) MarshalGQL(w io.Writer) {
+	var written map[string]struct{} // for objects too wide to scan
+	if len(o.fields) > 16 {
+		written = make(map[string]struct{}, len(o.fields))
+	}
+	_, _ = io.WriteString(w, "{")
+	first := true
+	for i := range o.fields {
+		alias := o.fields[i].Alias
+		if written != nil {
+			if _, ok := written[alias]; ok {
+				continue
+			}
+			written[alias] = struct{}{}
+		} else if aliased(o.fields[:i], alias) {
+			continue
+		}
+		if !first {
+			_, _ = io.WriteString(w, ",")
+		}
+		first = false
+		if plainName(alias) {
+			_, _ = io.WriteString(w, `"`)
+			_, _ = io.WriteString(w, alias)
+			_, _ = io.WriteString(w, `":`)
+		} else {
+			graphql.MarshalString(alias).MarshalGQL(w)
+			_, _ = io.WriteString(w, ":")
+		}
+		o.values[i].MarshalGQL(w)
+	}
+	_, _ = io.WriteString(w, "}")
+}
+
+func aliased(fields []graphql.CollectedField, alias string) bool {
+	for i := range fields {
+		if fields[i].Alias == alias {
+			return true
+		}
+	}
+	return false
+}
+
+// plainName reports whether s needs no escaping in a JSON string, as every
+// GraphQL name.
+func plainName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '\\' || c == '"' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // resolveInline stands, in the generated code, for FieldSet.ResolveConcurrently
@@ -101,4 +170,104 @@ func resolveInline(ctx context.Context, out *graphql.FieldSet, field graphql.Col
 	if res == invalid {
 		out.Invalids++
 	}
+}
+
+// fieldCtx is the context of a field while it is resolved and marshalled
+// (and of a list element, see marshalSlice). graph/internal/rewrite gives
+// two kinds of fields a fast path under one, taken when the operation has
+// no field interceptor (plainFieldsFast): plain fields, with no resolver,
+// directive or middleware of their own, whose generated resolver only
+// reads the field of its object (`return obj.X, nil`), and fields whose
+// resolver takes the object and no arguments and that have no directive
+// (Episode.patient, Episode.diagnoses). The path reads the value, or calls
+// the resolver, and marshals it under a fieldCtx instead of going through
+// graphql.ResolveField. That one allocates, per field, a field context
+// with a Child closure, the context.WithValue holding it, the resolver and
+// `next` closures and the value boxed into an `any` twice; it was the
+// largest share of a listing's allocations. Here the context and its
+// field context are one allocation, and only fields with subfields record
+// their result (resolvers read ancestors' results, resolvers/prefetch.go;
+// nothing can read a leaf's). Child stays nil: only field interceptors
+// call it. Resolver errors and panics are reported on the field's path,
+// and the field becomes null, as gqlgen does.
+type fieldCtx struct {
+	context.Context
+	fc    graphql.FieldContext
+	index int // a list element's, for fc.Index
+}
+
+// Value answers gqlgen's field-context key with the field's own context,
+// as the context.WithValue of WithFieldContext would.
+func (c *fieldCtx) Value(key any) any {
+	if key == fieldContextKey {
+		return &c.fc
+	}
+	return c.Context.Value(key)
+}
+
+// newFieldCtx starts a field of object below ctx.
+func newFieldCtx(ctx context.Context, field graphql.CollectedField, object string, isMethod, isResolver bool) *fieldCtx {
+	return &fieldCtx{Context: ctx, fc: graphql.FieldContext{
+		Parent:     graphql.GetFieldContext(ctx),
+		Object:     object,
+		Field:      field,
+		IsMethod:   isMethod,
+		IsResolver: isResolver,
+	}}
+}
+
+// recoverField is deferred by a field's fast path: as in
+// graphql.ResolveField, a panic becomes null with an error on the field.
+func recoverField(ctx *fieldCtx, oc *graphql.OperationContext, ret *graphql.Marshaler) {
+	if r := recover(); r != nil {
+		oc.Error(ctx, oc.Recover(ctx, r))
+		*ret = graphql.Null
+	}
+}
+
+// fieldError reports a resolver's error on the field and makes it null, as
+// graphql.ResolveField does.
+func fieldError(ctx *fieldCtx, oc *graphql.OperationContext, err error) graphql.Marshaler {
+	oc.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+	return graphql.Null
+}
+
+// plainFieldsFast reports whether oc's field middleware is gqlgen's
+// pass-through, that is, no handler extension intercepts fields: only then
+// may fields skip it. Any FieldInterceptor (or an operation context
+// mutator replacing the middleware) makes it another function, and every
+// field then takes gqlgen's path with the middleware.
+func plainFieldsFast(oc *graphql.OperationContext) bool {
+	return reflect.ValueOf(oc.ResolverMiddleware).Pointer() == passThroughFieldMiddleware
+}
+
+// passThroughFieldMiddleware is the code of the field middleware gqlgen's
+// executor gives an operation when no extension intercepts fields. An
+// executor without extensions hands it out in the operation context it
+// makes even for an empty query, before it would look at a schema.
+var passThroughFieldMiddleware = func() uintptr {
+	ctx := graphql.StartOperationTrace(context.Background())
+	oc, _ := executor.New(nil).CreateOperationContext(ctx, &graphql.RawParams{})
+	return reflect.ValueOf(oc.ResolverMiddleware).Pointer()
+}()
+
+// fieldContextKey is the context key under which gqlgen keeps the field
+// context (unexported there): learnt by asking GetFieldContext once.
+var fieldContextKey = func() any {
+	var p keyProbe
+	graphql.GetFieldContext(&p)
+	if p.key == nil {
+		panic("graph: gqlgen's GetFieldContext no longer looks its key up in the context")
+	}
+	return p.key
+}()
+
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 func responseCtx() (context.Context, *graphql.OperationContext) {
@@ -47,10 +49,12 @@ func TestResolveInline(t *testing.T) {
 // panicking element becomes null while its siblings are kept.
 func TestMarshalSlice(t *testing.T) {
 	ctx, _ := responseCtx()
+	parent := &graphql.FieldContext{Field: graphql.CollectedField{Field: &ast.Field{Alias: "list"}}}
+	ctx = graphql.WithFieldContext(ctx, parent)
 	var seen []int
 	ret := marshalSlice(ctx, 3, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
-		if fc == nil || fc.Index == nil || *fc.Index != i {
+		if fc == nil || fc.Index == nil || *fc.Index != i || fc.Parent != parent || fc.Path().String() != "list["+strconv.Itoa(i)+"]" {
 			t.Errorf("element %d: field context %+v", i, fc)
 		}
 		seen = append(seen, i)
@@ -74,3 +78,25 @@ func TestMarshalSlice(t *testing.T) {
 type constant string
 
 func (c constant) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(c))) }
+
+// An object is written as gqlgen's FieldSet writes it: fields in order,
+// a repeated alias once, narrow and wide objects alike.
+func TestObjectJSON(t *testing.T) {
+	for _, n := range []int{0, 3, 40} {
+		var fields []graphql.CollectedField
+		for i := range n {
+			alias := "f" + strconv.Itoa(i%(n/3+1)) // repeats some aliases
+			fields = append(fields, graphql.CollectedField{Field: &ast.Field{Alias: alias}})
+		}
+		want := graphql.NewFieldSet(fields)
+		for i := range fields {
+			want.Values[i] = constant("v" + strconv.Itoa(i))
+		}
+		var got, exp bytes.Buffer
+		objectJSON{fields, want.Values}.MarshalGQL(&got)
+		want.MarshalGQL(&exp)
+		if got.String() != exp.String() {
+			t.Errorf("%d fields: %s, FieldSet writes %s", n, got.String(), exp.String())
+		}
+	}
+}

@@ -74,7 +74,13 @@ type requestError struct {
 
 // writeJSON writes v as the response body with the given status.
 func writeJSON(w http.ResponseWriter, media string, status int, v any) {
-	body, err := json.Marshal(v)
+	var body []byte
+	var err error
+	if resp, ok := v.(*graphql.Response); ok {
+		body, err = marshalResponse(resp)
+	} else {
+		body, err = json.Marshal(v)
+	}
 	if err != nil {
 		status = http.StatusInternalServerError
 		body = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)

@@ -1,13 +1,16 @@
-// Command rewrite is the second step of graph's go:generate: it points three
+// Command rewrite is the second step of graph's go:generate: it points
 // calls of gqlgen's generated code at graph's own lighter versions
-// (graph/marshal.go says why for each). Each is a fixed textual
-// substitution of a call by one with the same result, so the output stays
+// (graph/marshal.go says why for each). Most are fixed textual
+// substitutions of a call by one with the same result; the resolvers of
+// plain fields, and of fields whose resolver takes only the object, are
+// recognised in the syntax tree (plain.go). The output stays
 // reproducible from the schema by `go generate ./...`.
 package main
 
 import (
 	"bytes"
 	"fmt"
+	"go/format"
 	"os"
 )
 
@@ -19,6 +22,8 @@ var substitutions = []struct{ upstream, local string }{
 	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := newDeferredGroup(ctx, fields)"},
 	// A goroutine per object for its second and later resolver fields.
 	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,"},
+	// A copy of each field, a map and an iterator per object written.
+	{"ec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "ec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn objectJSON{fields, out.Values}\n}"},
 }
 
 func main() {
@@ -44,6 +49,13 @@ func rewrite(path string) error {
 			return fmt.Errorf("%s: no %q to rewrite; check the gqlgen version", path, s.upstream)
 		}
 		src = bytes.ReplaceAll(src, []byte(s.upstream), []byte(s.local))
+	}
+	src, err = rewritePlainFields(path, src)
+	if err != nil {
+		return err
+	}
+	if src, err = format.Source(src); err != nil {
+		return err
 	}
 	return os.WriteFile(path, src, 0o644)
 }

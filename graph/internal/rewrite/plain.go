@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"regexp"
+	"strconv"
+)
+
+// plainField is a generated field resolver with no middleware chain (no
+// directive) and a field context that takes no arguments, which either
+// only reads its object's field or method (graphql.ResolveField with
+// `return obj.X, nil` or `obj.X()` as resolver: a plain field) or calls
+// its resolver on the object (`return ec.Resolvers.T().F(ctx, obj)`).
+type plainField struct {
+	body       *ast.BlockStmt // of the generated function
+	call       *ast.ReturnStmt
+	value      string // obj.X or obj.X()
+	resolver   string // ec.Resolvers.T().F, instead of value
+	marshal    string // ec.marshal… function
+	object     string
+	isMethod   bool
+	isResolver bool
+	subfields  bool // an object or list of objects: its result is recorded
+	recover    bool
+}
+
+// rewritePlainFields gives every such field's generated resolver a fast
+// path under graph's fieldCtx (graph/marshal.go says why) when the
+// operation has no field interceptor, keeping gqlgen's call for the other
+// case. It returns src unchanged elsewhere.
+func rewritePlainFields(path string, src []byte) ([]byte, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, src, parser.ParseComments)
+	if err != nil {
+		return nil, err
+	}
+	fieldContexts := map[string]*ast.FuncDecl{}
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv != nil {
+			fieldContexts[fd.Name.Name] = fd
+		}
+	}
+	var fields []plainField
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Recv == nil || fd.Body == nil {
+			continue
+		}
+		if p, ok := matchPlainField(fset, src, fd, fieldContexts); ok {
+			fields = append(fields, p)
+		}
+	}
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("%s: no plain field resolvers to rewrite; check the gqlgen version", path)
+	}
+	var out bytes.Buffer
+	last := 0
+	for _, p := range fields {
+		start, end := fset.Position(p.body.Lbrace).Offset, fset.Position(p.body.Rbrace).Offset+1
+		out.Write(src[last:start])
+		call := src[fset.Position(p.call.Pos()).Offset:fset.Position(p.call.End()).Offset]
+		fmt.Fprintf(&out, "{\n\tif !plainFieldsFast(ec.OperationContext) {\n\t\t%s\n\t}\n", call)
+		fmt.Fprintf(&out, "\tfc := newFieldCtx(ctx, field, %s, %t, %t)\n", strconv.Quote(p.object), p.isMethod, p.isResolver)
+		if p.recover {
+			out.WriteString("\tdefer recoverField(fc, ec.OperationContext, &ret)\n")
+		}
+		if p.resolver != "" {
+			fmt.Fprintf(&out, "\tv, err := %s(fc, obj)\n\tif err != nil {\n\t\treturn fieldError(fc, ec.OperationContext, err)\n\t}\n", p.resolver)
+		} else {
+			fmt.Fprintf(&out, "\tv := %s\n", p.value)
+		}
+		if p.subfields {
+			out.WriteString("\tfc.fc.Result = v\n")
+		}
+		fmt.Fprintf(&out, "\treturn %s(fc, field.Selections, v)\n}", p.marshal)
+		last = end
+	}
+	out.Write(src[last:])
+	return out.Bytes(), nil
+}
+
+// matchPlainField recognises gqlgen's resolver of a plain field.
+func matchPlainField(fset *token.FileSet, src []byte, fd *ast.FuncDecl, fieldContexts map[string]*ast.FuncDecl) (plainField, bool) {
+	var p plainField
+	if len(fd.Body.List) != 1 {
+		return p, false
+	}
+	ret, ok := fd.Body.List[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 1 {
+		return p, false
+	}
+	call, ok := ret.Results[0].(*ast.CallExpr)
+	if !ok || text(fset, src, call.Fun) != "graphql.ResolveField" || len(call.Args) != 9 {
+		return p, false
+	}
+	a := call.Args
+	if text(fset, src, a[0]) != "ctx" || text(fset, src, a[1]) != "ec.OperationContext" || text(fset, src, a[2]) != "field" || text(fset, src, a[5]) != "nil" {
+		return p, false
+	}
+	// The field context: ec.fieldContext_T_f(ctx, field).
+	fcCall, ok := onlyReturn(a[3], 1)
+	if !ok {
+		return p, false
+	}
+	fcFn, ok := fcCall[0].(*ast.CallExpr)
+	if !ok || len(fcCall) != 1 {
+		return p, false
+	}
+	sel, ok := fcFn.Fun.(*ast.SelectorExpr)
+	if !ok || text(fset, src, sel.X) != "ec" || text(fset, src, fcFn) != "ec."+sel.Sel.Name+"(ctx, field)" {
+		return p, false
+	}
+	decl := fieldContexts[sel.Sel.Name]
+	if decl == nil || !matchFieldContext(fset, src, decl, &p) {
+		return p, false
+	}
+	// The resolver: return obj.X, nil or return obj.X(), nil, or
+	// return ec.Resolvers.T().F(ctx, obj).
+	if res, ok := onlyReturn(a[4], 1); ok {
+		c, ok := res[0].(*ast.CallExpr)
+		if !ok || len(c.Args) != 2 || text(fset, src, c.Args[0]) != "ctx" || text(fset, src, c.Args[1]) != "obj" {
+			return p, false
+		}
+		fn := text(fset, src, c.Fun)
+		if !resolverCall.MatchString(fn) {
+			return p, false
+		}
+		p.resolver = fn
+	} else {
+		res, ok := onlyReturn(a[4], 2)
+		if !ok || text(fset, src, res[1]) != "nil" {
+			return p, false
+		}
+		value := res[0]
+		if c, ok := value.(*ast.CallExpr); ok && len(c.Args) == 0 {
+			value = c.Fun
+		}
+		if vs, ok := value.(*ast.SelectorExpr); !ok || text(fset, src, vs.X) != "obj" {
+			return p, false
+		}
+		p.value = text(fset, src, res[0])
+	}
+	// Only a field with a resolver has one, whatever its body.
+	if p.isResolver != (p.resolver != "") {
+		return p, false
+	}
+	// The marshaller: return ec.marshal…(ctx, selections, v).
+	m, ok := onlyReturn(a[6], 1)
+	if !ok {
+		return p, false
+	}
+	mc, ok := m[0].(*ast.CallExpr)
+	if !ok || len(mc.Args) != 3 || text(fset, src, mc.Args[0]) != "ctx" || text(fset, src, mc.Args[1]) != "selections" || text(fset, src, mc.Args[2]) != "v" {
+		return p, false
+	}
+	p.marshal = text(fset, src, mc.Fun)
+	switch text(fset, src, a[7]) {
+	case "true":
+		p.recover = true
+	case "false":
+	default:
+		return p, false
+	}
+	p.body, p.call = fd.Body, ret
+	return p, true
+}
+
+// matchFieldContext recognises a field context without arguments: either
+// graphql.NewScalarFieldContext("T", field, isMethod, isResolver, "Type")
+// or fc = &graphql.FieldContext{Object, Field, IsMethod, IsResolver,
+// Child}; return fc, nil.
+func matchFieldContext(fset *token.FileSet, src []byte, fd *ast.FuncDecl, p *plainField) bool {
+	stmts := fd.Body.List
+	if len(stmts) == 1 {
+		ret, ok := stmts[0].(*ast.ReturnStmt)
+		if !ok || len(ret.Results) != 1 {
+			return false
+		}
+		c, ok := ret.Results[0].(*ast.CallExpr)
+		if !ok || text(fset, src, c.Fun) != "graphql.NewScalarFieldContext" || len(c.Args) != 5 || text(fset, src, c.Args[1]) != "field" {
+			return false
+		}
+		return setContext(fset, src, p, c.Args[0], c.Args[2], c.Args[3])
+	}
+	if len(stmts) != 2 || text(fset, src, stmts[1]) != "return fc, nil" {
+		return false
+	}
+	as, ok := stmts[0].(*ast.AssignStmt)
+	if !ok || len(as.Lhs) != 1 || text(fset, src, as.Lhs[0]) != "fc" || as.Tok != token.ASSIGN {
+		return false
+	}
+	u, ok := as.Rhs[0].(*ast.UnaryExpr)
+	if !ok || u.Op != token.AND {
+		return false
+	}
+	lit, ok := u.X.(*ast.CompositeLit)
+	if !ok || text(fset, src, lit.Type) != "graphql.FieldContext" {
+		return false
+	}
+	kv := map[string]ast.Expr{}
+	for _, e := range lit.Elts {
+		k, ok := e.(*ast.KeyValueExpr)
+		if !ok {
+			return false
+		}
+		kv[text(fset, src, k.Key)] = k.Value
+	}
+	if len(kv) != 5 || kv["Child"] == nil || kv["Field"] == nil || text(fset, src, kv["Field"]) != "field" {
+		return false
+	}
+	p.subfields = true
+	return kv["Object"] != nil && kv["IsMethod"] != nil && kv["IsResolver"] != nil &&
+		setContext(fset, src, p, kv["Object"], kv["IsMethod"], kv["IsResolver"])
+}
+
+func setContext(fset *token.FileSet, src []byte, p *plainField, object, isMethod, isResolver ast.Expr) bool {
+	o, ok := object.(*ast.BasicLit)
+	if !ok || o.Kind != token.STRING {
+		return false
+	}
+	var err error
+	if p.object, err = strconv.Unquote(o.Value); err != nil {
+		return false
+	}
+	m, r := text(fset, src, isMethod), text(fset, src, isResolver)
+	if (m != "true" && m != "false") || (r != "true" && r != "false") {
+		return false
+	}
+	p.isMethod, p.isResolver = m == "true", r == "true"
+	return true
+}
+
+// resolverCall is the generated call of an object's resolver.
+var resolverCall = regexp.MustCompile(`^ec\.Resolvers\.[A-Za-z0-9_]+\(\)\.[A-Za-z0-9_]+$`)
+
+// onlyReturn returns the results of a function literal whose body is one
+// return statement of n results.
+func onlyReturn(e ast.Expr, n int) ([]ast.Expr, bool) {
+	fl, ok := e.(*ast.FuncLit)
+	if !ok || len(fl.Body.List) != 1 {
+		return nil, false
+	}
+	ret, ok := fl.Body.List[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != n {
+		return nil, false
+	}
+	return ret.Results, true
+}
+
+func text(fset *token.FileSet, src []byte, n ast.Node) string {
+	return string(src[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset])
+}

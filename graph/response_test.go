@@ -1,0 +1,45 @@
+package graph
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// A response is encoded byte for byte as json.Marshal encodes it, whether
+// its data is copied as it is or has to be compacted or escaped.
+func TestMarshalResponse(t *testing.T) {
+	yes := true
+	cases := map[string]*graphql.Response{
+		"data":          {Data: json.RawMessage(`{"episodes":{"nodes":[{"id":"RXA6MQ","description":"Other \"specified\" \\ things, left side"}]}}`)},
+		"nullData":      {Errors: gqlerror.List{{Message: "no", Path: ast.Path{ast.PathName("a")}}}},
+		"errorsAndData": {Data: json.RawMessage(`{"a":null}`), Errors: gqlerror.List{{Message: "bad <x> & y", Extensions: map[string]any{"code": "FORBIDDEN"}}}},
+		"incremental":   {Data: json.RawMessage(`{"b":1}`), Label: "L", Path: ast.Path{ast.PathName("a"), ast.PathIndex(2)}, HasNext: &yes, Extensions: map[string]any{"cost": 3}},
+		"htmlInData":    {Data: json.RawMessage(`{"d":"fracture & dislocation <wrist>"}`)},
+		"lineSeparator": {Data: json.RawMessage("{\"d\":\"a\u2028b\u2029\"}")},
+		"spaceOutside":  {Data: json.RawMessage("{ \"a\" :\n[1, 2]}")},
+		"escapedQuote":  {Data: json.RawMessage(`{"a":"x\"  y","b":"\\"}`)},
+		"emptyObject":   {Data: json.RawMessage(`{}`)},
+	}
+	for name, r := range cases {
+		t.Run(name, func(t *testing.T) {
+			want, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := marshalResponse(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("got  %s\nwant %s", got, want)
+			}
+		})
+	}
+	if !verbatimJSON([]byte(`{"a":"b c","d":[1,2]}`)) || verbatimJSON([]byte(`{"a": 1}`)) {
+		t.Error("verbatimJSON misjudges spaces inside and outside strings")
+	}
+}
