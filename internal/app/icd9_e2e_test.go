@@ -181,7 +181,9 @@ func TestGeneratedICD9YearsOverHTTP(t *testing.T) {
 		Spells struct {
 			TotalCount int
 			Nodes      []struct {
-				Episodes []struct{ Diagnoses []struct{ Code, Classification string } }
+				Episodes []struct {
+					Diagnoses []struct{ Code, Classification string }
+				}
 			}
 		}
 	}
