@@ -211,6 +211,8 @@ func (d *DB) RebuildSpells(ctx context.Context) error {
 
 // RefreshSpells rebuilds the spells of the given patients in one
 // transaction, so that readers see either the old spells or the new ones.
+// When the spell tables are empty (a first load) nothing stored is read,
+// compared or deleted.
 func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) error {
 	if len(patientIDs) == 0 {
 		return nil
@@ -223,15 +225,24 @@ func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) error {
 		return unavailable(ctx, err)
 	}
 	defer tx.Rollback()
+	var stored int
+	if err := d.scanWith(ctx, tx, sq.Expr("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM spells LIMIT 1) s) + "+
+		"(SELECT COUNT(*) FROM (SELECT 1 FROM spell_episodes LIMIT 1) x)"),
+		func(r *sql.Rows) error { return r.Scan(&stored) }); err != nil {
+		return fmt.Errorf("spells: %w", err)
+	}
 	for start := 0; start < len(ids); start += spellChunk {
-		if err := d.refreshSpellChunk(ctx, tx, ids[start:min(start+spellChunk, len(ids))]); err != nil {
+		if err := d.refreshSpellChunk(ctx, tx, ids[start:min(start+spellChunk, len(ids))], stored == 0); err != nil {
 			return fmt.Errorf("spells: %w", err)
 		}
 	}
 	return tx.Commit()
 }
 
-func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64) error {
+// refreshSpellChunk rebuilds the spells of ids; fresh says the spell
+// tables held nothing when the transaction began, so that no stored spell
+// is read, compared or deleted.
+func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64, fresh bool) error {
 	byPatient := map[int64][]spellEpisode{}
 	q := builder.Select("id", "patient_id", "procode3", "admidate", "disdate", "epistart", "epiorder", "admimeth", "dismeth").
 		From("episodes").Where(sq.Eq{"patient_id": ids})
@@ -248,6 +259,10 @@ func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64) err
 	var derived []*derivedSpell
 	for _, id := range ids {
 		derived = append(derived, deriveSpells(byPatient[id])...)
+	}
+	if fresh {
+		// Chunks hold other patients, so no episode is in two of them.
+		return d.insertSpells(ctx, tx, derived)
 	}
 	stored, err := d.storedSpells(ctx, tx, ids)
 	if err != nil {
@@ -345,34 +360,36 @@ func (d *DB) storedSpells(ctx context.Context, tx *sql.Tx, ids []int64) (map[int
 const spellInsertRows = 1000
 
 func (d *DB) insertSpells(ctx context.Context, tx *sql.Tx, spells []*derivedSpell) error {
+	spellCols := []string{"id", "patient_id", "procode3", "admidate", "disdate", "admimeth",
+		"admimeth_group", "dismeth", "los", "first_episode_id", "discharging_episode_id", "episode_count",
+		"emergency_readmission_30d"}
+	linkCols := []string{"episode_id", "spell_id", "seq"}
 	for start := 0; start < len(spells); start += spellInsertRows {
 		part := spells[start:min(start+spellInsertRows, len(spells))]
-		ins := builder.Insert("spells").Columns("id", "patient_id", "procode3", "admidate", "disdate", "admimeth",
-			"admimeth_group", "dismeth", "los", "first_episode_id", "discharging_episode_id", "episode_count",
-			"emergency_readmission_30d")
-		for _, s := range part {
-			ins = ins.Values(s.id, s.patientID, s.procode3, s.admidate, s.disdate, s.admimeth, s.group, s.dismeth,
-				s.los, s.first, s.discharging, len(s.episodes), s.emergencyReadmitted)
+		rows := make([][]any, len(part))
+		for i, s := range part {
+			rows[i] = []any{s.id, s.patientID, s.procode3, s.admidate, s.disdate, s.admimeth, s.group, s.dismeth,
+				s.los, s.first, s.discharging, len(s.episodes), s.emergencyReadmitted}
 		}
-		if _, err := d.exec(ctx, tx, ins); err != nil {
+		if _, err := d.exec(ctx, tx, multiRowInsert("spells", spellCols, rows, "")); err != nil {
 			return err
 		}
 		// Links are flushed by row count of their own: a spell can hold up to
 		// 87 episodes, and a statement takes at most 65535 placeholders.
-		link, n := builder.Insert("spell_episodes").Columns("episode_id", "spell_id", "seq"), 0
+		var links [][]any
 		for _, s := range part {
 			for i, e := range s.episodes {
-				link, n = link.Values(e, s.id, i+1), n+1
-				if n == spellInsertRows*5 {
-					if _, err := d.exec(ctx, tx, link); err != nil {
+				links = append(links, []any{e, s.id, i + 1})
+				if len(links) == spellInsertRows*5 {
+					if _, err := d.exec(ctx, tx, multiRowInsert("spell_episodes", linkCols, links, "")); err != nil {
 						return err
 					}
-					link, n = builder.Insert("spell_episodes").Columns("episode_id", "spell_id", "seq"), 0
+					links = nil
 				}
 			}
 		}
-		if n > 0 {
-			if _, err := d.exec(ctx, tx, link); err != nil {
+		if len(links) > 0 {
+			if _, err := d.exec(ctx, tx, multiRowInsert("spell_episodes", linkCols, links, "")); err != nil {
 				return err
 			}
 		}
