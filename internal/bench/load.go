@@ -33,12 +33,14 @@ func rate(n int64, d time.Duration) float64 { return float64(n) / d.Seconds() }
 // the store of d, so it must only be given a database of its own:
 //
 //  1. a generated extract of cfg.Episodes is written to a file (not timed);
-//  2. first load: the loader reads the file into the empty store;
+//  2. first load: the loader reads the file into the empty store (no
+//     spells, no published tables);
 //  3. the stored rows are dumped as tab-separated files (not timed), the
 //     store emptied, and the floor loads them with LOAD DATA LOCAL INFILE
 //     into the same tables with the same indexes, in one transaction;
 //  4. refresh: the loader reads the same file again into the store the
-//     floor filled, every episode an upsert by EPIKEY.
+//     floor filled, every episode an upsert by EPIKEY, beside the spells
+//     the first load derived.
 func RunLoad(ctx context.Context, d *db.DB, cfg Config) (LoadReport, error) {
 	cfg.defaults()
 	var rep LoadReport
@@ -60,6 +62,9 @@ func RunLoad(ctx context.Context, d *db.DB, cfg Config) (LoadReport, error) {
 	}
 
 	if err := d.EmptyStore(ctx); err != nil {
+		return rep, err
+	}
+	if err := d.EmptyDerived(ctx); err != nil {
 		return rep, err
 	}
 	opts := load.Options{RejectsPath: filepath.Join(dir, "rejects.csv"), Progress: cfg.Progress}
