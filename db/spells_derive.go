@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -209,34 +210,70 @@ func (d *DB) RebuildSpells(ctx context.Context) error {
 	return d.RefreshSpells(ctx, ids)
 }
 
+// spellTables are the spell tables whose secondary indexes a large
+// derivation into empty tables defers (spell_episodes has one, which its
+// foreign key needs).
+var spellTables = []string{"spells"}
+
+// spellBulkPatients is the number of patients from which a derivation into
+// empty spell tables defers their indexes: the spells' six secondary
+// indexes, kept row by row, cost more than writing the rows, and one sorted
+// build after them costs less. Below it the two ALTER TABLEs would cost
+// more than they save. (A variable so that a test can lower it.)
+var spellBulkPatients = 20000
+
 // RefreshSpells rebuilds the spells of the given patients in one
 // transaction, so that readers see either the old spells or the new ones.
 // When the spell tables are empty (a first load) nothing stored is read,
-// compared or deleted.
-func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) error {
+// compared or deleted, and for many patients the indexes are deferred.
+func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) (err error) {
 	if len(patientIDs) == 0 {
 		return nil
 	}
 	ids := slices.Clone(patientIDs)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
+	if len(ids) >= spellBulkPatients {
+		empty, err := d.spellsEmpty(ctx, d.sql)
+		if err != nil {
+			return fmt.Errorf("spells: %w", err)
+		}
+		if empty {
+			deferred, err := d.deferIndexesOf(ctx, spellTables)
+			if deferred {
+				// Recorded first, so a process killed before this is
+				// repaired by the next migrate; built even when ctx ended.
+				defer func() { err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx))) }()
+			}
+			if err != nil {
+				return fmt.Errorf("spells: %w", err)
+			}
+		}
+	}
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable(ctx, err)
 	}
 	defer tx.Rollback()
-	var stored int
-	if err := d.scanWith(ctx, tx, sq.Expr("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM spells LIMIT 1) s) + "+
-		"(SELECT COUNT(*) FROM (SELECT 1 FROM spell_episodes LIMIT 1) x)"),
-		func(r *sql.Rows) error { return r.Scan(&stored) }); err != nil {
+	empty, err := d.spellsEmpty(ctx, tx)
+	if err != nil {
 		return fmt.Errorf("spells: %w", err)
 	}
 	for start := 0; start < len(ids); start += spellChunk {
-		if err := d.refreshSpellChunk(ctx, tx, ids[start:min(start+spellChunk, len(ids))], stored == 0); err != nil {
+		if err := d.refreshSpellChunk(ctx, tx, ids[start:min(start+spellChunk, len(ids))], empty); err != nil {
 			return fmt.Errorf("spells: %w", err)
 		}
 	}
 	return tx.Commit()
+}
+
+// spellsEmpty reports whether the spell tables hold nothing.
+func (d *DB) spellsEmpty(ctx context.Context, q querier) (bool, error) {
+	var stored int
+	err := d.scanWith(ctx, q, sq.Expr("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM spells LIMIT 1) s) + "+
+		"(SELECT COUNT(*) FROM (SELECT 1 FROM spell_episodes LIMIT 1) x)"),
+		func(r *sql.Rows) error { return r.Scan(&stored) })
+	return stored == 0, err
 }
 
 // refreshSpellChunk rebuilds the spells of ids; fresh says the spell
