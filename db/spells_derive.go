@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -341,23 +342,45 @@ func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64, fre
 }
 
 // fingerprint is everything stored of a spell, to tell whether it changed.
-func (s *derivedSpell) fingerprint() string {
+func (s *derivedSpell) fingerprint() spellPrint {
 	return spellFingerprint(s.patientID, s.procode3, s.admidate, s.disdate, s.admimeth, s.group, s.dismeth, s.los,
 		s.first, s.discharging, len(s.episodes), s.emergencyReadmitted, s.episodes)
 }
 
+// spellPrint is a spell's fingerprint: comparable, so that telling whether
+// a spell changed costs no formatting (a refresh compares every spell).
+type spellPrint struct {
+	patient, first   int64
+	prov             string
+	adm, dis         int // dates as yyyymmdd; dis 0 for none
+	meth, dmeth      sql.NullString
+	group, count     int
+	los, discharging sql.NullInt64
+	readmit          bool
+	episodes         string // the episode ids in order, 8 bytes each
+}
+
 func spellFingerprint(patient int64, prov string, adm time.Time, dis sql.NullTime, meth sql.NullString, group int,
-	dmeth sql.NullString, los sql.NullInt64, first int64, discharging sql.NullInt64, count int, readmit bool, episodes []int64) string {
-	disStr := "-"
-	if dis.Valid {
-		disStr = dis.Time.Format(time.DateOnly)
+	dmeth sql.NullString, los sql.NullInt64, first int64, discharging sql.NullInt64, count int, readmit bool, episodes []int64) spellPrint {
+	date := func(t time.Time) int {
+		y, m, d := t.Date()
+		return y*10000 + int(m)*100 + d
 	}
-	return fmt.Sprintf("%d|%s|%s|%s|%v|%d|%v|%v|%d|%v|%d|%v|%v", patient, prov, adm.Format(time.DateOnly), disStr,
-		meth, group, dmeth, los, first, discharging, count, readmit, episodes)
+	p := spellPrint{patient: patient, first: first, prov: prov, adm: date(adm), meth: meth, dmeth: dmeth,
+		group: group, count: count, los: los, discharging: discharging, readmit: readmit}
+	if dis.Valid {
+		p.dis = date(dis.Time)
+	}
+	b := make([]byte, 0, 8*len(episodes))
+	for _, e := range episodes {
+		b = binary.LittleEndian.AppendUint64(b, uint64(e))
+	}
+	p.episodes = string(b)
+	return p
 }
 
 // storedSpells reads the fingerprints of the patients' stored spells.
-func (d *DB) storedSpells(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]string, error) {
+func (d *DB) storedSpells(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]spellPrint, error) {
 	links := map[int64][]int64{}
 	lq := builder.Select("x.spell_id", "x.episode_id").From("spell_episodes x").Join("spells s ON s.id = x.spell_id").
 		Where(sq.Eq{"s.patient_id": ids}).OrderBy("x.spell_id", "x.seq")
@@ -371,7 +394,7 @@ func (d *DB) storedSpells(ctx context.Context, tx *sql.Tx, ids []int64) (map[int
 	}); err != nil {
 		return nil, err
 	}
-	out := map[int64]string{}
+	out := map[int64]spellPrint{}
 	q := builder.Select("id", "patient_id", "procode3", "admidate", "disdate", "admimeth", "admimeth_group", "dismeth", "los",
 		"first_episode_id", "discharging_episode_id", "episode_count", "emergency_readmission_30d").
 		From("spells").Where(sq.Eq{"patient_id": ids})
