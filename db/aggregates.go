@@ -18,11 +18,11 @@ import (
 // Published tables. The HES free tables are counts by one or two
 // dimensions with no filter; on the base tables each is a grouped scan of
 // every episode (≈2 s by SEX at 1M episodes). When a data release is
-// loaded, RefreshAggregates counts every one- and two-dimension table once,
-// by SQL, into stats_aggregates (migration 00008), and such requests read
-// their few rows from there. Distinct patients do not add up across groups,
-// so each dimension set is counted on its own rather than summed from a
-// finer one. Every other tabulation runs on the base tables; all results
+// loaded, RefreshAggregates counts every one- and two-dimension table in
+// one pass over the episodes (aggregates_build.go) into stats_aggregates
+// (migration 00008), and such requests read their few rows from there.
+// Distinct patients do not add up across groups, so each dimension set is
+// counted on its own rather than summed from a finer one. Every other tabulation runs on the base tables; all results
 // are kept in a bounded in-process cache keyed by (data release, scope,
 // request), so a repeat costs no SQL, and a new data release (a load or a
 // refresh) starts a new key space.
@@ -264,90 +264,6 @@ func (d *DB) EnsureAggregates(ctx context.Context) error {
 	}
 	d.log.InfoContext(ctx, "building the published tables of the current data release", "release", release)
 	return d.RefreshAggregates(ctx)
-}
-
-// RefreshAggregates rebuilds the published tables for the newest committed
-// data release, in one transaction, so that readers see either the old
-// tables or the new ones. The load calls it after it commits.
-func (d *DB) RefreshAggregates(ctx context.Context) error {
-	start := time.Now()
-	tx, err := d.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return unavailable(ctx, err)
-	}
-	defer tx.Rollback()
-	var release int64
-	if err := d.scanWith(ctx, tx, builder.Select("COALESCE(MAX(id), 0)").From("data_releases").Where("checksum <> ''"),
-		func(r *sql.Rows) error { return r.Scan(&release) }); err != nil {
-		return err
-	}
-	for _, q := range []string{"DELETE FROM stats_aggregates", "DELETE FROM stats_aggregate_builds"} {
-		if _, err := d.exec(ctx, tx, rawSQL{text: q}); err != nil {
-			return err
-		}
-	}
-	all := PublishedDimensions()
-	for i := range all {
-		if err := d.buildAggregate(ctx, tx, []model.Dimension{all[i]}); err != nil {
-			return err
-		}
-		for j := i + 1; j < len(all); j++ {
-			if err := d.buildAggregate(ctx, tx, []model.Dimension{all[i], all[j]}); err != nil {
-				return err
-			}
-		}
-	}
-	if _, err := d.exec(ctx, tx, builder.Insert("stats_aggregate_builds").Columns("release_id", "built_at").
-		Values(release, time.Now().UTC())); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return unavailable(ctx, err)
-	}
-	d.agg.setRelease(release)
-	d.log.InfoContext(ctx, "published tables built", "release", release, "took", time.Since(start).Round(time.Millisecond))
-	return nil
-}
-
-// buildAggregate counts one dimension set (in enum order) into
-// stats_aggregates with the expressions, FCE rule and counts of the
-// base-table statement, so the two cannot differ.
-func (d *DB) buildAggregate(ctx context.Context, tx *sql.Tx, set []model.Dimension) error {
-	inner := make([]string, 0, len(set)+2)
-	outer := make([]string, 0, 2*len(set))
-	groups := make([]string, 0, len(set))
-	cols := make([]string, 0, 2*len(set))
-	names := make([]string, len(set))
-	for i, g := range set {
-		dim := dimensions[g]
-		names[i] = string(g)
-		inner = append(inner, fmt.Sprintf("%s AS g%d", dim.expr, i))
-		n := "NULL"
-		if dim.numeric {
-			n = fmt.Sprintf("g%d", i)
-		}
-		outer = append(outer, fmt.Sprintf("g%d", i), n)
-		groups = append(groups, fmt.Sprintf("g%d", i))
-		cols = append(cols, fmt.Sprintf("k%d", i), fmt.Sprintf("n%d", i))
-	}
-	inner = append(inner, "e.epiorder", "e.patient_id")
-	sub := builder.Select(inner...).From("episodes e")
-	subSQL, subArgs, err := sub.Where(fceCond).ToSql()
-	if err != nil {
-		return err
-	}
-	text := fmt.Sprintf("INSERT INTO stats_aggregates (dims, %s, episodes, admissions, patients) "+
-		"SELECT ?, %s, COUNT(*), COALESCE(SUM(t.epiorder = 1), 0), COUNT(DISTINCT t.patient_id) "+
-		"FROM (%s) t GROUP BY %s",
-		strings.Join(cols, ", "), strings.Join(outer, ", "), subSQL, strings.Join(groups, ", "))
-	if d.flavor == FlavorMariaDB {
-		// A full count at 10M episodes can outlast the API's statement
-		// limit, which is meant for requests, not for loads.
-		text = "SET STATEMENT max_statement_time = 0 FOR " + text
-	}
-	args := append([]any{strings.Join(names, ",")}, subArgs...)
-	_, err = d.exec(ctx, tx, rawSQL{text, args})
-	return err
 }
 
 // rawSQL is a statement built here as text with its arguments.

@@ -36,11 +36,11 @@ func (x indexDef) clause() string {
 	return "ADD INDEX `" + x.name + "` (" + strings.Join(x.columns, ", ") + ")"
 }
 
-// indexes returns the indexes of bulkTables other than PRIMARY, by table.
-func (d *DB) indexes(ctx context.Context) (map[string][]indexDef, error) {
+// indexes returns the indexes of tables other than PRIMARY, by table.
+func (d *DB) indexes(ctx context.Context, tables []string) (map[string][]indexDef, error) {
 	q := builder.Select("TABLE_NAME", "INDEX_NAME", "NON_UNIQUE", "COLUMN_NAME", "SUB_PART").
 		From("information_schema.STATISTICS").
-		Where("TABLE_SCHEMA = DATABASE()").Where(sq.Eq{"TABLE_NAME": bulkTables}).Where("INDEX_NAME <> 'PRIMARY'").
+		Where("TABLE_SCHEMA = DATABASE()").Where(sq.Eq{"TABLE_NAME": tables}).Where("INDEX_NAME <> 'PRIMARY'").
 		OrderBy("TABLE_NAME", "INDEX_NAME", "SEQ_IN_INDEX")
 	out := map[string][]indexDef{}
 	err := d.scanPrimary(ctx, q, func(rows *sql.Rows) error {
@@ -68,10 +68,10 @@ func (d *DB) indexes(ctx context.Context) (map[string][]indexDef, error) {
 }
 
 // foreignKeyColumns returns the column lists of the foreign keys declared on
-// bulkTables, by table.
-func (d *DB) foreignKeyColumns(ctx context.Context) (map[string][][]string, error) {
+// tables, by table.
+func (d *DB) foreignKeyColumns(ctx context.Context, tables []string) (map[string][][]string, error) {
 	q := builder.Select("TABLE_NAME", "CONSTRAINT_NAME", "COLUMN_NAME").From("information_schema.KEY_COLUMN_USAGE").
-		Where("TABLE_SCHEMA = DATABASE()").Where(sq.Eq{"TABLE_NAME": bulkTables}).Where("REFERENCED_TABLE_NAME IS NOT NULL").
+		Where("TABLE_SCHEMA = DATABASE()").Where(sq.Eq{"TABLE_NAME": tables}).Where("REFERENCED_TABLE_NAME IS NOT NULL").
 		OrderBy("TABLE_NAME", "CONSTRAINT_NAME", "ORDINAL_POSITION")
 	out := map[string][][]string{}
 	var lastTable, lastFK string
@@ -93,10 +93,10 @@ func (d *DB) foreignKeyColumns(ctx context.Context) (map[string][][]string, erro
 	return out, err
 }
 
-// primaryColumns returns the primary key columns of bulkTables.
-func (d *DB) primaryColumns(ctx context.Context) (map[string][]string, error) {
+// primaryColumns returns the primary key columns of tables.
+func (d *DB) primaryColumns(ctx context.Context, tables []string) (map[string][]string, error) {
 	q := builder.Select("TABLE_NAME", "COLUMN_NAME").From("information_schema.STATISTICS").
-		Where("TABLE_SCHEMA = DATABASE()").Where(sq.Eq{"TABLE_NAME": bulkTables}).Where("INDEX_NAME = 'PRIMARY'").
+		Where("TABLE_SCHEMA = DATABASE()").Where(sq.Eq{"TABLE_NAME": tables}).Where("INDEX_NAME = 'PRIMARY'").
 		OrderBy("TABLE_NAME", "SEQ_IN_INDEX")
 	out := map[string][]string{}
 	err := d.scanPrimary(ctx, q, func(rows *sql.Rows) error {
@@ -113,16 +113,16 @@ func (d *DB) primaryColumns(ctx context.Context) (map[string][]string, error) {
 // deferrable picks the indexes a bulk load may drop: not unique, and not
 // the one index a foreign key relies on (an index whose leading columns are
 // the key's; the primary key or a unique index serves if it can).
-func (d *DB) deferrable(ctx context.Context) ([]indexDef, error) {
-	idx, err := d.indexes(ctx)
+func (d *DB) deferrable(ctx context.Context, tables []string) ([]indexDef, error) {
+	idx, err := d.indexes(ctx, tables)
 	if err != nil {
 		return nil, err
 	}
-	fks, err := d.foreignKeyColumns(ctx)
+	fks, err := d.foreignKeyColumns(ctx, tables)
 	if err != nil {
 		return nil, err
 	}
-	pks, err := d.primaryColumns(ctx)
+	pks, err := d.primaryColumns(ctx, tables)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (d *DB) deferrable(ctx context.Context) ([]indexDef, error) {
 		return len(cols) >= len(fk) && slices.Equal(cols[:len(fk)], fk)
 	}
 	var out []indexDef
-	for _, table := range bulkTables {
+	for _, table := range tables {
 		keep := map[string]bool{}
 		for _, fk := range fks[table] {
 			if leads(pks[table], fk) {
@@ -178,7 +178,13 @@ func (d *DB) DeferIndexes(ctx context.Context) (bool, error) {
 	if err != nil || !empty {
 		return false, err
 	}
-	defs, err := d.deferrable(ctx)
+	return d.deferIndexesOf(ctx, bulkTables)
+}
+
+// deferIndexesOf records and drops the deferrable indexes of tables, and
+// reports whether there were any.
+func (d *DB) deferIndexesOf(ctx context.Context, tables []string) (bool, error) {
+	defs, err := d.deferrable(ctx, tables)
 	if err != nil || len(defs) == 0 {
 		return false, err
 	}
@@ -192,7 +198,7 @@ func (d *DB) DeferIndexes(ctx context.Context) (bool, error) {
 	if _, err := d.exec(ctx, d.sql, ins); err != nil {
 		return false, fmt.Errorf("record deferred indexes: %w", err)
 	}
-	for _, table := range bulkTables {
+	for _, table := range tables {
 		if len(byTable[table]) == 0 {
 			continue
 		}
@@ -226,7 +232,7 @@ func (d *DB) RestoreIndexes(ctx context.Context) error {
 	if err != nil || len(recs) == 0 {
 		return err
 	}
-	have, err := d.indexes(ctx)
+	have, err := d.indexes(ctx, restoreOrder)
 	if err != nil {
 		return err
 	}
@@ -272,8 +278,8 @@ func (d *DB) RestoreIndexes(ctx context.Context) error {
 
 // restoreOrder is bulkTables, largest (most secondary index data) first,
 // so that the longest build starts at once and the others share the
-// remaining worker.
-var restoreOrder = []string{"episodes", "diagnoses", "patients", "procedures"}
+// remaining worker, then spellTables.
+var restoreOrder = []string{"episodes", "diagnoses", "patients", "procedures", "spells"}
 
 // restoreWorkers is how many tables' indexes are built at once.
 const restoreWorkers = 2

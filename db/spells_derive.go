@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -209,29 +211,76 @@ func (d *DB) RebuildSpells(ctx context.Context) error {
 	return d.RefreshSpells(ctx, ids)
 }
 
+// spellTables are the spell tables whose secondary indexes a large
+// derivation into empty tables defers (spell_episodes has one, which its
+// foreign key needs).
+var spellTables = []string{"spells"}
+
+// spellBulkPatients is the number of patients from which a derivation into
+// empty spell tables defers their indexes: the spells' six secondary
+// indexes, kept row by row, cost more than writing the rows, and one sorted
+// build after them costs less. Below it the two ALTER TABLEs would cost
+// more than they save. (A variable so that a test can lower it.)
+var spellBulkPatients = 20000
+
 // RefreshSpells rebuilds the spells of the given patients in one
 // transaction, so that readers see either the old spells or the new ones.
-func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) error {
+// When the spell tables are empty (a first load) nothing stored is read,
+// compared or deleted, and for many patients the indexes are deferred.
+func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) (err error) {
 	if len(patientIDs) == 0 {
 		return nil
 	}
 	ids := slices.Clone(patientIDs)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
+	if len(ids) >= spellBulkPatients {
+		empty, err := d.spellsEmpty(ctx, d.sql)
+		if err != nil {
+			return fmt.Errorf("spells: %w", err)
+		}
+		if empty {
+			deferred, err := d.deferIndexesOf(ctx, spellTables)
+			if deferred {
+				// Recorded first, so a process killed before this is
+				// repaired by the next migrate; built even when ctx ended.
+				defer func() { err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx))) }()
+			}
+			if err != nil {
+				return fmt.Errorf("spells: %w", err)
+			}
+		}
+	}
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable(ctx, err)
 	}
 	defer tx.Rollback()
+	empty, err := d.spellsEmpty(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("spells: %w", err)
+	}
 	for start := 0; start < len(ids); start += spellChunk {
-		if err := d.refreshSpellChunk(ctx, tx, ids[start:min(start+spellChunk, len(ids))]); err != nil {
+		if err := d.refreshSpellChunk(ctx, tx, ids[start:min(start+spellChunk, len(ids))], empty); err != nil {
 			return fmt.Errorf("spells: %w", err)
 		}
 	}
 	return tx.Commit()
 }
 
-func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64) error {
+// spellsEmpty reports whether the spell tables hold nothing.
+func (d *DB) spellsEmpty(ctx context.Context, q querier) (bool, error) {
+	var stored int
+	err := d.scanWith(ctx, q, sq.Expr("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM spells LIMIT 1) s) + "+
+		"(SELECT COUNT(*) FROM (SELECT 1 FROM spell_episodes LIMIT 1) x)"),
+		func(r *sql.Rows) error { return r.Scan(&stored) })
+	return stored == 0, err
+}
+
+// refreshSpellChunk rebuilds the spells of ids; fresh says the spell
+// tables held nothing when the transaction began, so that no stored spell
+// is read, compared or deleted.
+func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64, fresh bool) error {
 	byPatient := map[int64][]spellEpisode{}
 	q := builder.Select("id", "patient_id", "procode3", "admidate", "disdate", "epistart", "epiorder", "admimeth", "dismeth").
 		From("episodes").Where(sq.Eq{"patient_id": ids})
@@ -248,6 +297,10 @@ func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64) err
 	var derived []*derivedSpell
 	for _, id := range ids {
 		derived = append(derived, deriveSpells(byPatient[id])...)
+	}
+	if fresh {
+		// Chunks hold other patients, so no episode is in two of them.
+		return d.insertSpells(ctx, tx, derived)
 	}
 	stored, err := d.storedSpells(ctx, tx, ids)
 	if err != nil {
@@ -289,23 +342,45 @@ func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64) err
 }
 
 // fingerprint is everything stored of a spell, to tell whether it changed.
-func (s *derivedSpell) fingerprint() string {
+func (s *derivedSpell) fingerprint() spellPrint {
 	return spellFingerprint(s.patientID, s.procode3, s.admidate, s.disdate, s.admimeth, s.group, s.dismeth, s.los,
 		s.first, s.discharging, len(s.episodes), s.emergencyReadmitted, s.episodes)
 }
 
+// spellPrint is a spell's fingerprint: comparable, so that telling whether
+// a spell changed costs no formatting (a refresh compares every spell).
+type spellPrint struct {
+	patient, first   int64
+	prov             string
+	adm, dis         int // dates as yyyymmdd; dis 0 for none
+	meth, dmeth      sql.NullString
+	group, count     int
+	los, discharging sql.NullInt64
+	readmit          bool
+	episodes         string // the episode ids in order, 8 bytes each
+}
+
 func spellFingerprint(patient int64, prov string, adm time.Time, dis sql.NullTime, meth sql.NullString, group int,
-	dmeth sql.NullString, los sql.NullInt64, first int64, discharging sql.NullInt64, count int, readmit bool, episodes []int64) string {
-	disStr := "-"
-	if dis.Valid {
-		disStr = dis.Time.Format(time.DateOnly)
+	dmeth sql.NullString, los sql.NullInt64, first int64, discharging sql.NullInt64, count int, readmit bool, episodes []int64) spellPrint {
+	date := func(t time.Time) int {
+		y, m, d := t.Date()
+		return y*10000 + int(m)*100 + d
 	}
-	return fmt.Sprintf("%d|%s|%s|%s|%v|%d|%v|%v|%d|%v|%d|%v|%v", patient, prov, adm.Format(time.DateOnly), disStr,
-		meth, group, dmeth, los, first, discharging, count, readmit, episodes)
+	p := spellPrint{patient: patient, first: first, prov: prov, adm: date(adm), meth: meth, dmeth: dmeth,
+		group: group, count: count, los: los, discharging: discharging, readmit: readmit}
+	if dis.Valid {
+		p.dis = date(dis.Time)
+	}
+	b := make([]byte, 0, 8*len(episodes))
+	for _, e := range episodes {
+		b = binary.LittleEndian.AppendUint64(b, uint64(e))
+	}
+	p.episodes = string(b)
+	return p
 }
 
 // storedSpells reads the fingerprints of the patients' stored spells.
-func (d *DB) storedSpells(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]string, error) {
+func (d *DB) storedSpells(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]spellPrint, error) {
 	links := map[int64][]int64{}
 	lq := builder.Select("x.spell_id", "x.episode_id").From("spell_episodes x").Join("spells s ON s.id = x.spell_id").
 		Where(sq.Eq{"s.patient_id": ids}).OrderBy("x.spell_id", "x.seq")
@@ -319,7 +394,7 @@ func (d *DB) storedSpells(ctx context.Context, tx *sql.Tx, ids []int64) (map[int
 	}); err != nil {
 		return nil, err
 	}
-	out := map[int64]string{}
+	out := map[int64]spellPrint{}
 	q := builder.Select("id", "patient_id", "procode3", "admidate", "disdate", "admimeth", "admimeth_group", "dismeth", "los",
 		"first_episode_id", "discharging_episode_id", "episode_count", "emergency_readmission_30d").
 		From("spells").Where(sq.Eq{"patient_id": ids})
@@ -345,34 +420,36 @@ func (d *DB) storedSpells(ctx context.Context, tx *sql.Tx, ids []int64) (map[int
 const spellInsertRows = 1000
 
 func (d *DB) insertSpells(ctx context.Context, tx *sql.Tx, spells []*derivedSpell) error {
+	spellCols := []string{"id", "patient_id", "procode3", "admidate", "disdate", "admimeth",
+		"admimeth_group", "dismeth", "los", "first_episode_id", "discharging_episode_id", "episode_count",
+		"emergency_readmission_30d"}
+	linkCols := []string{"episode_id", "spell_id", "seq"}
 	for start := 0; start < len(spells); start += spellInsertRows {
 		part := spells[start:min(start+spellInsertRows, len(spells))]
-		ins := builder.Insert("spells").Columns("id", "patient_id", "procode3", "admidate", "disdate", "admimeth",
-			"admimeth_group", "dismeth", "los", "first_episode_id", "discharging_episode_id", "episode_count",
-			"emergency_readmission_30d")
-		for _, s := range part {
-			ins = ins.Values(s.id, s.patientID, s.procode3, s.admidate, s.disdate, s.admimeth, s.group, s.dismeth,
-				s.los, s.first, s.discharging, len(s.episodes), s.emergencyReadmitted)
+		rows := make([][]any, len(part))
+		for i, s := range part {
+			rows[i] = []any{s.id, s.patientID, s.procode3, s.admidate, s.disdate, s.admimeth, s.group, s.dismeth,
+				s.los, s.first, s.discharging, len(s.episodes), s.emergencyReadmitted}
 		}
-		if _, err := d.exec(ctx, tx, ins); err != nil {
+		if _, err := d.exec(ctx, tx, multiRowInsert("spells", spellCols, rows, "")); err != nil {
 			return err
 		}
 		// Links are flushed by row count of their own: a spell can hold up to
 		// 87 episodes, and a statement takes at most 65535 placeholders.
-		link, n := builder.Insert("spell_episodes").Columns("episode_id", "spell_id", "seq"), 0
+		var links [][]any
 		for _, s := range part {
 			for i, e := range s.episodes {
-				link, n = link.Values(e, s.id, i+1), n+1
-				if n == spellInsertRows*5 {
-					if _, err := d.exec(ctx, tx, link); err != nil {
+				links = append(links, []any{e, s.id, i + 1})
+				if len(links) == spellInsertRows*5 {
+					if _, err := d.exec(ctx, tx, multiRowInsert("spell_episodes", linkCols, links, "")); err != nil {
 						return err
 					}
-					link, n = builder.Insert("spell_episodes").Columns("episode_id", "spell_id", "seq"), 0
+					links = nil
 				}
 			}
 		}
-		if n > 0 {
-			if _, err := d.exec(ctx, tx, link); err != nil {
+		if len(links) > 0 {
+			if _, err := d.exec(ctx, tx, multiRowInsert("spell_episodes", linkCols, links, "")); err != nil {
 				return err
 			}
 		}

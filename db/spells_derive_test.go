@@ -230,9 +230,87 @@ func TestSpellsRefreshAcrossChunks(t *testing.T) {
 		if err := d.RebuildSpells(ctx); err != nil {
 			t.Fatal(err)
 		}
-		// patients, then per patient (chunk of one): episodes, stored spells, their links
-		if got := n.Count(); got != 1+2*3 {
-			t.Errorf("a rebuild with nothing changed took %d statements, want %d (reads only)", got, 1+2*3)
+		// patients, whether any spell is stored, then per patient (chunk of
+		// one): episodes, stored spells, their links
+		if got := n.Count(); got != 2+2*3 {
+			t.Errorf("a rebuild with nothing changed took %d statements, want %d (reads only)", got, 2+2*3)
 		}
 	})
+}
+
+// A first derivation of many patients (here any number) into empty spell
+// tables drops the spells' deferrable indexes and builds them once the
+// spells are written: the spells are those derived with the indexes kept,
+// every index is back and no record is left. A later load, into tables
+// that hold spells, defers nothing.
+func TestSpellsFirstDerivationDefersIndexes(t *testing.T) {
+	dsn := dbtest.NewDSN(t)
+	d := dbtest.Open(t, dsn)
+	defer db.SetSpellBulkPatientsForTest(1)()
+	conn, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	indexes := func() []string {
+		rows, err := conn.Query(`SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS
+			WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('spells', 'spell_episodes') ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	want := indexes()
+	if !slices.Contains(want, "spells_los") {
+		t.Fatalf("spells indexes: %v", want)
+	}
+	loadExtract(t, d, "spells.txt", spellExtract)
+	diffLines(t, spellRows(t, dsn), spellWant)
+	var recorded int
+	if err := conn.QueryRow("SELECT COUNT(*) FROM deferred_indexes").Scan(&recorded); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(); recorded != 0 || !slices.Equal(got, want) {
+		t.Errorf("after the load: indexes %v (want %v), %d left recorded", got, want, recorded)
+	}
+	// The drop itself is seen by the spells being derived with indexes
+	// missing: derive again into emptied tables, watching for the drop.
+	if _, err := conn.Exec("DELETE FROM spells"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, trace := db.WithTrace(context.Background())
+	if err := d.RebuildSpells(ctx); err != nil {
+		t.Fatal(err)
+	}
+	diffLines(t, spellRows(t, dsn), spellWant)
+	var dropped, built bool
+	for _, s := range trace.Statements() {
+		dropped = dropped || strings.Contains(s.SQL, "ALTER TABLE spells DROP INDEX")
+		built = built || strings.Contains(s.SQL, "ALTER TABLE spells ADD INDEX")
+	}
+	if !dropped || !built {
+		t.Errorf("a derivation into empty spell tables: dropped the indexes %v, built them %v; want both", dropped, built)
+	}
+	if got := indexes(); !slices.Equal(got, want) {
+		t.Errorf("indexes after the rebuild: %v, want %v", got, want)
+	}
+	ctx, trace = db.WithTrace(context.Background())
+	if err := d.RebuildSpells(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range trace.Statements() {
+		if strings.Contains(s.SQL, "ALTER TABLE") {
+			t.Errorf("a rebuild over stored spells altered a table: %s", s.SQL)
+		}
+	}
+	diffLines(t, spellRows(t, dsn), spellWant)
 }

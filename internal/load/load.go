@@ -72,10 +72,12 @@ type Summary struct {
 }
 
 // Phases are the parts of a load's time: reading and writing the rows up
-// to their commit, building the indexes a first load deferred, deriving the
-// spells and building the published tables.
+// to their commit, then the derived phases: building the indexes a first
+// load deferred, deriving the spells and building the published tables.
+// Spells and published tables are built at the same time (see derive);
+// Derived is the time of the three together.
 type Phases struct {
-	Rows, Indexes, Spells, Published time.Duration
+	Rows, Indexes, Spells, Published, Derived time.Duration
 }
 
 // DefaultBulkBytes is Options.BulkBytes unless set: about 100,000 episodes.
@@ -239,36 +241,55 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 		if err != nil {
 			return sum, err
 		}
-		mark := time.Now()
-		sum.Phases.Rows = mark.Sub(start)
-		lap := func() time.Duration {
-			now := time.Now()
-			d := now.Sub(mark)
-			mark = now
-			return d
+		sum.Phases.Rows = time.Since(start)
+		if err := derive(ctx, d, ld, deferred, opts.Progress, &sum.Phases); err != nil {
+			return sum, err
 		}
-		if deferred {
-			if opts.Progress != nil {
-				fmt.Fprintln(opts.Progress, "building the secondary indexes")
-			}
-			if err := d.RestoreIndexes(ctx); err != nil {
-				ld.Publish(ctx)
-				return sum, fmt.Errorf("the rows are loaded but building the indexes failed (the next hesgql command retries it): %w", err)
-			}
-		}
-		sum.Phases.Indexes = lap()
-		// Spells are derived from what the load committed (db/spells_derive.go).
-		if err := d.RefreshSpellsForRelease(ctx, ld.ReleaseID()); err != nil {
-			ld.Publish(ctx)
-			return sum, fmt.Errorf("the load committed but its spells were not derived (loading the file again derives them): %w", err)
-		}
-		sum.Phases.Spells = lap()
-		ld.Publish(ctx)
-		sum.Phases.Published = lap()
 	}
 	sum.Took = time.Since(start)
 	prog.done(sum.Read, counted.n)
 	return sum, nil
+}
+
+// derive builds what follows from the committed rows: the indexes a first
+// load deferred, then the spells and the published tables. Those two read
+// only committed episodes and write tables of their own, each in its own
+// transaction, so they are built at the same time on connections of their
+// own: the spells' time is mostly the server's, the published tables'
+// mostly the counting here. Neither runs beside the index build: its
+// ALTER TABLE waits for every open transaction that has read the table.
+func derive(ctx context.Context, d *db.DB, ld *db.Load, deferred bool, progress io.Writer, ph *Phases) error {
+	start := time.Now()
+	if deferred {
+		if progress != nil {
+			fmt.Fprintln(progress, "building the secondary indexes")
+		}
+		if err := d.RestoreIndexes(ctx); err != nil {
+			ld.Publish(ctx)
+			ph.Indexes = time.Since(start)
+			ph.Derived = ph.Indexes
+			return fmt.Errorf("the rows are loaded but building the indexes failed (the next hesgql command retries it): %w", err)
+		}
+	}
+	ph.Indexes = time.Since(start)
+	var spellErr error
+	spelled := make(chan struct{})
+	go func() {
+		defer close(spelled)
+		t := time.Now()
+		// Spells are derived from what the load committed (db/spells_derive.go).
+		spellErr = d.RefreshSpellsForRelease(ctx, ld.ReleaseID())
+		ph.Spells = time.Since(t)
+	}()
+	published := time.Now()
+	ld.Publish(ctx)
+	ph.Published = time.Since(published)
+	<-spelled
+	ph.Derived = time.Since(start)
+	if spellErr != nil {
+		return fmt.Errorf("the load committed but its spells were not derived (loading the file again derives them): %w", spellErr)
+	}
+	return nil
 }
 
 // parsed is a batch of accepted records and how far the file had been read
