@@ -28,21 +28,8 @@ func TestRestoreIndexesBuildsTablesConcurrently(t *testing.T) {
 	// referring to it), would wait behind it, so the watch names diagnoses
 	// alone.
 	indexes := func(tables string) []string {
-		rows, err := raw.Query(`SELECT DISTINCT CONCAT(TABLE_NAME, '.', INDEX_NAME) FROM information_schema.STATISTICS
-			WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (` + tables + `) ORDER BY 1`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s)
-		}
-		return out
+		return dbtest.Strings(t, raw, `SELECT DISTINCT CONCAT(TABLE_NAME, '.', INDEX_NAME) FROM information_schema.STATISTICS
+			WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (`+tables+`) ORDER BY 1`)
 	}
 	const all, others = "'patients', 'episodes', 'diagnoses', 'procedures'", "'diagnoses'"
 	want := indexes(all)
