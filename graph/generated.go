@@ -6957,108 +6957,186 @@ func (ec *executionContext) fieldContext_Patient_birthYear(_ context.Context, fi
 }
 
 func (ec *executionContext) _Patient_nhsNumber(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_nhsNumber(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NhsNumber, nil
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_nhsNumber(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.NhsNumber, nil
+			},
+			func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+				directive0 := next
 
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Identifiable == nil {
-					var zeroVal *string
-					return zeroVal, errors.New("directive identifiable is not implemented")
+				directive1 := func(ctx context.Context) (any, error) {
+					if ec.Directives.Identifiable == nil {
+						var zeroVal *string
+						return zeroVal, errors.New("directive identifiable is not implemented")
+					}
+					return ec.Directives.Identifiable(ctx, obj, directive0)
 				}
-				return ec.Directives.Identifiable(ctx, obj, directive0)
-			}
 
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+				next = directive1
+				return next
+			},
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	chain := func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+		directive0 := next
+
+		directive1 := func(ctx context.Context) (any, error) {
+			if ec.Directives.Identifiable == nil {
+				var zeroVal *string
+				return zeroVal, errors.New("directive identifiable is not implemented")
+			}
+			return ec.Directives.Identifiable(ctx, obj, directive0)
+		}
+
+		next = directive1
+		return next
+	}
+	res, err := chain(fc, func(ctx context.Context) (any, error) {
+		return obj.NhsNumber, nil
+	})(fc)
+	v, null := directiveResult[*string](fc, ec.OperationContext, res, err, false)
+	if null != nil {
+		return null
+	}
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_nhsNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
 }
 
 func (ec *executionContext) _Patient_dateOfBirth(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_dateOfBirth(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateOfBirth, nil
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_dateOfBirth(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DateOfBirth, nil
+			},
+			func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+				directive0 := next
 
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Identifiable == nil {
-					var zeroVal *model.Date
-					return zeroVal, errors.New("directive identifiable is not implemented")
+				directive1 := func(ctx context.Context) (any, error) {
+					if ec.Directives.Identifiable == nil {
+						var zeroVal *model.Date
+						return zeroVal, errors.New("directive identifiable is not implemented")
+					}
+					return ec.Directives.Identifiable(ctx, obj, directive0)
 				}
-				return ec.Directives.Identifiable(ctx, obj, directive0)
-			}
 
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+				next = directive1
+				return next
+			},
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
+				return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	chain := func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+		directive0 := next
+
+		directive1 := func(ctx context.Context) (any, error) {
+			if ec.Directives.Identifiable == nil {
+				var zeroVal *model.Date
+				return zeroVal, errors.New("directive identifiable is not implemented")
+			}
+			return ec.Directives.Identifiable(ctx, obj, directive0)
+		}
+
+		next = directive1
+		return next
+	}
+	res, err := chain(fc, func(ctx context.Context) (any, error) {
+		return obj.DateOfBirth, nil
+	})(fc)
+	v, null := directiveResult[*model.Date](fc, ec.OperationContext, res, err, false)
+	if null != nil {
+		return null
+	}
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_dateOfBirth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Patient_postcode(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_postcode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Postcode, nil
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_postcode(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Postcode, nil
+			},
+			func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+				directive0 := next
 
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Identifiable == nil {
-					var zeroVal *string
-					return zeroVal, errors.New("directive identifiable is not implemented")
+				directive1 := func(ctx context.Context) (any, error) {
+					if ec.Directives.Identifiable == nil {
+						var zeroVal *string
+						return zeroVal, errors.New("directive identifiable is not implemented")
+					}
+					return ec.Directives.Identifiable(ctx, obj, directive0)
 				}
-				return ec.Directives.Identifiable(ctx, obj, directive0)
-			}
 
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+				next = directive1
+				return next
+			},
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	chain := func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+		directive0 := next
+
+		directive1 := func(ctx context.Context) (any, error) {
+			if ec.Directives.Identifiable == nil {
+				var zeroVal *string
+				return zeroVal, errors.New("directive identifiable is not implemented")
+			}
+			return ec.Directives.Identifiable(ctx, obj, directive0)
+		}
+
+		next = directive1
+		return next
+	}
+	res, err := chain(fc, func(ctx context.Context) (any, error) {
+		return obj.Postcode, nil
+	})(fc)
+	v, null := directiveResult[*string](fc, ec.OperationContext, res, err, false)
+	if null != nil {
+		return null
+	}
+	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_postcode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")

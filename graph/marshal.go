@@ -321,3 +321,29 @@ func (p *keyProbe) Value(key any) any {
 	p.key = key
 	return nil
 }
+
+// directiveResult takes, for a plain field under one directive
+// (@identifiable), what the directive chain returned, as
+// graphql.ResolveField would: an error is reported on the field, a nil
+// result is null (an error too if the field is non-null), a value of
+// another type than the field's is an error. null is the field's result
+// when it is not v marshalled.
+func directiveResult[T any](fc *fieldCtx, oc *graphql.OperationContext, res any, err error, nonNull bool) (v T, null graphql.Marshaler) {
+	if err != nil {
+		return v, fieldError(fc, oc, err)
+	}
+	if res == nil {
+		if nonNull {
+			graphql.AddInvalidNullError(fc, "")
+		}
+		return v, graphql.Null
+	}
+	switch r := res.(type) {
+	case T:
+		return r, nil
+	case graphql.Marshaler:
+		return v, r
+	}
+	oc.Errorf(fc, `unexpected type %T from middleware/directive chain, should be %T`, res, v)
+	return v, graphql.Null
+}

@@ -26,6 +26,12 @@ type plainField struct {
 	isResolver bool
 	subfields  bool // an object or list of objects: its result is recorded
 	recover    bool
+	// A plain field under one directive without arguments
+	// (@identifiable): its middleware chain, the chain's result type and
+	// whether the field is non-null.
+	chain     string
+	valueType string
+	nonNull   bool
 }
 
 // rewritePlainFields gives every such field's generated resolver a fast
@@ -68,7 +74,11 @@ func rewritePlainFields(path string, src []byte) ([]byte, error) {
 		if p.recover {
 			out.WriteString("\tdefer recoverField(fc, ec.OperationContext, &ret)\n")
 		}
-		if p.resolver != "" {
+		if p.chain != "" {
+			fmt.Fprintf(&out, "\tchain := %s\n", p.chain)
+			fmt.Fprintf(&out, "\tres, err := chain(fc, func(ctx context.Context) (any, error) {\n\t\treturn %s, nil\n\t})(fc)\n", p.value)
+			fmt.Fprintf(&out, "\tv, null := directiveResult[%s](fc, ec.OperationContext, res, err, %t)\n\tif null != nil {\n\t\treturn null\n\t}\n", p.valueType, p.nonNull)
+		} else if p.resolver != "" {
 			fmt.Fprintf(&out, "\tv, err := %s(fc, obj)\n\tif err != nil {\n\t\treturn fieldError(fc, ec.OperationContext, err)\n\t}\n", p.resolver)
 		} else {
 			fmt.Fprintf(&out, "\tv := %s\n", p.value)
@@ -98,8 +108,14 @@ func matchPlainField(fset *token.FileSet, src []byte, fd *ast.FuncDecl, fieldCon
 		return p, false
 	}
 	a := call.Args
-	if text(fset, src, a[0]) != "ctx" || text(fset, src, a[1]) != "ec.OperationContext" || text(fset, src, a[2]) != "field" || text(fset, src, a[5]) != "nil" {
+	if text(fset, src, a[0]) != "ctx" || text(fset, src, a[1]) != "ec.OperationContext" || text(fset, src, a[2]) != "field" {
 		return p, false
+	}
+	if chain := text(fset, src, a[5]); chain != "nil" {
+		if !oneDirective.MatchString(chain) {
+			return p, false
+		}
+		p.chain = chain
 	}
 	// The field context: ec.fieldContext_T_f(ctx, field).
 	fcCall, ok := onlyReturn(a[3], 1)
@@ -145,7 +161,7 @@ func matchPlainField(fset *token.FileSet, src []byte, fd *ast.FuncDecl, fieldCon
 		p.value = text(fset, src, res[0])
 	}
 	// Only a field with a resolver has one, whatever its body.
-	if p.isResolver != (p.resolver != "") {
+	if p.isResolver != (p.resolver != "") || (p.chain != "" && p.resolver != "") {
 		return p, false
 	}
 	// The marshaller: return ec.marshal…(ctx, selections, v).
@@ -164,6 +180,20 @@ func matchPlainField(fset *token.FileSet, src []byte, fd *ast.FuncDecl, fieldCon
 	case "false":
 	default:
 		return p, false
+	}
+	if p.chain != "" {
+		ft := a[6].(*ast.FuncLit).Type
+		if len(ft.Params.List) != 3 || len(ft.Params.List[2].Names) != 1 {
+			return p, false
+		}
+		p.valueType = text(fset, src, ft.Params.List[2].Type)
+		switch text(fset, src, a[8]) {
+		case "true":
+			p.nonNull = true
+		case "false":
+		default:
+			return p, false
+		}
 	}
 	p.body, p.call = fd.Body, ret
 	return p, true
@@ -233,6 +263,17 @@ func setContext(fset *token.FileSet, src []byte, p *plainField, object, isMethod
 	p.isMethod, p.isResolver = m == "true", r == "true"
 	return true
 }
+
+// oneDirective is gqlgen's middleware chain of a field with one directive
+// that takes no arguments, as it calls it on the object and the field's
+// resolver; anything else (arguments, several directives) keeps gqlgen's
+// path.
+var oneDirective = regexp.MustCompile(`^func\(ctx context\.Context, next graphql\.Resolver\) graphql\.Resolver \{\s*` +
+	`directive0 := next\s*` +
+	`directive1 := func\(ctx context\.Context\) \(any, error\) \{\s*` +
+	`if ec\.Directives\.([A-Za-z0-9_]+) == nil \{\s*var zeroVal [^\n]+\s*return zeroVal, errors\.New\("directive [A-Za-z0-9_]+ is not implemented"\)\s*\}\s*` +
+	`return ec\.Directives\.([A-Za-z0-9_]+)\(ctx, obj, directive0\)\s*\}\s*` +
+	`next = directive1\s*return next\s*\}$`)
 
 // resolverCall is the generated call of an object's resolver.
 var resolverCall = regexp.MustCompile(`^ec\.Resolvers\.[A-Za-z0-9_]+\(\)\.[A-Za-z0-9_]+$`)
