@@ -7172,24 +7172,40 @@ func (ec *executionContext) fieldContext_Patient_region(_ context.Context, field
 }
 
 func (ec *executionContext) _Patient_episodes(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_episodes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Patient().Episodes(ctx, obj, fc.Args["filter"].(*model.EpisodeFilter), fc.Args["orderBy"].([]*model.EpisodeOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EpisodeConnection) graphql.Marshaler {
-			return ec.marshalNEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_episodes(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				fc := graphql.GetFieldContext(ctx)
+				return ec.Resolvers.Patient().Episodes(ctx, obj, fc.Args["filter"].(*model.EpisodeFilter), fc.Args["orderBy"].([]*model.EpisodeOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.EpisodeConnection) graphql.Marshaler {
+				return ec.marshalNEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	args, err := fieldArgs(fc, ec.field_Patient_episodes_args, ec.Variables)
+	if err != nil {
+		ec.Error(fc, err)
+		return graphql.Null
+	}
+	fc.fc.Args = args
+	v, err := ec.Resolvers.Patient().Episodes(fc, obj, args["filter"].(*model.EpisodeFilter), args["orderBy"].([]*model.EpisodeOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string))
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_episodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7303,24 +7319,40 @@ func (ec *executionContext) fieldContext_Patient_regionLabel(_ context.Context, 
 }
 
 func (ec *executionContext) _Patient_spells(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_spells(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Patient().Spells(ctx, obj, fc.Args["filter"].(*model.SpellFilter), fc.Args["orderBy"].([]*model.SpellOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
-			return ec.marshalNSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_spells(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				fc := graphql.GetFieldContext(ctx)
+				return ec.Resolvers.Patient().Spells(ctx, obj, fc.Args["filter"].(*model.SpellFilter), fc.Args["orderBy"].([]*model.SpellOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
+				return ec.marshalNSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	args, err := fieldArgs(fc, ec.field_Patient_spells_args, ec.Variables)
+	if err != nil {
+		ec.Error(fc, err)
+		return graphql.Null
+	}
+	fc.fc.Args = args
+	v, err := ec.Resolvers.Patient().Spells(fc, obj, args["filter"].(*model.SpellFilter), args["orderBy"].([]*model.SpellOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string))
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_spells(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // marshalSlice marshals a list of objects one element after another. The
@@ -215,7 +216,8 @@ type fieldCtx struct {
 type fieldArena struct {
 	mu   sync.Mutex
 	free []fieldCtx
-	next int // size of the next chunk
+	next int                           // size of the next chunk
+	args map[*ast.Field]map[string]any // see fieldArgs
 }
 
 // The chunks grow from small, for queries reading a few fields, to a
@@ -346,4 +348,30 @@ func directiveResult[T any](fc *fieldCtx, oc *graphql.OperationContext, res any,
 	}
 	oc.Errorf(fc, `unexpected type %T from middleware/directive chain, should be %T`, res, v)
 	return v, graphql.Null
+}
+
+// fieldArgs parses the arguments of a field taking the fast path, once per
+// field of the query: siblings (each patient's episodes on a page) share
+// the parsed arguments, which depend only on the field's syntax and the
+// operation's variables. Resolvers only read them. Errors are not kept,
+// each sibling reports its own as gqlgen would.
+func fieldArgs(fc *fieldCtx, parse func(context.Context, map[string]any) (map[string]any, error), variables map[string]any) (map[string]any, error) {
+	a, key := fc.arena, fc.fc.Field.Field
+	a.mu.Lock()
+	args, ok := a.args[key]
+	a.mu.Unlock()
+	if ok {
+		return args, nil
+	}
+	args, err := parse(fc, fc.fc.Field.ArgumentMap(variables))
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if a.args == nil {
+		a.args = map[*ast.Field]map[string]any{}
+	}
+	a.args[key] = args
+	a.mu.Unlock()
+	return args, nil
 }

@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // plainField is a generated field resolver with no middleware chain (no
@@ -32,6 +33,10 @@ type plainField struct {
 	chain     string
 	valueType string
 	nonNull   bool
+	// A resolver taking arguments: the generated function parsing them
+	// (ec.field_T_f_args), and the resolver's argument expressions.
+	argsFunc string
+	args     []string
 }
 
 // rewritePlainFields gives every such field's generated resolver a fast
@@ -78,6 +83,9 @@ func rewritePlainFields(path string, src []byte) ([]byte, error) {
 			fmt.Fprintf(&out, "\tchain := %s\n", p.chain)
 			fmt.Fprintf(&out, "\tres, err := chain(fc, func(ctx context.Context) (any, error) {\n\t\treturn %s, nil\n\t})(fc)\n", p.value)
 			fmt.Fprintf(&out, "\tv, null := directiveResult[%s](fc, ec.OperationContext, res, err, %t)\n\tif null != nil {\n\t\treturn null\n\t}\n", p.valueType, p.nonNull)
+		} else if p.argsFunc != "" {
+			fmt.Fprintf(&out, "\targs, err := fieldArgs(fc, %s, ec.Variables)\n\tif err != nil {\n\t\tec.Error(fc, err)\n\t\treturn graphql.Null\n\t}\n\tfc.fc.Args = args\n", p.argsFunc)
+			fmt.Fprintf(&out, "\tv, err := %s(fc, obj, %s)\n\tif err != nil {\n\t\treturn fieldError(fc, ec.OperationContext, err)\n\t}\n", p.resolver, strings.Join(p.args, ", "))
 		} else if p.resolver != "" {
 			fmt.Fprintf(&out, "\tv, err := %s(fc, obj)\n\tif err != nil {\n\t\treturn fieldError(fc, ec.OperationContext, err)\n\t}\n", p.resolver)
 		} else {
@@ -136,7 +144,34 @@ func matchPlainField(fset *token.FileSet, src []byte, fd *ast.FuncDecl, fieldCon
 	}
 	// The resolver: return obj.X, nil or return obj.X(), nil, or
 	// return ec.Resolvers.T().F(ctx, obj).
-	if res, ok := onlyReturn(a[4], 1); ok {
+	if stmts, ok := funcBody(a[4]); ok && p.argsFunc != "" {
+		// fc := graphql.GetFieldContext(ctx)
+		// return ec.Resolvers.T().F(ctx, obj, fc.Args["a"].(A), …)
+		if len(stmts) != 2 || text(fset, src, stmts[0]) != "fc := graphql.GetFieldContext(ctx)" {
+			return p, false
+		}
+		ret, ok := stmts[1].(*ast.ReturnStmt)
+		if !ok || len(ret.Results) != 1 {
+			return p, false
+		}
+		c, ok := ret.Results[0].(*ast.CallExpr)
+		if !ok || len(c.Args) < 3 || text(fset, src, c.Args[0]) != "ctx" || text(fset, src, c.Args[1]) != "obj" {
+			return p, false
+		}
+		p.resolver = text(fset, src, c.Fun)
+		if !resolverCall.MatchString(p.resolver) {
+			return p, false
+		}
+		for _, e := range c.Args[2:] {
+			arg := text(fset, src, e)
+			if !argExpr.MatchString(arg) {
+				return p, false
+			}
+			p.args = append(p.args, "args"+strings.TrimPrefix(arg, "fc.Args"))
+		}
+	} else if p.argsFunc != "" {
+		return p, false
+	} else if res, ok := onlyReturn(a[4], 1); ok {
 		c, ok := res[0].(*ast.CallExpr)
 		if !ok || len(c.Args) != 2 || text(fset, src, c.Args[0]) != "ctx" || text(fset, src, c.Args[1]) != "obj" {
 			return p, false
@@ -216,6 +251,21 @@ func matchFieldContext(fset *token.FileSet, src []byte, fd *ast.FuncDecl, p *pla
 		}
 		return setContext(fset, src, p, c.Args[0], c.Args[2], c.Args[3])
 	}
+	if len(stmts) == 5 {
+		// The arguments, parsed under the field's context:
+		//	defer func() { … recover … }()
+		//	ctx = graphql.WithFieldContext(ctx, fc)
+		//	if fc.Args, err = ec.field_T_f_args(ctx, field.ArgumentMap(ec.Variables)); err != nil { … }
+		if !argsRecover.MatchString(text(fset, src, stmts[1])) || text(fset, src, stmts[2]) != "ctx = graphql.WithFieldContext(ctx, fc)" {
+			return false
+		}
+		m := argsParse.FindStringSubmatch(text(fset, src, stmts[3]))
+		if m == nil {
+			return false
+		}
+		p.argsFunc = m[1]
+		stmts = []ast.Stmt{stmts[0], stmts[4]}
+	}
 	if len(stmts) != 2 || text(fset, src, stmts[1]) != "return fc, nil" {
 		return false
 	}
@@ -274,6 +324,24 @@ var oneDirective = regexp.MustCompile(`^func\(ctx context\.Context, next graphql
 	`if ec\.Directives\.([A-Za-z0-9_]+) == nil \{\s*var zeroVal [^\n]+\s*return zeroVal, errors\.New\("directive [A-Za-z0-9_]+ is not implemented"\)\s*\}\s*` +
 	`return ec\.Directives\.([A-Za-z0-9_]+)\(ctx, obj, directive0\)\s*\}\s*` +
 	`next = directive1\s*return next\s*\}$`)
+
+// argsRecover, argsParse and argExpr are the parts of a field context
+// parsing arguments, and of its resolver's call, that the fast path
+// takes over.
+var (
+	argsRecover = regexp.MustCompile(`^defer func\(\) \{\s*if r := recover\(\); r != nil \{\s*err = ec\.Recover\(ctx, r\)\s*ec\.Error\(ctx, err\)\s*\}\s*\}\(\)$`)
+	argsParse   = regexp.MustCompile(`^if fc\.Args, err = (ec\.field_[A-Za-z0-9_]+_args)\(ctx, field\.ArgumentMap\(ec\.Variables\)\); err != nil \{\s*ec\.Error\(ctx, err\)\s*return fc, err\s*\}$`)
+	argExpr     = regexp.MustCompile(`^fc\.Args\["[A-Za-z0-9_]+"\]\.\([^()]+\)$`)
+)
+
+// funcBody returns the statements of a function literal.
+func funcBody(e ast.Expr) ([]ast.Stmt, bool) {
+	fl, ok := e.(*ast.FuncLit)
+	if !ok {
+		return nil, false
+	}
+	return fl.Body.List, true
+}
 
 // resolverCall is the generated call of an object's resolver.
 var resolverCall = regexp.MustCompile(`^ec\.Resolvers\.[A-Za-z0-9_]+\(\)\.[A-Za-z0-9_]+$`)
