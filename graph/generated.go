@@ -11723,7 +11723,7 @@ var auditEventImplementors = []string{"AuditEvent"}
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11801,7 +11801,7 @@ var auditEventConnectionImplementors = []string{"AuditEventConnection"}
 func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11849,7 +11849,7 @@ var auditEventEdgeImplementors = []string{"AuditEventEdge"}
 func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11887,7 +11887,7 @@ var codeImplementors = []string{"Code"}
 func (ec *executionContext) _Code(ctx context.Context, sel ast.SelectionSet, obj *model.Code) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, codeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11930,7 +11930,7 @@ var codeConnectionImplementors = []string{"CodeConnection"}
 func (ec *executionContext) _CodeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CodeConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, codeConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11978,7 +11978,7 @@ var codeEdgeImplementors = []string{"CodeEdge"}
 func (ec *executionContext) _CodeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CodeEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, codeEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12016,7 +12016,7 @@ var codedValueImplementors = []string{"CodedValue"}
 func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSet, obj *model.CodedValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, codedValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12069,7 +12069,7 @@ var columnWarningsImplementors = []string{"ColumnWarnings"}
 func (ec *executionContext) _ColumnWarnings(ctx context.Context, sel ast.SelectionSet, obj *model.ColumnWarnings) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, columnWarningsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12107,7 +12107,7 @@ var countImplementors = []string{"Count"}
 func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, obj *model.Count) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, countImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12150,7 +12150,7 @@ var dataReleaseImplementors = []string{"DataRelease"}
 func (ec *executionContext) _DataRelease(ctx context.Context, sel ast.SelectionSet, obj *model.DataRelease) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dataReleaseImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12233,7 +12233,7 @@ var diagnosisImplementors = []string{"Diagnosis"}
 func (ec *executionContext) _Diagnosis(ctx context.Context, sel ast.SelectionSet, obj *model.Diagnosis) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, diagnosisImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12286,7 +12286,7 @@ var episodeImplementors = []string{"Episode", "Node"}
 func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, obj *model.Episode) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, episodeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12519,7 +12519,7 @@ var episodeConnectionImplementors = []string{"EpisodeConnection"}
 func (ec *executionContext) _EpisodeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.EpisodeConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, episodeConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12568,7 +12568,7 @@ var episodeEdgeImplementors = []string{"EpisodeEdge"}
 func (ec *executionContext) _EpisodeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.EpisodeEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, episodeEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12606,7 +12606,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12654,7 +12654,7 @@ var patientImplementors = []string{"Patient", "Node"}
 func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, obj *model.Patient) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, patientImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12754,7 +12754,7 @@ var patientConnectionImplementors = []string{"PatientConnection"}
 func (ec *executionContext) _PatientConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PatientConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, patientConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12803,7 +12803,7 @@ var patientEdgeImplementors = []string{"PatientEdge"}
 func (ec *executionContext) _PatientEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PatientEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, patientEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12841,7 +12841,7 @@ var procedureImplementors = []string{"Procedure"}
 func (ec *executionContext) _Procedure(ctx context.Context, sel ast.SelectionSet, obj *model.Procedure) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, procedureImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12892,7 +12892,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		Object: "Query",
 	})
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -13023,7 +13023,7 @@ var spellImplementors = []string{"Spell", "Node"}
 func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, obj *model.Spell) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, spellImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13130,7 +13130,7 @@ var spellConnectionImplementors = []string{"SpellConnection"}
 func (ec *executionContext) _SpellConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SpellConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, spellConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13179,7 +13179,7 @@ var spellEdgeImplementors = []string{"SpellEdge"}
 func (ec *executionContext) _SpellEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SpellEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, spellEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13217,7 +13217,7 @@ var tabulationImplementors = []string{"Tabulation"}
 func (ec *executionContext) _Tabulation(ctx context.Context, sel ast.SelectionSet, obj *model.Tabulation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tabulationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13260,7 +13260,7 @@ var tabulationRowImplementors = []string{"TabulationRow"}
 func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.SelectionSet, obj *model.TabulationRow) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tabulationRowImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13318,7 +13318,7 @@ var viewerImplementors = []string{"Viewer"}
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13366,7 +13366,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13419,7 +13419,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13467,7 +13467,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13525,7 +13525,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13583,7 +13583,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13641,7 +13641,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {

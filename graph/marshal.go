@@ -214,10 +214,12 @@ type fieldCtx struct {
 // descendants share it. Fields are resolved one after another, except
 // @defer'd ones, which gqlgen runs in goroutines: hence the lock.
 type fieldArena struct {
-	mu   sync.Mutex
-	free []fieldCtx
-	next int                           // size of the next chunk
-	args map[*ast.Field]map[string]any // see fieldArgs
+	mu     sync.Mutex
+	free   []fieldCtx
+	sets   []graphql.FieldSet // see newFieldSet
+	values []graphql.Marshaler
+	next   int                           // size of the next chunk
+	args   map[*ast.Field]map[string]any // see fieldArgs
 }
 
 // The chunks grow from small, for queries reading a few fields, to a
@@ -375,3 +377,40 @@ func fieldArgs(fc *fieldCtx, parse func(context.Context, map[string]any) (map[st
 	a.mu.Unlock()
 	return args, nil
 }
+
+// newFieldSet stands, in the generated code, for graphql.NewFieldSet at
+// the start of every object below a fast field: the field set and its
+// values are carved from the field's arena instead of allocated, two per
+// object. The set does not keep the fields, which only gqlgen's own
+// FieldSet.MarshalGQL and @defer's views read: the object is written by
+// objectJSON, and an object with a deferred field gets gqlgen's set.
+func newFieldSet(ctx context.Context, fields []graphql.CollectedField) *graphql.FieldSet {
+	p, ok := ctx.(*fieldCtx)
+	if !ok || p.arena == nil {
+		return graphql.NewFieldSet(fields)
+	}
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			return graphql.NewFieldSet(fields)
+		}
+	}
+	a, n := p.arena, len(fields)
+	a.mu.Lock()
+	if len(a.sets) == 0 {
+		a.sets = make([]graphql.FieldSet, fieldSetChunk)
+	}
+	fs := &a.sets[0]
+	a.sets = a.sets[1:]
+	if len(a.values) < n {
+		a.values = make([]graphql.Marshaler, max(valuesChunk, n))
+	}
+	fs.Values = a.values[:n:n]
+	a.values = a.values[n:]
+	a.mu.Unlock()
+	return fs
+}
+
+const (
+	fieldSetChunk = 32
+	valuesChunk   = 128
+)
