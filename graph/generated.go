@@ -11721,7 +11721,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 var auditEventImplementors = []string{"AuditEvent"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, auditEventImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -11799,7 +11799,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 var auditEventConnectionImplementors = []string{"AuditEventConnection"}
 
 func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, auditEventConnectionImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -11847,7 +11847,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 var auditEventEdgeImplementors = []string{"AuditEventEdge"}
 
 func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, auditEventEdgeImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -11885,7 +11885,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 var codeImplementors = []string{"Code"}
 
 func (ec *executionContext) _Code(ctx context.Context, sel ast.SelectionSet, obj *model.Code) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, codeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, codeImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -11928,7 +11928,7 @@ func (ec *executionContext) _Code(ctx context.Context, sel ast.SelectionSet, obj
 var codeConnectionImplementors = []string{"CodeConnection"}
 
 func (ec *executionContext) _CodeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CodeConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, codeConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, codeConnectionImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -11976,7 +11976,7 @@ func (ec *executionContext) _CodeConnection(ctx context.Context, sel ast.Selecti
 var codeEdgeImplementors = []string{"CodeEdge"}
 
 func (ec *executionContext) _CodeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CodeEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, codeEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, codeEdgeImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12014,7 +12014,7 @@ func (ec *executionContext) _CodeEdge(ctx context.Context, sel ast.SelectionSet,
 var codedValueImplementors = []string{"CodedValue"}
 
 func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSet, obj *model.CodedValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, codedValueImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, codedValueImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12067,7 +12067,7 @@ func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSe
 var columnWarningsImplementors = []string{"ColumnWarnings"}
 
 func (ec *executionContext) _ColumnWarnings(ctx context.Context, sel ast.SelectionSet, obj *model.ColumnWarnings) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, columnWarningsImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, columnWarningsImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12105,7 +12105,7 @@ func (ec *executionContext) _ColumnWarnings(ctx context.Context, sel ast.Selecti
 var countImplementors = []string{"Count"}
 
 func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, obj *model.Count) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, countImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, countImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12148,7 +12148,7 @@ func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, ob
 var dataReleaseImplementors = []string{"DataRelease"}
 
 func (ec *executionContext) _DataRelease(ctx context.Context, sel ast.SelectionSet, obj *model.DataRelease) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, dataReleaseImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, dataReleaseImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12231,7 +12231,7 @@ func (ec *executionContext) _DataRelease(ctx context.Context, sel ast.SelectionS
 var diagnosisImplementors = []string{"Diagnosis"}
 
 func (ec *executionContext) _Diagnosis(ctx context.Context, sel ast.SelectionSet, obj *model.Diagnosis) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, diagnosisImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, diagnosisImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12284,7 +12284,7 @@ func (ec *executionContext) _Diagnosis(ctx context.Context, sel ast.SelectionSet
 var episodeImplementors = []string{"Episode", "Node"}
 
 func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, obj *model.Episode) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, episodeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, episodeImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12517,7 +12517,7 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 var episodeConnectionImplementors = []string{"EpisodeConnection"}
 
 func (ec *executionContext) _EpisodeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.EpisodeConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, episodeConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, episodeConnectionImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12566,7 +12566,7 @@ func (ec *executionContext) _EpisodeConnection(ctx context.Context, sel ast.Sele
 var episodeEdgeImplementors = []string{"EpisodeEdge"}
 
 func (ec *executionContext) _EpisodeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.EpisodeEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, episodeEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, episodeEdgeImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12604,7 +12604,7 @@ func (ec *executionContext) _EpisodeEdge(ctx context.Context, sel ast.SelectionS
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, pageInfoImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12652,7 +12652,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var patientImplementors = []string{"Patient", "Node"}
 
 func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, obj *model.Patient) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, patientImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, patientImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12752,7 +12752,7 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 var patientConnectionImplementors = []string{"PatientConnection"}
 
 func (ec *executionContext) _PatientConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PatientConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, patientConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, patientConnectionImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12801,7 +12801,7 @@ func (ec *executionContext) _PatientConnection(ctx context.Context, sel ast.Sele
 var patientEdgeImplementors = []string{"PatientEdge"}
 
 func (ec *executionContext) _PatientEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PatientEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, patientEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, patientEdgeImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12839,7 +12839,7 @@ func (ec *executionContext) _PatientEdge(ctx context.Context, sel ast.SelectionS
 var procedureImplementors = []string{"Procedure"}
 
 func (ec *executionContext) _Procedure(ctx context.Context, sel ast.SelectionSet, obj *model.Procedure) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, procedureImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, procedureImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -12887,7 +12887,7 @@ func (ec *executionContext) _Procedure(ctx context.Context, sel ast.SelectionSet
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -13021,7 +13021,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var spellImplementors = []string{"Spell", "Node"}
 
 func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, obj *model.Spell) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, spellImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, spellImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -13128,7 +13128,7 @@ func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, ob
 var spellConnectionImplementors = []string{"SpellConnection"}
 
 func (ec *executionContext) _SpellConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SpellConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, spellConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, spellConnectionImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -13177,7 +13177,7 @@ func (ec *executionContext) _SpellConnection(ctx context.Context, sel ast.Select
 var spellEdgeImplementors = []string{"SpellEdge"}
 
 func (ec *executionContext) _SpellEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SpellEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, spellEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, spellEdgeImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -13215,7 +13215,7 @@ func (ec *executionContext) _SpellEdge(ctx context.Context, sel ast.SelectionSet
 var tabulationImplementors = []string{"Tabulation"}
 
 func (ec *executionContext) _Tabulation(ctx context.Context, sel ast.SelectionSet, obj *model.Tabulation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, tabulationImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, tabulationImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -13258,7 +13258,7 @@ func (ec *executionContext) _Tabulation(ctx context.Context, sel ast.SelectionSe
 var tabulationRowImplementors = []string{"TabulationRow"}
 
 func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.SelectionSet, obj *model.TabulationRow) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, tabulationRowImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, tabulationRowImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -13316,7 +13316,7 @@ func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.Selectio
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, viewerImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -13364,7 +13364,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -13417,7 +13417,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -13465,7 +13465,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __FieldImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -13523,7 +13523,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __InputValueImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -13581,7 +13581,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __SchemaImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -13639,7 +13639,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __TypeImplementors)
 
 	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)

@@ -214,12 +214,13 @@ type fieldCtx struct {
 // descendants share it. Fields are resolved one after another, except
 // @defer'd ones, which gqlgen runs in goroutines: hence the lock.
 type fieldArena struct {
-	mu     sync.Mutex
-	free   []fieldCtx
-	sets   []graphql.FieldSet // see newFieldSet
-	values []graphql.Marshaler
-	next   int                           // size of the next chunk
-	args   map[*ast.Field]map[string]any // see fieldArgs
+	mu        sync.Mutex
+	free      []fieldCtx
+	sets      []graphql.FieldSet // see newFieldSet
+	values    []graphql.Marshaler
+	collected map[collectKey][]graphql.CollectedField // see collectFields
+	next      int                                     // size of the next chunk
+	args      map[*ast.Field]map[string]any           // see fieldArgs
 }
 
 // The chunks grow from small, for queries reading a few fields, to a
@@ -414,3 +415,41 @@ const (
 	fieldSetChunk = 32
 	valuesChunk   = 128
 )
+
+// collectFields stands, in the generated code, for graphql.CollectFields
+// at the start of every object: below a fast field, the objects of a page
+// sharing a selection find its collected fields in the field's arena
+// instead of computing gqlgen's cache key, which allocates a hash per
+// object. The result is gqlgen's; it depends on the operation only (its
+// fragments and variables), as the arena does.
+func collectFields(ctx context.Context, oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+	p, ok := ctx.(*fieldCtx)
+	if !ok || p.arena == nil || len(sel) == 0 || len(satisfies) == 0 {
+		return graphql.CollectFields(oc, sel, satisfies)
+	}
+	a, key := p.arena, collectKey{&sel[0], len(sel), &satisfies[0], len(satisfies)}
+	a.mu.Lock()
+	fields, ok := a.collected[key]
+	a.mu.Unlock()
+	if ok {
+		return fields
+	}
+	fields = graphql.CollectFields(oc, sel, satisfies)
+	a.mu.Lock()
+	if a.collected == nil {
+		a.collected = map[collectKey][]graphql.CollectedField{}
+	}
+	a.collected[key] = fields
+	a.mu.Unlock()
+	return fields
+}
+
+// collectKey is a selection set and the type names it is collected for,
+// by identity: the operation's syntax tree and the generated
+// implementors lists do not change while it runs.
+type collectKey struct {
+	sel       *ast.Selection
+	selLen    int
+	satisfies *string
+	satLen    int
+}
