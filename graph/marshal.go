@@ -183,18 +183,21 @@ func resolveInline(ctx context.Context, out *graphql.FieldSet, field graphql.Col
 
 // fieldCtx is the context of a field while it is resolved and marshalled
 // (and of a list element, see marshalSlice). graph/internal/rewrite gives
-// two kinds of fields a fast path under one, taken when the operation has
-// no field interceptor (plainFieldsFast): plain fields, with no resolver,
-// directive or middleware of their own, whose generated resolver only
-// reads the field of its object (`return obj.X, nil`), and fields whose
-// resolver takes the object and no arguments and that have no directive
-// (Episode.patient, Episode.diagnoses). The path reads the value, or calls
-// the resolver, and marshals it under a fieldCtx instead of going through
-// graphql.ResolveField. That one allocates, per field, a field context
-// with a Child closure, the context.WithValue holding it, the resolver and
-// `next` closures and the value boxed into an `any` twice; it was the
-// largest share of a listing's allocations. Here the context and its
-// field context are one allocation, and only fields with subfields record
+// three kinds of fields a fast path under one, taken when the operation
+// has no field interceptor (plainFieldsFast): plain fields, with no
+// resolver or middleware of their own, whose generated resolver only
+// reads the field of its object (`return obj.X, nil`), the same under one
+// directive without arguments (@identifiable: the directive still runs,
+// on the field's context), and fields whose resolver takes the object,
+// with or without arguments (Episode.patient, Patient.episodes; the
+// arguments are parsed once per field of the query, fieldArgs). The path
+// reads the value, or calls the resolver, and marshals it under a
+// fieldCtx instead of going through graphql.ResolveField. That one
+// allocates, per field, a field context with a Child closure, the
+// context.WithValue holding it, the resolver and `next` closures and the
+// value boxed into an `any` twice; it was the largest share of a
+// listing's allocations. Here the context and its field context are one
+// slot of an arena (fieldArena), and only fields with subfields record
 // their result (resolvers read ancestors' results, resolvers/prefetch.go;
 // nothing can read a leaf's). Child stays nil: only field interceptors
 // call it. Resolver errors and panics are reported on the field's path,

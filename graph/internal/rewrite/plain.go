@@ -11,11 +11,12 @@ import (
 	"strings"
 )
 
-// plainField is a generated field resolver with no middleware chain (no
-// directive) and a field context that takes no arguments, which either
-// only reads its object's field or method (graphql.ResolveField with
-// `return obj.X, nil` or `obj.X()` as resolver: a plain field) or calls
-// its resolver on the object (`return ec.Resolvers.T().F(ctx, obj)`).
+// plainField is a generated field resolver which either only reads its
+// object's field or method (graphql.ResolveField with `return obj.X, nil`
+// or `obj.X()` as resolver: a plain field), with no middleware chain or
+// one directive without arguments, or calls its resolver on the object
+// (`return ec.Resolvers.T().F(ctx, obj)`, or with the arguments its field
+// context parsed) with no middleware chain.
 type plainField struct {
 	body       *ast.BlockStmt // of the generated function
 	call       *ast.ReturnStmt
