@@ -3764,8 +3764,7 @@ func (ec *executionContext) _AuditEvent_subject(ctx context.Context, field graph
 	}
 	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Subject
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Subject}
 }
 func (ec *executionContext) fieldContext_AuditEvent_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -3852,7 +3851,10 @@ func (ec *executionContext) _AuditEvent_operationName(ctx context.Context, field
 	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.OperationName
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_AuditEvent_operationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -3880,8 +3882,7 @@ func (ec *executionContext) _AuditEvent_queryHash(ctx context.Context, field gra
 	}
 	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.QueryHash
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.QueryHash}
 }
 func (ec *executionContext) fieldContext_AuditEvent_queryHash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -3968,7 +3969,10 @@ func (ec *executionContext) _AuditEvent_requestId(ctx context.Context, field gra
 	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.RequestID
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_AuditEvent_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -4142,8 +4146,7 @@ func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field gr
 	}
 	fc := newFieldCtx(ctx, field, "AuditEventEdge", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Cursor
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "String")
@@ -4210,8 +4213,7 @@ func (ec *executionContext) _Code_code(ctx context.Context, field graphql.Collec
 	}
 	fc := newFieldCtx(ctx, field, "Code", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Code
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_Code_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Code", field, false, false, "String")
@@ -4240,7 +4242,10 @@ func (ec *executionContext) _Code_description(ctx context.Context, field graphql
 	fc := newFieldCtx(ctx, field, "Code", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Code_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Code", field, false, false, "String")
@@ -4269,7 +4274,10 @@ func (ec *executionContext) _Code_chapter(ctx context.Context, field graphql.Col
 	fc := newFieldCtx(ctx, field, "Code", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Chapter
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Code_chapter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Code", field, false, false, "String")
@@ -4443,8 +4451,7 @@ func (ec *executionContext) _CodeEdge_cursor(ctx context.Context, field graphql.
 	}
 	fc := newFieldCtx(ctx, field, "CodeEdge", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Cursor
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_CodeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodeEdge", field, false, false, "String")
@@ -4511,8 +4518,7 @@ func (ec *executionContext) _CodedValue_code(ctx context.Context, field graphql.
 	}
 	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Code
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_CodedValue_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4540,8 +4546,7 @@ func (ec *executionContext) _CodedValue_label(ctx context.Context, field graphql
 	}
 	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Label
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Label}
 }
 func (ec *executionContext) fieldContext_CodedValue_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4570,7 +4575,10 @@ func (ec *executionContext) _CodedValue_description(ctx context.Context, field g
 	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_CodedValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4599,7 +4607,10 @@ func (ec *executionContext) _CodedValue_period(ctx context.Context, field graphq
 	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Period
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_CodedValue_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4628,7 +4639,10 @@ func (ec *executionContext) _CodedValue_group(ctx context.Context, field graphql
 	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Group
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_CodedValue_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4656,8 +4670,7 @@ func (ec *executionContext) _ColumnWarnings_column(ctx context.Context, field gr
 	}
 	fc := newFieldCtx(ctx, field, "ColumnWarnings", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Column
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Column}
 }
 func (ec *executionContext) fieldContext_ColumnWarnings_column(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "String")
@@ -4743,8 +4756,7 @@ func (ec *executionContext) _Count_display(ctx context.Context, field graphql.Co
 	}
 	fc := newFieldCtx(ctx, field, "Count", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Display
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Display}
 }
 func (ec *executionContext) fieldContext_Count_display(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Count", field, false, false, "String")
@@ -4830,8 +4842,7 @@ func (ec *executionContext) _DataRelease_fileName(ctx context.Context, field gra
 	}
 	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.FileName
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.FileName}
 }
 func (ec *executionContext) fieldContext_DataRelease_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "String")
@@ -4859,8 +4870,7 @@ func (ec *executionContext) _DataRelease_checksum(ctx context.Context, field gra
 	}
 	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Checksum
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Checksum}
 }
 func (ec *executionContext) fieldContext_DataRelease_checksum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "String")
@@ -5159,8 +5169,7 @@ func (ec *executionContext) _Diagnosis_code(ctx context.Context, field graphql.C
 	}
 	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Code
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_Diagnosis_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
@@ -5218,7 +5227,10 @@ func (ec *executionContext) _Diagnosis_description(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Diagnosis_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
@@ -5247,7 +5259,10 @@ func (ec *executionContext) _Diagnosis_chapter(ctx context.Context, field graphq
 	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Chapter
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Diagnosis_chapter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
@@ -5304,8 +5319,7 @@ func (ec *executionContext) _Episode_episodeKey(ctx context.Context, field graph
 	}
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.EpisodeKey
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.EpisodeKey}
 }
 func (ec *executionContext) fieldContext_Episode_episodeKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5375,8 +5389,7 @@ func (ec *executionContext) _Episode_financialYear(ctx context.Context, field gr
 	}
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.FinancialYear
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.FinancialYear}
 }
 func (ec *executionContext) fieldContext_Episode_financialYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5405,7 +5418,10 @@ func (ec *executionContext) _Episode_providerCode(ctx context.Context, field gra
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.ProviderCode
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5434,7 +5450,10 @@ func (ec *executionContext) _Episode_siteCode(ctx context.Context, field graphql
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.SiteCode
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_siteCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5608,7 +5627,10 @@ func (ec *executionContext) _Episode_episodeStatus(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeStatus
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_episodeStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5637,7 +5659,10 @@ func (ec *executionContext) _Episode_episodeType(ctx context.Context, field grap
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeType
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_episodeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5666,7 +5691,10 @@ func (ec *executionContext) _Episode_patientClassification(ctx context.Context, 
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PatientClassification
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_patientClassification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5695,7 +5723,10 @@ func (ec *executionContext) _Episode_admissionMethod(ctx context.Context, field 
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethod
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5724,7 +5755,10 @@ func (ec *executionContext) _Episode_admissionSource(ctx context.Context, field 
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionSource
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5753,7 +5787,10 @@ func (ec *executionContext) _Episode_dischargeMethod(ctx context.Context, field 
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethod
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_dischargeMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5782,7 +5819,10 @@ func (ec *executionContext) _Episode_dischargeDestination(ctx context.Context, f
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeDestination
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_dischargeDestination(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5811,7 +5851,10 @@ func (ec *executionContext) _Episode_administrativeCategory(ctx context.Context,
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdministrativeCategory
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_administrativeCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5840,7 +5883,10 @@ func (ec *executionContext) _Episode_treatmentSpecialty(ctx context.Context, fie
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.TreatmentSpecialty
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_treatmentSpecialty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5869,7 +5915,10 @@ func (ec *executionContext) _Episode_mainSpecialty(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.MainSpecialty
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_mainSpecialty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -6111,7 +6160,10 @@ func (ec *executionContext) _Episode_episodeStatusLabel(ctx context.Context, fie
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeStatusLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_episodeStatusLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6140,7 +6192,10 @@ func (ec *executionContext) _Episode_episodeTypeLabel(ctx context.Context, field
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeTypeLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_episodeTypeLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6169,7 +6224,10 @@ func (ec *executionContext) _Episode_patientClassificationLabel(ctx context.Cont
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PatientClassificationLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_patientClassificationLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6198,7 +6256,10 @@ func (ec *executionContext) _Episode_admissionMethodLabel(ctx context.Context, f
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6227,7 +6288,10 @@ func (ec *executionContext) _Episode_admissionMethodGroup(ctx context.Context, f
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodGroup()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethodGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6256,7 +6320,10 @@ func (ec *executionContext) _Episode_admissionMethodGroupLabel(ctx context.Conte
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodGroupLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethodGroupLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6285,7 +6352,10 @@ func (ec *executionContext) _Episode_admissionSourceLabel(ctx context.Context, f
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionSourceLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionSourceLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6314,7 +6384,10 @@ func (ec *executionContext) _Episode_dischargeMethodLabel(ctx context.Context, f
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethodLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_dischargeMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6343,7 +6416,10 @@ func (ec *executionContext) _Episode_dischargeDestinationLabel(ctx context.Conte
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeDestinationLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_dischargeDestinationLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6372,7 +6448,10 @@ func (ec *executionContext) _Episode_administrativeCategoryLabel(ctx context.Con
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdministrativeCategoryLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_administrativeCategoryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6401,7 +6480,10 @@ func (ec *executionContext) _Episode_treatmentSpecialtyLabel(ctx context.Context
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.TreatmentSpecialtyLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_treatmentSpecialtyLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6430,7 +6512,10 @@ func (ec *executionContext) _Episode_mainSpecialtyLabel(ctx context.Context, fie
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.MainSpecialtyLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_mainSpecialtyLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6649,8 +6734,7 @@ func (ec *executionContext) _EpisodeEdge_cursor(ctx context.Context, field graph
 	}
 	fc := newFieldCtx(ctx, field, "EpisodeEdge", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Cursor
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_EpisodeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EpisodeEdge", field, false, false, "String")
@@ -6776,7 +6860,10 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.StartCursor
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
@@ -6805,7 +6892,10 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EndCursor
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
@@ -6862,8 +6952,7 @@ func (ec *executionContext) _Patient_pseudoId(ctx context.Context, field graphql
 	}
 	fc := newFieldCtx(ctx, field, "Patient", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.PseudoID
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.PseudoID}
 }
 func (ec *executionContext) fieldContext_Patient_pseudoId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
@@ -6921,7 +7010,10 @@ func (ec *executionContext) _Patient_ethnicity(ctx context.Context, field graphq
 	fc := newFieldCtx(ctx, field, "Patient", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Ethnicity
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_ethnicity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
@@ -7012,7 +7104,10 @@ func (ec *executionContext) _Patient_nhsNumber(ctx context.Context, field graphq
 	if null != nil {
 		return null
 	}
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_nhsNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
@@ -7136,7 +7231,10 @@ func (ec *executionContext) _Patient_postcode(ctx context.Context, field graphql
 	if null != nil {
 		return null
 	}
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_postcode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
@@ -7165,7 +7263,10 @@ func (ec *executionContext) _Patient_region(ctx context.Context, field graphql.C
 	fc := newFieldCtx(ctx, field, "Patient", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Region
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
@@ -7254,7 +7355,10 @@ func (ec *executionContext) _Patient_sexLabel(ctx context.Context, field graphql
 	fc := newFieldCtx(ctx, field, "Patient", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.SexLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_sexLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
@@ -7283,7 +7387,10 @@ func (ec *executionContext) _Patient_ethnicityLabel(ctx context.Context, field g
 	fc := newFieldCtx(ctx, field, "Patient", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EthnicityLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_ethnicityLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
@@ -7312,7 +7419,10 @@ func (ec *executionContext) _Patient_regionLabel(ctx context.Context, field grap
 	fc := newFieldCtx(ctx, field, "Patient", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.RegionLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_regionLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
@@ -7549,8 +7659,7 @@ func (ec *executionContext) _PatientEdge_cursor(ctx context.Context, field graph
 	}
 	fc := newFieldCtx(ctx, field, "PatientEdge", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Cursor
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_PatientEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PatientEdge", field, false, false, "String")
@@ -7646,8 +7755,7 @@ func (ec *executionContext) _Procedure_code(ctx context.Context, field graphql.C
 	}
 	fc := newFieldCtx(ctx, field, "Procedure", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Code
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_Procedure_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "String")
@@ -7676,7 +7784,10 @@ func (ec *executionContext) _Procedure_description(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Procedure", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Procedure_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "String")
@@ -8472,8 +8583,7 @@ func (ec *executionContext) _Spell_providerCode(ctx context.Context, field graph
 	}
 	fc := newFieldCtx(ctx, field, "Spell", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.ProviderCode
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.ProviderCode}
 }
 func (ec *executionContext) fieldContext_Spell_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
@@ -8560,7 +8670,10 @@ func (ec *executionContext) _Spell_admissionMethod(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Spell", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethod
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Spell_admissionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
@@ -8621,7 +8734,10 @@ func (ec *executionContext) _Spell_dischargeMethod(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Spell", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethod
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Spell_dischargeMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
@@ -8650,7 +8766,10 @@ func (ec *executionContext) _Spell_admissionMethodLabel(ctx context.Context, fie
 	fc := newFieldCtx(ctx, field, "Spell", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Spell_admissionMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
@@ -8679,7 +8798,10 @@ func (ec *executionContext) _Spell_dischargeMethodLabel(ctx context.Context, fie
 	fc := newFieldCtx(ctx, field, "Spell", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethodLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Spell_dischargeMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
@@ -9027,8 +9149,7 @@ func (ec *executionContext) _SpellEdge_cursor(ctx context.Context, field graphql
 	}
 	fc := newFieldCtx(ctx, field, "SpellEdge", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Cursor
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_SpellEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SpellEdge", field, false, false, "String")
@@ -9164,7 +9285,10 @@ func (ec *executionContext) _Tabulation_note(ctx context.Context, field graphql.
 	fc := newFieldCtx(ctx, field, "Tabulation", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Note
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Tabulation_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tabulation", field, false, false, "String")
@@ -9407,7 +9531,10 @@ func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.C
 	fc := newFieldCtx(ctx, field, "Viewer", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Subject
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Viewer_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
@@ -9522,8 +9649,7 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 	}
 	fc := newFieldCtx(ctx, field, "__Directive", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Name
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
@@ -9552,7 +9678,10 @@ func (ec *executionContext) ___Directive_description(ctx context.Context, field 
 	fc := newFieldCtx(ctx, field, "__Directive", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, true, false, "String")
@@ -9682,8 +9811,7 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 	}
 	fc := newFieldCtx(ctx, field, "__EnumValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Name
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
@@ -9712,7 +9840,10 @@ func (ec *executionContext) ___EnumValue_description(ctx context.Context, field 
 	fc := newFieldCtx(ctx, field, "__EnumValue", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
@@ -9770,7 +9901,10 @@ func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, 
 	fc := newFieldCtx(ctx, field, "__EnumValue", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DeprecationReason()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
@@ -9798,8 +9932,7 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 	}
 	fc := newFieldCtx(ctx, field, "__Field", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Name
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
@@ -9828,7 +9961,10 @@ func (ec *executionContext) ___Field_description(ctx context.Context, field grap
 	fc := newFieldCtx(ctx, field, "__Field", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
@@ -9969,7 +10105,10 @@ func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, fiel
 	fc := newFieldCtx(ctx, field, "__Field", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DeprecationReason()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
@@ -9997,8 +10136,7 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 	}
 	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Name
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
@@ -10027,7 +10165,10 @@ func (ec *executionContext) ___InputValue_description(ctx context.Context, field
 	fc := newFieldCtx(ctx, field, "__InputValue", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
@@ -10095,7 +10236,10 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DefaultValue
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
@@ -10153,7 +10297,10 @@ func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context,
 	fc := newFieldCtx(ctx, field, "__InputValue", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DeprecationReason()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
@@ -10182,7 +10329,10 @@ func (ec *executionContext) ___Schema_description(ctx context.Context, field gra
 	fc := newFieldCtx(ctx, field, "__Schema", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Schema", field, true, false, "String")
@@ -10435,7 +10585,10 @@ func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.Coll
 	fc := newFieldCtx(ctx, field, "__Type", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Name()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
@@ -10464,7 +10617,10 @@ func (ec *executionContext) ___Type_description(ctx context.Context, field graph
 	fc := newFieldCtx(ctx, field, "__Type", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
@@ -10493,7 +10649,10 @@ func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "__Type", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.SpecifiedByURL()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")

@@ -456,3 +456,14 @@ type collectKey struct {
 	satisfies *string
 	satLen    int
 }
+
+// stringAt stands, in a plain field's fast path, for the marshaller of a
+// String (graphql.MarshalString), which allocates a closure holding the
+// string per field. It points at the string in the object instead, which
+// nothing changes once loaded, and is written as gqlgen writes a string
+// when the response is; one pointer, it is boxed without an allocation.
+type stringAt struct{ s *string }
+
+func (s stringAt) MarshalGQL(w io.Writer) {
+	graphql.MarshalString(*s.s).MarshalGQL(w)
+}

@@ -89,11 +89,22 @@ func rewritePlainFields(path string, src []byte) ([]byte, error) {
 			fmt.Fprintf(&out, "\tv, err := %s(fc, obj, %s)\n\tif err != nil {\n\t\treturn fieldError(fc, ec.OperationContext, err)\n\t}\n", p.resolver, strings.Join(p.args, ", "))
 		} else if p.resolver != "" {
 			fmt.Fprintf(&out, "\tv, err := %s(fc, obj)\n\tif err != nil {\n\t\treturn fieldError(fc, ec.OperationContext, err)\n\t}\n", p.resolver)
+		} else if p.marshal == "ec.marshalNString2string" && !strings.HasSuffix(p.value, ")") {
+			// A string of the object, written from where it is
+			// (stringAt) rather than boxed into a closure.
+			fmt.Fprintf(&out, "\treturn stringAt{&%s}\n}", p.value)
+			last = end
+			continue
 		} else {
 			fmt.Fprintf(&out, "\tv := %s\n", p.value)
 		}
 		if p.subfields {
 			out.WriteString("\tfc.fc.Result = v\n")
+		}
+		if p.marshal == "ec.marshalOString2ᚖstring" && p.resolver == "" {
+			out.WriteString("\tif v == nil {\n\t\treturn graphql.Null\n\t}\n\treturn stringAt{v}\n}")
+			last = end
+			continue
 		}
 		fmt.Fprintf(&out, "\treturn %s(fc, field.Selections, v)\n}", p.marshal)
 		last = end
