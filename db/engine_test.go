@@ -1148,6 +1148,28 @@ func TestEngineNestedBatchMatchesOracle(t *testing.T) {
 			if n := fx.db.StatementsTotal() - before; n != 1 {
 				t.Errorf("%d statements for %d patients, want 1", n, len(ids))
 			}
+			// Without cursors: the same pages and page information,
+			// no cursor signed.
+			nq := bq
+			nq.NoCursors = true
+			bare, err := fx.db.ListEpisodesForPatients(ctx, ids, nq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range ids {
+				c, b := conns[id], bare[id]
+				if c == nil || b == nil || len(b.Edges) != len(c.Edges) || len(b.Nodes) != len(c.Nodes) {
+					t.Fatalf("patient %d: page without cursors %v, with %v", id, b, c)
+				}
+				for i, e := range b.Edges {
+					if e.Cursor != "" || e.Node.RowID != c.Edges[i].Node.RowID || b.Nodes[i].RowID != c.Nodes[i].RowID {
+						t.Errorf("patient %d row %d: episode %d cursor %q without cursors, episode %d with", id, i, e.Node.RowID, e.Cursor, c.Edges[i].Node.RowID)
+					}
+				}
+				if b.PageInfo.HasNextPage != c.PageInfo.HasNextPage || b.PageInfo.HasPreviousPage != c.PageInfo.HasPreviousPage || b.PageInfo.StartCursor != nil || b.PageInfo.EndCursor != nil {
+					t.Errorf("patient %d: page info without cursors %+v, with %+v", id, b.PageInfo, c.PageInfo)
+				}
+			}
 			for _, id := range ids {
 				pq := q
 				pq.PatientID = id

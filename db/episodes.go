@@ -272,7 +272,11 @@ func episodePosition(e *model.Episode, cols []string) position {
 // order) into a connection with cursors made under ord.
 func (d *DB) episodePage(q model.EpisodeQuery, ord ordering, w window, rows []*model.Episode) *model.EpisodeConnection {
 	cols := ord.columns()
-	rows, cursors, info := keysetPage(d, ord, w, rows, func(e *model.Episode) position { return episodePosition(e, cols) })
+	pos := func(e *model.Episode) position { return episodePosition(e, cols) }
+	if q.NoCursors {
+		pos = nil
+	}
+	rows, cursors, info := keysetPage(d, ord, w, rows, pos)
 	conn := &model.EpisodeConnection{Query: q, Edges: make([]*model.EpisodeEdge, len(rows)), Nodes: rows, PageInfo: info}
 	for i, e := range rows {
 		conn.Edges[i] = &model.EpisodeEdge{Cursor: cursors[i], Node: e}

@@ -81,7 +81,8 @@ func (w window) pageInfo(fetched int, start, end string) *model.PageInfo {
 // keysetPage finishes a page read with limit+1 rows: it drops the probe row,
 // puts a backward page back in listing order, signs each row's cursor with
 // pos, and works out the page information. The caller builds its edges
-// from rows and cursors, which stay index-aligned.
+// from rows and cursors, which stay index-aligned. A nil pos signs no
+// cursor, for a caller that reads none: the cursors are empty.
 func keysetPage[T any](d *DB, ord ordering, w window, rows []T, pos func(T) position) (kept []T, cursors []string, info *model.PageInfo) {
 	fetched := len(rows)
 	if fetched > w.limit {
@@ -94,6 +95,9 @@ func keysetPage[T any](d *DB, ord ordering, w window, rows []T, pos func(T) posi
 		reverse(rows)
 	}
 	cursors = make([]string, len(rows))
+	if pos == nil {
+		return rows, cursors, w.pageInfo(fetched, "", "")
+	}
 	for i, r := range rows {
 		cursors[i] = d.encodeCursor(ord, pos(r))
 	}

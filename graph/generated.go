@@ -3764,8 +3764,7 @@ func (ec *executionContext) _AuditEvent_subject(ctx context.Context, field graph
 	}
 	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Subject
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Subject}
 }
 func (ec *executionContext) fieldContext_AuditEvent_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -3852,7 +3851,10 @@ func (ec *executionContext) _AuditEvent_operationName(ctx context.Context, field
 	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.OperationName
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_AuditEvent_operationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -3880,8 +3882,7 @@ func (ec *executionContext) _AuditEvent_queryHash(ctx context.Context, field gra
 	}
 	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.QueryHash
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.QueryHash}
 }
 func (ec *executionContext) fieldContext_AuditEvent_queryHash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -3968,7 +3969,10 @@ func (ec *executionContext) _AuditEvent_requestId(ctx context.Context, field gra
 	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.RequestID
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_AuditEvent_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -4142,8 +4146,7 @@ func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field gr
 	}
 	fc := newFieldCtx(ctx, field, "AuditEventEdge", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Cursor
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "String")
@@ -4210,8 +4213,7 @@ func (ec *executionContext) _Code_code(ctx context.Context, field graphql.Collec
 	}
 	fc := newFieldCtx(ctx, field, "Code", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Code
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_Code_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Code", field, false, false, "String")
@@ -4240,7 +4242,10 @@ func (ec *executionContext) _Code_description(ctx context.Context, field graphql
 	fc := newFieldCtx(ctx, field, "Code", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Code_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Code", field, false, false, "String")
@@ -4269,7 +4274,10 @@ func (ec *executionContext) _Code_chapter(ctx context.Context, field graphql.Col
 	fc := newFieldCtx(ctx, field, "Code", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Chapter
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Code_chapter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Code", field, false, false, "String")
@@ -4443,8 +4451,7 @@ func (ec *executionContext) _CodeEdge_cursor(ctx context.Context, field graphql.
 	}
 	fc := newFieldCtx(ctx, field, "CodeEdge", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Cursor
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_CodeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodeEdge", field, false, false, "String")
@@ -4511,8 +4518,7 @@ func (ec *executionContext) _CodedValue_code(ctx context.Context, field graphql.
 	}
 	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Code
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_CodedValue_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4540,8 +4546,7 @@ func (ec *executionContext) _CodedValue_label(ctx context.Context, field graphql
 	}
 	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Label
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Label}
 }
 func (ec *executionContext) fieldContext_CodedValue_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4570,7 +4575,10 @@ func (ec *executionContext) _CodedValue_description(ctx context.Context, field g
 	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_CodedValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4599,7 +4607,10 @@ func (ec *executionContext) _CodedValue_period(ctx context.Context, field graphq
 	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Period
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_CodedValue_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4628,7 +4639,10 @@ func (ec *executionContext) _CodedValue_group(ctx context.Context, field graphql
 	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Group
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_CodedValue_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4656,8 +4670,7 @@ func (ec *executionContext) _ColumnWarnings_column(ctx context.Context, field gr
 	}
 	fc := newFieldCtx(ctx, field, "ColumnWarnings", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Column
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Column}
 }
 func (ec *executionContext) fieldContext_ColumnWarnings_column(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "String")
@@ -4743,8 +4756,7 @@ func (ec *executionContext) _Count_display(ctx context.Context, field graphql.Co
 	}
 	fc := newFieldCtx(ctx, field, "Count", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Display
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Display}
 }
 func (ec *executionContext) fieldContext_Count_display(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Count", field, false, false, "String")
@@ -4830,8 +4842,7 @@ func (ec *executionContext) _DataRelease_fileName(ctx context.Context, field gra
 	}
 	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.FileName
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.FileName}
 }
 func (ec *executionContext) fieldContext_DataRelease_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "String")
@@ -4859,8 +4870,7 @@ func (ec *executionContext) _DataRelease_checksum(ctx context.Context, field gra
 	}
 	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Checksum
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Checksum}
 }
 func (ec *executionContext) fieldContext_DataRelease_checksum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "String")
@@ -5159,8 +5169,7 @@ func (ec *executionContext) _Diagnosis_code(ctx context.Context, field graphql.C
 	}
 	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Code
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_Diagnosis_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
@@ -5218,7 +5227,10 @@ func (ec *executionContext) _Diagnosis_description(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Diagnosis_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
@@ -5247,7 +5259,10 @@ func (ec *executionContext) _Diagnosis_chapter(ctx context.Context, field graphq
 	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Chapter
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Diagnosis_chapter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
@@ -5304,8 +5319,7 @@ func (ec *executionContext) _Episode_episodeKey(ctx context.Context, field graph
 	}
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.EpisodeKey
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.EpisodeKey}
 }
 func (ec *executionContext) fieldContext_Episode_episodeKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5375,8 +5389,7 @@ func (ec *executionContext) _Episode_financialYear(ctx context.Context, field gr
 	}
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.FinancialYear
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.FinancialYear}
 }
 func (ec *executionContext) fieldContext_Episode_financialYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5405,7 +5418,10 @@ func (ec *executionContext) _Episode_providerCode(ctx context.Context, field gra
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.ProviderCode
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5434,7 +5450,10 @@ func (ec *executionContext) _Episode_siteCode(ctx context.Context, field graphql
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.SiteCode
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_siteCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5608,7 +5627,10 @@ func (ec *executionContext) _Episode_episodeStatus(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeStatus
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_episodeStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5637,7 +5659,10 @@ func (ec *executionContext) _Episode_episodeType(ctx context.Context, field grap
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeType
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_episodeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5666,7 +5691,10 @@ func (ec *executionContext) _Episode_patientClassification(ctx context.Context, 
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PatientClassification
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_patientClassification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5695,7 +5723,10 @@ func (ec *executionContext) _Episode_admissionMethod(ctx context.Context, field 
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethod
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5724,7 +5755,10 @@ func (ec *executionContext) _Episode_admissionSource(ctx context.Context, field 
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionSource
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5753,7 +5787,10 @@ func (ec *executionContext) _Episode_dischargeMethod(ctx context.Context, field 
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethod
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_dischargeMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5782,7 +5819,10 @@ func (ec *executionContext) _Episode_dischargeDestination(ctx context.Context, f
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeDestination
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_dischargeDestination(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5811,7 +5851,10 @@ func (ec *executionContext) _Episode_administrativeCategory(ctx context.Context,
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdministrativeCategory
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_administrativeCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5840,7 +5883,10 @@ func (ec *executionContext) _Episode_treatmentSpecialty(ctx context.Context, fie
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.TreatmentSpecialty
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_treatmentSpecialty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5869,7 +5915,10 @@ func (ec *executionContext) _Episode_mainSpecialty(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Episode", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.MainSpecialty
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_mainSpecialty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -6111,7 +6160,10 @@ func (ec *executionContext) _Episode_episodeStatusLabel(ctx context.Context, fie
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeStatusLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_episodeStatusLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6140,7 +6192,10 @@ func (ec *executionContext) _Episode_episodeTypeLabel(ctx context.Context, field
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EpisodeTypeLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_episodeTypeLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6169,7 +6224,10 @@ func (ec *executionContext) _Episode_patientClassificationLabel(ctx context.Cont
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.PatientClassificationLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_patientClassificationLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6198,7 +6256,10 @@ func (ec *executionContext) _Episode_admissionMethodLabel(ctx context.Context, f
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6227,7 +6288,10 @@ func (ec *executionContext) _Episode_admissionMethodGroup(ctx context.Context, f
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodGroup()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethodGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6256,7 +6320,10 @@ func (ec *executionContext) _Episode_admissionMethodGroupLabel(ctx context.Conte
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodGroupLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethodGroupLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6285,7 +6352,10 @@ func (ec *executionContext) _Episode_admissionSourceLabel(ctx context.Context, f
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionSourceLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_admissionSourceLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6314,7 +6384,10 @@ func (ec *executionContext) _Episode_dischargeMethodLabel(ctx context.Context, f
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethodLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_dischargeMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6343,7 +6416,10 @@ func (ec *executionContext) _Episode_dischargeDestinationLabel(ctx context.Conte
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeDestinationLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_dischargeDestinationLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6372,7 +6448,10 @@ func (ec *executionContext) _Episode_administrativeCategoryLabel(ctx context.Con
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdministrativeCategoryLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_administrativeCategoryLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6401,7 +6480,10 @@ func (ec *executionContext) _Episode_treatmentSpecialtyLabel(ctx context.Context
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.TreatmentSpecialtyLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_treatmentSpecialtyLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6430,7 +6512,10 @@ func (ec *executionContext) _Episode_mainSpecialtyLabel(ctx context.Context, fie
 	fc := newFieldCtx(ctx, field, "Episode", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.MainSpecialtyLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Episode_mainSpecialtyLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "String")
@@ -6649,8 +6734,7 @@ func (ec *executionContext) _EpisodeEdge_cursor(ctx context.Context, field graph
 	}
 	fc := newFieldCtx(ctx, field, "EpisodeEdge", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Cursor
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_EpisodeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EpisodeEdge", field, false, false, "String")
@@ -6776,7 +6860,10 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.StartCursor
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
@@ -6805,7 +6892,10 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EndCursor
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
@@ -6862,8 +6952,7 @@ func (ec *executionContext) _Patient_pseudoId(ctx context.Context, field graphql
 	}
 	fc := newFieldCtx(ctx, field, "Patient", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.PseudoID
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.PseudoID}
 }
 func (ec *executionContext) fieldContext_Patient_pseudoId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
@@ -6921,7 +7010,10 @@ func (ec *executionContext) _Patient_ethnicity(ctx context.Context, field graphq
 	fc := newFieldCtx(ctx, field, "Patient", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Ethnicity
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_ethnicity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
@@ -6957,108 +7049,192 @@ func (ec *executionContext) fieldContext_Patient_birthYear(_ context.Context, fi
 }
 
 func (ec *executionContext) _Patient_nhsNumber(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_nhsNumber(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NhsNumber, nil
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_nhsNumber(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.NhsNumber, nil
+			},
+			func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+				directive0 := next
 
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Identifiable == nil {
-					var zeroVal *string
-					return zeroVal, errors.New("directive identifiable is not implemented")
+				directive1 := func(ctx context.Context) (any, error) {
+					if ec.Directives.Identifiable == nil {
+						var zeroVal *string
+						return zeroVal, errors.New("directive identifiable is not implemented")
+					}
+					return ec.Directives.Identifiable(ctx, obj, directive0)
 				}
-				return ec.Directives.Identifiable(ctx, obj, directive0)
-			}
 
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+				next = directive1
+				return next
+			},
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	chain := func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+		directive0 := next
+
+		directive1 := func(ctx context.Context) (any, error) {
+			if ec.Directives.Identifiable == nil {
+				var zeroVal *string
+				return zeroVal, errors.New("directive identifiable is not implemented")
+			}
+			return ec.Directives.Identifiable(ctx, obj, directive0)
+		}
+
+		next = directive1
+		return next
+	}
+	res, err := chain(fc, func(ctx context.Context) (any, error) {
+		return obj.NhsNumber, nil
+	})(fc)
+	v, null := directiveResult[*string](fc, ec.OperationContext, res, err, false)
+	if null != nil {
+		return null
+	}
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_nhsNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
 }
 
 func (ec *executionContext) _Patient_dateOfBirth(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_dateOfBirth(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateOfBirth, nil
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_dateOfBirth(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.DateOfBirth, nil
+			},
+			func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+				directive0 := next
 
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Identifiable == nil {
-					var zeroVal *model.Date
-					return zeroVal, errors.New("directive identifiable is not implemented")
+				directive1 := func(ctx context.Context) (any, error) {
+					if ec.Directives.Identifiable == nil {
+						var zeroVal *model.Date
+						return zeroVal, errors.New("directive identifiable is not implemented")
+					}
+					return ec.Directives.Identifiable(ctx, obj, directive0)
 				}
-				return ec.Directives.Identifiable(ctx, obj, directive0)
-			}
 
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+				next = directive1
+				return next
+			},
+			func(ctx context.Context, selections ast.SelectionSet, v *model.Date) graphql.Marshaler {
+				return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	chain := func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+		directive0 := next
+
+		directive1 := func(ctx context.Context) (any, error) {
+			if ec.Directives.Identifiable == nil {
+				var zeroVal *model.Date
+				return zeroVal, errors.New("directive identifiable is not implemented")
+			}
+			return ec.Directives.Identifiable(ctx, obj, directive0)
+		}
+
+		next = directive1
+		return next
+	}
+	res, err := chain(fc, func(ctx context.Context) (any, error) {
+		return obj.DateOfBirth, nil
+	})(fc)
+	v, null := directiveResult[*model.Date](fc, ec.OperationContext, res, err, false)
+	if null != nil {
+		return null
+	}
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_dateOfBirth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Patient_postcode(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_postcode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Postcode, nil
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_postcode(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				return obj.Postcode, nil
+			},
+			func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+				directive0 := next
 
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Identifiable == nil {
-					var zeroVal *string
-					return zeroVal, errors.New("directive identifiable is not implemented")
+				directive1 := func(ctx context.Context) (any, error) {
+					if ec.Directives.Identifiable == nil {
+						var zeroVal *string
+						return zeroVal, errors.New("directive identifiable is not implemented")
+					}
+					return ec.Directives.Identifiable(ctx, obj, directive0)
 				}
-				return ec.Directives.Identifiable(ctx, obj, directive0)
-			}
 
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+				next = directive1
+				return next
+			},
+			func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+				return ec.marshalOString2ᚖstring(ctx, selections, v)
+			},
+			true,
+			false,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", false, false)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	chain := func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+		directive0 := next
+
+		directive1 := func(ctx context.Context) (any, error) {
+			if ec.Directives.Identifiable == nil {
+				var zeroVal *string
+				return zeroVal, errors.New("directive identifiable is not implemented")
+			}
+			return ec.Directives.Identifiable(ctx, obj, directive0)
+		}
+
+		next = directive1
+		return next
+	}
+	res, err := chain(fc, func(ctx context.Context) (any, error) {
+		return obj.Postcode, nil
+	})(fc)
+	v, null := directiveResult[*string](fc, ec.OperationContext, res, err, false)
+	if null != nil {
+		return null
+	}
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_postcode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
@@ -7087,31 +7263,50 @@ func (ec *executionContext) _Patient_region(ctx context.Context, field graphql.C
 	fc := newFieldCtx(ctx, field, "Patient", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Region
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
 }
 
 func (ec *executionContext) _Patient_episodes(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_episodes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Patient().Episodes(ctx, obj, fc.Args["filter"].(*model.EpisodeFilter), fc.Args["orderBy"].([]*model.EpisodeOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.EpisodeConnection) graphql.Marshaler {
-			return ec.marshalNEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_episodes(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				fc := graphql.GetFieldContext(ctx)
+				return ec.Resolvers.Patient().Episodes(ctx, obj, fc.Args["filter"].(*model.EpisodeFilter), fc.Args["orderBy"].([]*model.EpisodeOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.EpisodeConnection) graphql.Marshaler {
+				return ec.marshalNEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	args, err := fieldArgs(fc, ec.field_Patient_episodes_args, ec.Variables)
+	if err != nil {
+		ec.Error(fc, err)
+		return graphql.Null
+	}
+	fc.fc.Args = args
+	v, err := ec.Resolvers.Patient().Episodes(fc, obj, args["filter"].(*model.EpisodeFilter), args["orderBy"].([]*model.EpisodeOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string))
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNEpisodeConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐEpisodeConnection(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_episodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7160,7 +7355,10 @@ func (ec *executionContext) _Patient_sexLabel(ctx context.Context, field graphql
 	fc := newFieldCtx(ctx, field, "Patient", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.SexLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_sexLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
@@ -7189,7 +7387,10 @@ func (ec *executionContext) _Patient_ethnicityLabel(ctx context.Context, field g
 	fc := newFieldCtx(ctx, field, "Patient", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.EthnicityLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_ethnicityLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
@@ -7218,31 +7419,50 @@ func (ec *executionContext) _Patient_regionLabel(ctx context.Context, field grap
 	fc := newFieldCtx(ctx, field, "Patient", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.RegionLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Patient_regionLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "String")
 }
 
 func (ec *executionContext) _Patient_spells(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Patient_spells(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Patient().Spells(ctx, obj, fc.Args["filter"].(*model.SpellFilter), fc.Args["orderBy"].([]*model.SpellOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
-			return ec.marshalNSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if !plainFieldsFast(ec.OperationContext) {
+		return graphql.ResolveField(
+			ctx,
+			ec.OperationContext,
+			field,
+			func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+				return ec.fieldContext_Patient_spells(ctx, field)
+			},
+			func(ctx context.Context) (any, error) {
+				fc := graphql.GetFieldContext(ctx)
+				return ec.Resolvers.Patient().Spells(ctx, obj, fc.Args["filter"].(*model.SpellFilter), fc.Args["orderBy"].([]*model.SpellOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			},
+			nil,
+			func(ctx context.Context, selections ast.SelectionSet, v *model.SpellConnection) graphql.Marshaler {
+				return ec.marshalNSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(ctx, selections, v)
+			},
+			true,
+			true,
+		)
+	}
+	fc := newFieldCtx(ctx, field, "Patient", true, true)
+	defer recoverField(fc, ec.OperationContext, &ret)
+	args, err := fieldArgs(fc, ec.field_Patient_spells_args, ec.Variables)
+	if err != nil {
+		ec.Error(fc, err)
+		return graphql.Null
+	}
+	fc.fc.Args = args
+	v, err := ec.Resolvers.Patient().Spells(fc, obj, args["filter"].(*model.SpellFilter), args["orderBy"].([]*model.SpellOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string))
+	if err != nil {
+		return fieldError(fc, ec.OperationContext, err)
+	}
+	fc.fc.Result = v
+	return ec.marshalNSpellConnection2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSpellConnection(fc, field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Patient_spells(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7439,8 +7659,7 @@ func (ec *executionContext) _PatientEdge_cursor(ctx context.Context, field graph
 	}
 	fc := newFieldCtx(ctx, field, "PatientEdge", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Cursor
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_PatientEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PatientEdge", field, false, false, "String")
@@ -7536,8 +7755,7 @@ func (ec *executionContext) _Procedure_code(ctx context.Context, field graphql.C
 	}
 	fc := newFieldCtx(ctx, field, "Procedure", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Code
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_Procedure_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "String")
@@ -7566,7 +7784,10 @@ func (ec *executionContext) _Procedure_description(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Procedure", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Procedure_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "String")
@@ -8362,8 +8583,7 @@ func (ec *executionContext) _Spell_providerCode(ctx context.Context, field graph
 	}
 	fc := newFieldCtx(ctx, field, "Spell", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.ProviderCode
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.ProviderCode}
 }
 func (ec *executionContext) fieldContext_Spell_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
@@ -8450,7 +8670,10 @@ func (ec *executionContext) _Spell_admissionMethod(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Spell", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethod
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Spell_admissionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
@@ -8511,7 +8734,10 @@ func (ec *executionContext) _Spell_dischargeMethod(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "Spell", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethod
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Spell_dischargeMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
@@ -8540,7 +8766,10 @@ func (ec *executionContext) _Spell_admissionMethodLabel(ctx context.Context, fie
 	fc := newFieldCtx(ctx, field, "Spell", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.AdmissionMethodLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Spell_admissionMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
@@ -8569,7 +8798,10 @@ func (ec *executionContext) _Spell_dischargeMethodLabel(ctx context.Context, fie
 	fc := newFieldCtx(ctx, field, "Spell", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DischargeMethodLabel()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Spell_dischargeMethodLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, true, false, "String")
@@ -8917,8 +9149,7 @@ func (ec *executionContext) _SpellEdge_cursor(ctx context.Context, field graphql
 	}
 	fc := newFieldCtx(ctx, field, "SpellEdge", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Cursor
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_SpellEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SpellEdge", field, false, false, "String")
@@ -9054,7 +9285,10 @@ func (ec *executionContext) _Tabulation_note(ctx context.Context, field graphql.
 	fc := newFieldCtx(ctx, field, "Tabulation", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Note
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Tabulation_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tabulation", field, false, false, "String")
@@ -9297,7 +9531,10 @@ func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.C
 	fc := newFieldCtx(ctx, field, "Viewer", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Subject
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext_Viewer_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
@@ -9412,8 +9649,7 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 	}
 	fc := newFieldCtx(ctx, field, "__Directive", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Name
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
@@ -9442,7 +9678,10 @@ func (ec *executionContext) ___Directive_description(ctx context.Context, field 
 	fc := newFieldCtx(ctx, field, "__Directive", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, true, false, "String")
@@ -9572,8 +9811,7 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 	}
 	fc := newFieldCtx(ctx, field, "__EnumValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Name
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
@@ -9602,7 +9840,10 @@ func (ec *executionContext) ___EnumValue_description(ctx context.Context, field 
 	fc := newFieldCtx(ctx, field, "__EnumValue", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
@@ -9660,7 +9901,10 @@ func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, 
 	fc := newFieldCtx(ctx, field, "__EnumValue", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DeprecationReason()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
@@ -9688,8 +9932,7 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 	}
 	fc := newFieldCtx(ctx, field, "__Field", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Name
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
@@ -9718,7 +9961,10 @@ func (ec *executionContext) ___Field_description(ctx context.Context, field grap
 	fc := newFieldCtx(ctx, field, "__Field", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
@@ -9859,7 +10105,10 @@ func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, fiel
 	fc := newFieldCtx(ctx, field, "__Field", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DeprecationReason()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
@@ -9887,8 +10136,7 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 	}
 	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Name
-	return ec.marshalNString2string(fc, field.Selections, v)
+	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
@@ -9917,7 +10165,10 @@ func (ec *executionContext) ___InputValue_description(ctx context.Context, field
 	fc := newFieldCtx(ctx, field, "__InputValue", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
@@ -9985,7 +10236,10 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DefaultValue
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
@@ -10043,7 +10297,10 @@ func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context,
 	fc := newFieldCtx(ctx, field, "__InputValue", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.DeprecationReason()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
@@ -10072,7 +10329,10 @@ func (ec *executionContext) ___Schema_description(ctx context.Context, field gra
 	fc := newFieldCtx(ctx, field, "__Schema", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Schema", field, true, false, "String")
@@ -10325,7 +10585,10 @@ func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.Coll
 	fc := newFieldCtx(ctx, field, "__Type", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Name()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
@@ -10354,7 +10617,10 @@ func (ec *executionContext) ___Type_description(ctx context.Context, field graph
 	fc := newFieldCtx(ctx, field, "__Type", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.Description()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
@@ -10383,7 +10649,10 @@ func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field gr
 	fc := newFieldCtx(ctx, field, "__Type", true, false)
 	defer recoverField(fc, ec.OperationContext, &ret)
 	v := obj.SpecifiedByURL()
-	return ec.marshalOString2ᚖstring(fc, field.Selections, v)
+	if v == nil {
+		return graphql.Null
+	}
+	return stringAt{v}
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
@@ -11611,9 +11880,9 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 var auditEventImplementors = []string{"AuditEvent"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, auditEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11689,9 +11958,9 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 var auditEventConnectionImplementors = []string{"AuditEventConnection"}
 
 func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, auditEventConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11737,9 +12006,9 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 var auditEventEdgeImplementors = []string{"AuditEventEdge"}
 
 func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, auditEventEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11775,9 +12044,9 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 var codeImplementors = []string{"Code"}
 
 func (ec *executionContext) _Code(ctx context.Context, sel ast.SelectionSet, obj *model.Code) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, codeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, codeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11818,9 +12087,9 @@ func (ec *executionContext) _Code(ctx context.Context, sel ast.SelectionSet, obj
 var codeConnectionImplementors = []string{"CodeConnection"}
 
 func (ec *executionContext) _CodeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CodeConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, codeConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, codeConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11866,9 +12135,9 @@ func (ec *executionContext) _CodeConnection(ctx context.Context, sel ast.Selecti
 var codeEdgeImplementors = []string{"CodeEdge"}
 
 func (ec *executionContext) _CodeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CodeEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, codeEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, codeEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11904,9 +12173,9 @@ func (ec *executionContext) _CodeEdge(ctx context.Context, sel ast.SelectionSet,
 var codedValueImplementors = []string{"CodedValue"}
 
 func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSet, obj *model.CodedValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, codedValueImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, codedValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11957,9 +12226,9 @@ func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSe
 var columnWarningsImplementors = []string{"ColumnWarnings"}
 
 func (ec *executionContext) _ColumnWarnings(ctx context.Context, sel ast.SelectionSet, obj *model.ColumnWarnings) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, columnWarningsImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, columnWarningsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -11995,9 +12264,9 @@ func (ec *executionContext) _ColumnWarnings(ctx context.Context, sel ast.Selecti
 var countImplementors = []string{"Count"}
 
 func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, obj *model.Count) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, countImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, countImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12038,9 +12307,9 @@ func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, ob
 var dataReleaseImplementors = []string{"DataRelease"}
 
 func (ec *executionContext) _DataRelease(ctx context.Context, sel ast.SelectionSet, obj *model.DataRelease) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, dataReleaseImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, dataReleaseImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12121,9 +12390,9 @@ func (ec *executionContext) _DataRelease(ctx context.Context, sel ast.SelectionS
 var diagnosisImplementors = []string{"Diagnosis"}
 
 func (ec *executionContext) _Diagnosis(ctx context.Context, sel ast.SelectionSet, obj *model.Diagnosis) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, diagnosisImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, diagnosisImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12174,9 +12443,9 @@ func (ec *executionContext) _Diagnosis(ctx context.Context, sel ast.SelectionSet
 var episodeImplementors = []string{"Episode", "Node"}
 
 func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, obj *model.Episode) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, episodeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, episodeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12407,9 +12676,9 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 var episodeConnectionImplementors = []string{"EpisodeConnection"}
 
 func (ec *executionContext) _EpisodeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.EpisodeConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, episodeConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, episodeConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12456,9 +12725,9 @@ func (ec *executionContext) _EpisodeConnection(ctx context.Context, sel ast.Sele
 var episodeEdgeImplementors = []string{"EpisodeEdge"}
 
 func (ec *executionContext) _EpisodeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.EpisodeEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, episodeEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, episodeEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12494,9 +12763,9 @@ func (ec *executionContext) _EpisodeEdge(ctx context.Context, sel ast.SelectionS
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12542,9 +12811,9 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var patientImplementors = []string{"Patient", "Node"}
 
 func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, obj *model.Patient) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, patientImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, patientImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12642,9 +12911,9 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 var patientConnectionImplementors = []string{"PatientConnection"}
 
 func (ec *executionContext) _PatientConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PatientConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, patientConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, patientConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12691,9 +12960,9 @@ func (ec *executionContext) _PatientConnection(ctx context.Context, sel ast.Sele
 var patientEdgeImplementors = []string{"PatientEdge"}
 
 func (ec *executionContext) _PatientEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PatientEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, patientEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, patientEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12729,9 +12998,9 @@ func (ec *executionContext) _PatientEdge(ctx context.Context, sel ast.SelectionS
 var procedureImplementors = []string{"Procedure"}
 
 func (ec *executionContext) _Procedure(ctx context.Context, sel ast.SelectionSet, obj *model.Procedure) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, procedureImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, procedureImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -12777,12 +13046,12 @@ func (ec *executionContext) _Procedure(ctx context.Context, sel ast.SelectionSet
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -12911,9 +13180,9 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var spellImplementors = []string{"Spell", "Node"}
 
 func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, obj *model.Spell) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, spellImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, spellImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13018,9 +13287,9 @@ func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, ob
 var spellConnectionImplementors = []string{"SpellConnection"}
 
 func (ec *executionContext) _SpellConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SpellConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, spellConnectionImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, spellConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13067,9 +13336,9 @@ func (ec *executionContext) _SpellConnection(ctx context.Context, sel ast.Select
 var spellEdgeImplementors = []string{"SpellEdge"}
 
 func (ec *executionContext) _SpellEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SpellEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, spellEdgeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, spellEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13105,9 +13374,9 @@ func (ec *executionContext) _SpellEdge(ctx context.Context, sel ast.SelectionSet
 var tabulationImplementors = []string{"Tabulation"}
 
 func (ec *executionContext) _Tabulation(ctx context.Context, sel ast.SelectionSet, obj *model.Tabulation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, tabulationImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, tabulationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13148,9 +13417,9 @@ func (ec *executionContext) _Tabulation(ctx context.Context, sel ast.SelectionSe
 var tabulationRowImplementors = []string{"TabulationRow"}
 
 func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.SelectionSet, obj *model.TabulationRow) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, tabulationRowImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, tabulationRowImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13206,9 +13475,9 @@ func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.Selectio
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, viewerImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13254,9 +13523,9 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13307,9 +13576,9 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13355,9 +13624,9 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13413,9 +13682,9 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13471,9 +13740,9 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -13529,9 +13798,9 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := collectFields(ctx, ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(ctx, fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {

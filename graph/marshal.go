@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 	"reflect"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // marshalSlice marshals a list of objects one element after another. The
@@ -32,10 +34,17 @@ func marshalSlice(ctx context.Context, length int, _ int64, omitPanicHandler boo
 	// One allocation for all the elements' contexts, field contexts and
 	// indexes, where WithFieldContext would make one context each.
 	parent := graphql.GetFieldContext(ctx)
+	var arena *fieldArena
+	if p, ok := ctx.(*fieldCtx); ok {
+		arena = p.arena
+	}
+	if arena == nil {
+		arena = &fieldArena{}
+	}
 	elems := make([]fieldCtx, length)
 	for i := range length {
 		elem := &elems[i]
-		elem.Context, elem.index = ctx, i
+		elem.Context, elem.index, elem.arena = ctx, i, arena
 		elem.fc.Parent, elem.fc.Index = parent, &elem.index
 		if omitPanicHandler {
 			ret[i] = marshalElement(elem, i)
@@ -174,18 +183,21 @@ func resolveInline(ctx context.Context, out *graphql.FieldSet, field graphql.Col
 
 // fieldCtx is the context of a field while it is resolved and marshalled
 // (and of a list element, see marshalSlice). graph/internal/rewrite gives
-// two kinds of fields a fast path under one, taken when the operation has
-// no field interceptor (plainFieldsFast): plain fields, with no resolver,
-// directive or middleware of their own, whose generated resolver only
-// reads the field of its object (`return obj.X, nil`), and fields whose
-// resolver takes the object and no arguments and that have no directive
-// (Episode.patient, Episode.diagnoses). The path reads the value, or calls
-// the resolver, and marshals it under a fieldCtx instead of going through
-// graphql.ResolveField. That one allocates, per field, a field context
-// with a Child closure, the context.WithValue holding it, the resolver and
-// `next` closures and the value boxed into an `any` twice; it was the
-// largest share of a listing's allocations. Here the context and its
-// field context are one allocation, and only fields with subfields record
+// three kinds of fields a fast path under one, taken when the operation
+// has no field interceptor (plainFieldsFast): plain fields, with no
+// resolver or middleware of their own, whose generated resolver only
+// reads the field of its object (`return obj.X, nil`), the same under one
+// directive without arguments (@identifiable: the directive still runs,
+// on the field's context), and fields whose resolver takes the object,
+// with or without arguments (Episode.patient, Patient.episodes; the
+// arguments are parsed once per field of the query, fieldArgs). The path
+// reads the value, or calls the resolver, and marshals it under a
+// fieldCtx instead of going through graphql.ResolveField. That one
+// allocates, per field, a field context with a Child closure, the
+// context.WithValue holding it, the resolver and `next` closures and the
+// value boxed into an `any` twice; it was the largest share of a
+// listing's allocations. Here the context and its field context are one
+// slot of an arena (fieldArena), and only fields with subfields record
 // their result (resolvers read ancestors' results, resolvers/prefetch.go;
 // nothing can read a leaf's). Child stays nil: only field interceptors
 // call it. Resolver errors and panics are reported on the field's path,
@@ -193,7 +205,44 @@ func resolveInline(ctx context.Context, out *graphql.FieldSet, field graphql.Col
 type fieldCtx struct {
 	context.Context
 	fc    graphql.FieldContext
-	index int // a list element's, for fc.Index
+	index int         // a list element's, for fc.Index
+	arena *fieldArena // where the fields below this one take theirs
+}
+
+// fieldArena hands out the fieldCtx of the fields below a field, carved
+// from chunks: one allocation per many fields instead of one per field
+// (with the fields of an episode page, about a sixth of a listing's
+// allocations). The first fast field below a context that is not a
+// fieldCtx (a root field, gqlgen's own path) starts one, and its
+// descendants share it. Fields are resolved one after another, except
+// @defer'd ones, which gqlgen runs in goroutines: hence the lock.
+type fieldArena struct {
+	mu        sync.Mutex
+	free      []fieldCtx
+	sets      []graphql.FieldSet // see newFieldSet
+	values    []graphql.Marshaler
+	collected map[collectKey][]graphql.CollectedField // see collectFields
+	next      int                                     // size of the next chunk
+	args      map[*ast.Field]map[string]any           // see fieldArgs
+}
+
+// The chunks grow from small, for queries reading a few fields, to a
+// size whose waste stays small beside a page's fields.
+const (
+	firstFieldChunk = 8
+	maxFieldChunk   = 64
+)
+
+func (a *fieldArena) get() *fieldCtx {
+	a.mu.Lock()
+	if len(a.free) == 0 {
+		n := max(a.next, firstFieldChunk)
+		a.free, a.next = make([]fieldCtx, n), min(2*n, maxFieldChunk)
+	}
+	c := &a.free[0]
+	a.free = a.free[1:]
+	a.mu.Unlock()
+	return c
 }
 
 // Value answers gqlgen's field-context key with the field's own context,
@@ -207,13 +256,22 @@ func (c *fieldCtx) Value(key any) any {
 
 // newFieldCtx starts a field of object below ctx.
 func newFieldCtx(ctx context.Context, field graphql.CollectedField, object string, isMethod, isResolver bool) *fieldCtx {
-	return &fieldCtx{Context: ctx, fc: graphql.FieldContext{
+	var arena *fieldArena
+	if p, ok := ctx.(*fieldCtx); ok {
+		arena = p.arena
+	}
+	if arena == nil {
+		arena = &fieldArena{}
+	}
+	c := arena.get()
+	*c = fieldCtx{Context: ctx, arena: arena, fc: graphql.FieldContext{
 		Parent:     graphql.GetFieldContext(ctx),
 		Object:     object,
 		Field:      field,
 		IsMethod:   isMethod,
 		IsResolver: isResolver,
 	}}
+	return c
 }
 
 // recoverField is deferred by a field's fast path: as in
@@ -270,4 +328,142 @@ type keyProbe struct {
 func (p *keyProbe) Value(key any) any {
 	p.key = key
 	return nil
+}
+
+// directiveResult takes, for a plain field under one directive
+// (@identifiable), what the directive chain returned, as
+// graphql.ResolveField would: an error is reported on the field, a nil
+// result is null (an error too if the field is non-null), a value of
+// another type than the field's is an error. null is the field's result
+// when it is not v marshalled.
+func directiveResult[T any](fc *fieldCtx, oc *graphql.OperationContext, res any, err error, nonNull bool) (v T, null graphql.Marshaler) {
+	if err != nil {
+		return v, fieldError(fc, oc, err)
+	}
+	if res == nil {
+		if nonNull {
+			graphql.AddInvalidNullError(fc, "")
+		}
+		return v, graphql.Null
+	}
+	switch r := res.(type) {
+	case T:
+		return r, nil
+	case graphql.Marshaler:
+		return v, r
+	}
+	oc.Errorf(fc, `unexpected type %T from middleware/directive chain, should be %T`, res, v)
+	return v, graphql.Null
+}
+
+// fieldArgs parses the arguments of a field taking the fast path, once per
+// field of the query: siblings (each patient's episodes on a page) share
+// the parsed arguments, which depend only on the field's syntax and the
+// operation's variables. Resolvers only read them. Errors are not kept,
+// each sibling reports its own as gqlgen would.
+func fieldArgs(fc *fieldCtx, parse func(context.Context, map[string]any) (map[string]any, error), variables map[string]any) (map[string]any, error) {
+	a, key := fc.arena, fc.fc.Field.Field
+	a.mu.Lock()
+	args, ok := a.args[key]
+	a.mu.Unlock()
+	if ok {
+		return args, nil
+	}
+	args, err := parse(fc, fc.fc.Field.ArgumentMap(variables))
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if a.args == nil {
+		a.args = map[*ast.Field]map[string]any{}
+	}
+	a.args[key] = args
+	a.mu.Unlock()
+	return args, nil
+}
+
+// newFieldSet stands, in the generated code, for graphql.NewFieldSet at
+// the start of every object below a fast field: the field set and its
+// values are carved from the field's arena instead of allocated, two per
+// object. The set does not keep the fields, which only gqlgen's own
+// FieldSet.MarshalGQL and @defer's views read: the object is written by
+// objectJSON, and an object with a deferred field gets gqlgen's set.
+func newFieldSet(ctx context.Context, fields []graphql.CollectedField) *graphql.FieldSet {
+	p, ok := ctx.(*fieldCtx)
+	if !ok || p.arena == nil {
+		return graphql.NewFieldSet(fields)
+	}
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			return graphql.NewFieldSet(fields)
+		}
+	}
+	a, n := p.arena, len(fields)
+	a.mu.Lock()
+	if len(a.sets) == 0 {
+		a.sets = make([]graphql.FieldSet, fieldSetChunk)
+	}
+	fs := &a.sets[0]
+	a.sets = a.sets[1:]
+	if len(a.values) < n {
+		a.values = make([]graphql.Marshaler, max(valuesChunk, n))
+	}
+	fs.Values = a.values[:n:n]
+	a.values = a.values[n:]
+	a.mu.Unlock()
+	return fs
+}
+
+const (
+	fieldSetChunk = 32
+	valuesChunk   = 128
+)
+
+// collectFields stands, in the generated code, for graphql.CollectFields
+// at the start of every object: below a fast field, the objects of a page
+// sharing a selection find its collected fields in the field's arena
+// instead of computing gqlgen's cache key, which allocates a hash per
+// object. The result is gqlgen's; it depends on the operation only (its
+// fragments and variables), as the arena does.
+func collectFields(ctx context.Context, oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+	p, ok := ctx.(*fieldCtx)
+	if !ok || p.arena == nil || len(sel) == 0 || len(satisfies) == 0 {
+		return graphql.CollectFields(oc, sel, satisfies)
+	}
+	a, key := p.arena, collectKey{&sel[0], len(sel), &satisfies[0], len(satisfies)}
+	a.mu.Lock()
+	fields, ok := a.collected[key]
+	a.mu.Unlock()
+	if ok {
+		return fields
+	}
+	fields = graphql.CollectFields(oc, sel, satisfies)
+	a.mu.Lock()
+	if a.collected == nil {
+		a.collected = map[collectKey][]graphql.CollectedField{}
+	}
+	a.collected[key] = fields
+	a.mu.Unlock()
+	return fields
+}
+
+// collectKey is a selection set and the type names it is collected for,
+// by identity: the operation's syntax tree and the generated
+// implementors lists do not change while it runs.
+type collectKey struct {
+	sel       *ast.Selection
+	selLen    int
+	satisfies *string
+	satLen    int
+}
+
+// stringAt stands, in a plain field's fast path, for the marshaller of a
+// String (graphql.MarshalString), which allocates a closure holding the
+// string per field. It points at the string in the object instead, which
+// nothing changes once loaded, and is written as gqlgen writes a string
+// when the response is; one pointer, it is boxed without an allocation.
+type stringAt struct{ s *string }
+
+func (s stringAt) MarshalGQL(w io.Writer) {
+	graphql.MarshalString(*s.s).MarshalGQL(w)
 }

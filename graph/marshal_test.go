@@ -100,3 +100,22 @@ func TestObjectJSON(t *testing.T) {
 		}
 	}
 }
+
+// A string field written from the object is written as gqlgen writes a
+// String, and marshalling it allocates nothing.
+func TestStringAt(t *testing.T) {
+	for _, s := range []string{"", "RDZ 10", `quote " back \ slash`, "tab\tnew\nline\r", "\x01\x1f", "é ✓"} {
+		var got, want bytes.Buffer
+		stringAt{&s}.MarshalGQL(&got)
+		graphql.MarshalString(s).MarshalGQL(&want)
+		if got.String() != want.String() {
+			t.Errorf("%q: wrote %s, gqlgen writes %s", s, got.String(), want.String())
+		}
+	}
+	s := "RDZ 10"
+	var m graphql.Marshaler
+	if n := testing.AllocsPerRun(100, func() { m = stringAt{&s} }); n != 0 {
+		t.Errorf("boxing a stringAt allocates %v times", n)
+	}
+	_ = m
+}

@@ -32,6 +32,7 @@ func (r *Resolver) listEpisodes(ctx context.Context, q model.EpisodeQuery) (*mod
 func (r *Resolver) patientEpisodes(ctx context.Context, p *model.Patient, q model.EpisodeQuery) (*model.EpisodeConnection, error) {
 	q.PatientID = p.RowID
 	q.Fields, q.Total = connectionSelection(ctx)
+	q.NoCursors = !selectsCursors(ctx)
 	// A cursor continues one patient's listing only, so it is not batched.
 	if q.Page.After == nil && q.Page.Before == nil {
 		if ids, shared := siblingPatients(ctx); len(ids) > 1 && slices.Contains(ids, p.RowID) {
@@ -94,7 +95,7 @@ func nestedKey(q model.EpisodeQuery) (string, bool) {
 		fields = append(fields, f)
 	}
 	slices.Sort(fields)
-	b, err := json.Marshal([]any{"episodes", q.Filter, q.OrderBy, q.Page.First, q.Page.Last, fields, q.Fields == nil, q.Total})
+	b, err := json.Marshal([]any{"episodes", q.Filter, q.OrderBy, q.Page.First, q.Page.Last, fields, q.Fields == nil, q.Total, q.NoCursors})
 	return string(b), err == nil
 }
 
@@ -239,6 +240,22 @@ func primeLists[T any](prime func(int64, []T) bool, keys []int64, m map[int64][]
 		}
 		prime(k, v)
 	}
+}
+
+// selectsCursors reports whether the connection being resolved selects
+// anything that reads a cursor (edges or pageInfo); without an operation
+// it says yes.
+func selectsCursors(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if !graphql.HasOperationContext(ctx) || fc == nil {
+		return true
+	}
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, nil) {
+		if f.Name == "edges" || f.Name == "pageInfo" {
+			return true
+		}
+	}
+	return false
 }
 
 // connectionSelection returns the names of the fields selected on the

@@ -30,6 +30,9 @@ type EpisodeQuery struct {
 	Total bool
 	// KnownTotal is the listing's size when it was already counted.
 	KnownTotal *int
+	// NoCursors says neither edges nor pageInfo is selected: nobody reads
+	// a cursor, so none is signed (the edges' cursors stay empty).
+	NoCursors bool
 }
 
 // PatientQuery is a validated patient listing request.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -59,9 +60,34 @@ func identifiable(ctx context.Context, obj any, next graphql.Resolver) (any, err
 	res, err := next(ctx)
 	if err == nil {
 		fc := graphql.GetFieldContext(ctx)
-		st.audit.Note(fc.Object+"."+fc.Field.Name, patient)
+		st.audit.Note(fieldName(fc.Object, fc.Field.Name), patient)
 	}
 	return res, err
+}
+
+// fieldNames interns the "Type.field" names restricted reads are audited
+// under: a few fields, read once per patient of a page each.
+var fieldNames struct {
+	sync.RWMutex
+	m map[[2]string]string
+}
+
+func fieldName(object, field string) string {
+	k := [2]string{object, field}
+	fieldNames.RLock()
+	name, ok := fieldNames.m[k]
+	fieldNames.RUnlock()
+	if ok {
+		return name
+	}
+	name = object + "." + field
+	fieldNames.Lock()
+	if fieldNames.m == nil {
+		fieldNames.m = map[[2]string]string{}
+	}
+	fieldNames.m[k] = name
+	fieldNames.Unlock()
+	return name
 }
 
 // denied is the refusal of the field being resolved.

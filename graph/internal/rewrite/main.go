@@ -24,6 +24,12 @@ var substitutions = []struct{ upstream, local string }{
 	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,"},
 	// A copy of each field, a map and an iterator per object written.
 	{"ec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "ec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn objectJSON{fields, out.Values}\n}"},
+	// Two allocations per object: the field set and its values. Only
+	// for objects written by objectJSON (checked in rewrite), which never
+	// reads the field set's own copy of the fields.
+	{"out := graphql.NewFieldSet(fields)", "out := newFieldSet(ctx, fields)"},
+	// The cache key gqlgen hashes (an allocation) per object.
+	{"fields := graphql.CollectFields(ec.OperationContext, sel, ", "fields := collectFields(ctx, ec.OperationContext, sel, "},
 }
 
 func main() {
@@ -49,6 +55,9 @@ func rewrite(path string) error {
 			return fmt.Errorf("%s: no %q to rewrite; check the gqlgen version", path, s.upstream)
 		}
 		src = bytes.ReplaceAll(src, []byte(s.upstream), []byte(s.local))
+	}
+	if bytes.Count(src, []byte("out := newFieldSet(ctx, fields)")) != bytes.Count(src, []byte("return objectJSON{fields, out.Values}")) {
+		return fmt.Errorf("%s: an object's field set is not written by objectJSON; check the gqlgen version", path)
 	}
 	src, err = rewritePlainFields(path, src)
 	if err != nil {

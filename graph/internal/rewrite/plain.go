@@ -8,13 +8,15 @@ import (
 	"go/token"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
-// plainField is a generated field resolver with no middleware chain (no
-// directive) and a field context that takes no arguments, which either
-// only reads its object's field or method (graphql.ResolveField with
-// `return obj.X, nil` or `obj.X()` as resolver: a plain field) or calls
-// its resolver on the object (`return ec.Resolvers.T().F(ctx, obj)`).
+// plainField is a generated field resolver which either only reads its
+// object's field or method (graphql.ResolveField with `return obj.X, nil`
+// or `obj.X()` as resolver: a plain field), with no middleware chain or
+// one directive without arguments, or calls its resolver on the object
+// (`return ec.Resolvers.T().F(ctx, obj)`, or with the arguments its field
+// context parsed) with no middleware chain.
 type plainField struct {
 	body       *ast.BlockStmt // of the generated function
 	call       *ast.ReturnStmt
@@ -26,6 +28,16 @@ type plainField struct {
 	isResolver bool
 	subfields  bool // an object or list of objects: its result is recorded
 	recover    bool
+	// A plain field under one directive without arguments
+	// (@identifiable): its middleware chain, the chain's result type and
+	// whether the field is non-null.
+	chain     string
+	valueType string
+	nonNull   bool
+	// A resolver taking arguments: the generated function parsing them
+	// (ec.field_T_f_args), and the resolver's argument expressions.
+	argsFunc string
+	args     []string
 }
 
 // rewritePlainFields gives every such field's generated resolver a fast
@@ -68,13 +80,31 @@ func rewritePlainFields(path string, src []byte) ([]byte, error) {
 		if p.recover {
 			out.WriteString("\tdefer recoverField(fc, ec.OperationContext, &ret)\n")
 		}
-		if p.resolver != "" {
+		if p.chain != "" {
+			fmt.Fprintf(&out, "\tchain := %s\n", p.chain)
+			fmt.Fprintf(&out, "\tres, err := chain(fc, func(ctx context.Context) (any, error) {\n\t\treturn %s, nil\n\t})(fc)\n", p.value)
+			fmt.Fprintf(&out, "\tv, null := directiveResult[%s](fc, ec.OperationContext, res, err, %t)\n\tif null != nil {\n\t\treturn null\n\t}\n", p.valueType, p.nonNull)
+		} else if p.argsFunc != "" {
+			fmt.Fprintf(&out, "\targs, err := fieldArgs(fc, %s, ec.Variables)\n\tif err != nil {\n\t\tec.Error(fc, err)\n\t\treturn graphql.Null\n\t}\n\tfc.fc.Args = args\n", p.argsFunc)
+			fmt.Fprintf(&out, "\tv, err := %s(fc, obj, %s)\n\tif err != nil {\n\t\treturn fieldError(fc, ec.OperationContext, err)\n\t}\n", p.resolver, strings.Join(p.args, ", "))
+		} else if p.resolver != "" {
 			fmt.Fprintf(&out, "\tv, err := %s(fc, obj)\n\tif err != nil {\n\t\treturn fieldError(fc, ec.OperationContext, err)\n\t}\n", p.resolver)
+		} else if p.marshal == "ec.marshalNString2string" && !strings.HasSuffix(p.value, ")") {
+			// A string of the object, written from where it is
+			// (stringAt) rather than boxed into a closure.
+			fmt.Fprintf(&out, "\treturn stringAt{&%s}\n}", p.value)
+			last = end
+			continue
 		} else {
 			fmt.Fprintf(&out, "\tv := %s\n", p.value)
 		}
 		if p.subfields {
 			out.WriteString("\tfc.fc.Result = v\n")
+		}
+		if p.marshal == "ec.marshalOString2ᚖstring" && p.resolver == "" {
+			out.WriteString("\tif v == nil {\n\t\treturn graphql.Null\n\t}\n\treturn stringAt{v}\n}")
+			last = end
+			continue
 		}
 		fmt.Fprintf(&out, "\treturn %s(fc, field.Selections, v)\n}", p.marshal)
 		last = end
@@ -98,8 +128,14 @@ func matchPlainField(fset *token.FileSet, src []byte, fd *ast.FuncDecl, fieldCon
 		return p, false
 	}
 	a := call.Args
-	if text(fset, src, a[0]) != "ctx" || text(fset, src, a[1]) != "ec.OperationContext" || text(fset, src, a[2]) != "field" || text(fset, src, a[5]) != "nil" {
+	if text(fset, src, a[0]) != "ctx" || text(fset, src, a[1]) != "ec.OperationContext" || text(fset, src, a[2]) != "field" {
 		return p, false
+	}
+	if chain := text(fset, src, a[5]); chain != "nil" {
+		if !oneDirective.MatchString(chain) {
+			return p, false
+		}
+		p.chain = chain
 	}
 	// The field context: ec.fieldContext_T_f(ctx, field).
 	fcCall, ok := onlyReturn(a[3], 1)
@@ -120,7 +156,34 @@ func matchPlainField(fset *token.FileSet, src []byte, fd *ast.FuncDecl, fieldCon
 	}
 	// The resolver: return obj.X, nil or return obj.X(), nil, or
 	// return ec.Resolvers.T().F(ctx, obj).
-	if res, ok := onlyReturn(a[4], 1); ok {
+	if stmts, ok := funcBody(a[4]); ok && p.argsFunc != "" {
+		// fc := graphql.GetFieldContext(ctx)
+		// return ec.Resolvers.T().F(ctx, obj, fc.Args["a"].(A), …)
+		if len(stmts) != 2 || text(fset, src, stmts[0]) != "fc := graphql.GetFieldContext(ctx)" {
+			return p, false
+		}
+		ret, ok := stmts[1].(*ast.ReturnStmt)
+		if !ok || len(ret.Results) != 1 {
+			return p, false
+		}
+		c, ok := ret.Results[0].(*ast.CallExpr)
+		if !ok || len(c.Args) < 3 || text(fset, src, c.Args[0]) != "ctx" || text(fset, src, c.Args[1]) != "obj" {
+			return p, false
+		}
+		p.resolver = text(fset, src, c.Fun)
+		if !resolverCall.MatchString(p.resolver) {
+			return p, false
+		}
+		for _, e := range c.Args[2:] {
+			arg := text(fset, src, e)
+			if !argExpr.MatchString(arg) {
+				return p, false
+			}
+			p.args = append(p.args, "args"+strings.TrimPrefix(arg, "fc.Args"))
+		}
+	} else if p.argsFunc != "" {
+		return p, false
+	} else if res, ok := onlyReturn(a[4], 1); ok {
 		c, ok := res[0].(*ast.CallExpr)
 		if !ok || len(c.Args) != 2 || text(fset, src, c.Args[0]) != "ctx" || text(fset, src, c.Args[1]) != "obj" {
 			return p, false
@@ -145,7 +208,7 @@ func matchPlainField(fset *token.FileSet, src []byte, fd *ast.FuncDecl, fieldCon
 		p.value = text(fset, src, res[0])
 	}
 	// Only a field with a resolver has one, whatever its body.
-	if p.isResolver != (p.resolver != "") {
+	if p.isResolver != (p.resolver != "") || (p.chain != "" && p.resolver != "") {
 		return p, false
 	}
 	// The marshaller: return ec.marshal…(ctx, selections, v).
@@ -164,6 +227,20 @@ func matchPlainField(fset *token.FileSet, src []byte, fd *ast.FuncDecl, fieldCon
 	case "false":
 	default:
 		return p, false
+	}
+	if p.chain != "" {
+		ft := a[6].(*ast.FuncLit).Type
+		if len(ft.Params.List) != 3 || len(ft.Params.List[2].Names) != 1 {
+			return p, false
+		}
+		p.valueType = text(fset, src, ft.Params.List[2].Type)
+		switch text(fset, src, a[8]) {
+		case "true":
+			p.nonNull = true
+		case "false":
+		default:
+			return p, false
+		}
 	}
 	p.body, p.call = fd.Body, ret
 	return p, true
@@ -185,6 +262,21 @@ func matchFieldContext(fset *token.FileSet, src []byte, fd *ast.FuncDecl, p *pla
 			return false
 		}
 		return setContext(fset, src, p, c.Args[0], c.Args[2], c.Args[3])
+	}
+	if len(stmts) == 5 {
+		// The arguments, parsed under the field's context:
+		//	defer func() { … recover … }()
+		//	ctx = graphql.WithFieldContext(ctx, fc)
+		//	if fc.Args, err = ec.field_T_f_args(ctx, field.ArgumentMap(ec.Variables)); err != nil { … }
+		if !argsRecover.MatchString(text(fset, src, stmts[1])) || text(fset, src, stmts[2]) != "ctx = graphql.WithFieldContext(ctx, fc)" {
+			return false
+		}
+		m := argsParse.FindStringSubmatch(text(fset, src, stmts[3]))
+		if m == nil {
+			return false
+		}
+		p.argsFunc = m[1]
+		stmts = []ast.Stmt{stmts[0], stmts[4]}
 	}
 	if len(stmts) != 2 || text(fset, src, stmts[1]) != "return fc, nil" {
 		return false
@@ -232,6 +324,35 @@ func setContext(fset *token.FileSet, src []byte, p *plainField, object, isMethod
 	}
 	p.isMethod, p.isResolver = m == "true", r == "true"
 	return true
+}
+
+// oneDirective is gqlgen's middleware chain of a field with one directive
+// that takes no arguments, as it calls it on the object and the field's
+// resolver; anything else (arguments, several directives) keeps gqlgen's
+// path.
+var oneDirective = regexp.MustCompile(`^func\(ctx context\.Context, next graphql\.Resolver\) graphql\.Resolver \{\s*` +
+	`directive0 := next\s*` +
+	`directive1 := func\(ctx context\.Context\) \(any, error\) \{\s*` +
+	`if ec\.Directives\.([A-Za-z0-9_]+) == nil \{\s*var zeroVal [^\n]+\s*return zeroVal, errors\.New\("directive [A-Za-z0-9_]+ is not implemented"\)\s*\}\s*` +
+	`return ec\.Directives\.([A-Za-z0-9_]+)\(ctx, obj, directive0\)\s*\}\s*` +
+	`next = directive1\s*return next\s*\}$`)
+
+// argsRecover, argsParse and argExpr are the parts of a field context
+// parsing arguments, and of its resolver's call, that the fast path
+// takes over.
+var (
+	argsRecover = regexp.MustCompile(`^defer func\(\) \{\s*if r := recover\(\); r != nil \{\s*err = ec\.Recover\(ctx, r\)\s*ec\.Error\(ctx, err\)\s*\}\s*\}\(\)$`)
+	argsParse   = regexp.MustCompile(`^if fc\.Args, err = (ec\.field_[A-Za-z0-9_]+_args)\(ctx, field\.ArgumentMap\(ec\.Variables\)\); err != nil \{\s*ec\.Error\(ctx, err\)\s*return fc, err\s*\}$`)
+	argExpr     = regexp.MustCompile(`^fc\.Args\["[A-Za-z0-9_]+"\]\.\([^()]+\)$`)
+)
+
+// funcBody returns the statements of a function literal.
+func funcBody(e ast.Expr) ([]ast.Stmt, bool) {
+	fl, ok := e.(*ast.FuncLit)
+	if !ok {
+		return nil, false
+	}
+	return fl.Body.List, true
 }
 
 // resolverCall is the generated call of an object's resolver.
