@@ -295,12 +295,105 @@ func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) (err error) 
 		}
 		infile = local.Valid && local.Int64 == 1
 	}
+	if empty && d.spareConnections() {
+		if err := d.deriveFresh(ctx, tx, ids, infile); err != nil {
+			return fmt.Errorf("spells: %w", err)
+		}
+		return tx.Commit()
+	}
 	for start := 0; start < len(ids); start += spellChunk {
 		if err := d.refreshSpellChunk(ctx, tx, ids[start:min(start+spellChunk, len(ids))], empty, infile); err != nil {
 			return fmt.Errorf("spells: %w", err)
 		}
 	}
 	return tx.Commit()
+}
+
+// spareConnections reports whether the pool can give a derivation a second
+// connection beside its own and the published tables' build, so that
+// taking one cannot wait for ever.
+func (d *DB) spareConnections() bool {
+	max := d.sql.Stats().MaxOpenConnections
+	return max == 0 || max >= 4
+}
+
+// deriveFresh writes the spells of ids into the empty spell tables, reading
+// and deriving the next chunk on a connection of its own while tx writes
+// the last: reading costs the server about half of what writing does, and
+// the two run on different server threads. The reads see the committed
+// episodes as of their own snapshot; no stored spell is read.
+func (d *DB) deriveFresh(ctx context.Context, tx *sql.Tx, ids []int64, infile bool) (err error) {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rconn, err := d.sql.Conn(rctx)
+	if err != nil {
+		return unavailable(ctx, err)
+	}
+	defer rconn.Close()
+	rtx, err := rconn.BeginTx(rctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return unavailable(ctx, err)
+	}
+	defer rtx.Rollback()
+	chunks := make(chan []*derivedSpell, 1)
+	var readErr error
+	go func() {
+		defer close(chunks)
+		for start := 0; start < len(ids); start += spellChunk {
+			derived, err := d.deriveChunk(rctx, rtx, ids[start:min(start+spellChunk, len(ids))])
+			if err != nil {
+				readErr = err
+				return
+			}
+			select {
+			case chunks <- derived:
+			case <-rctx.Done():
+				readErr = rctx.Err()
+				return
+			}
+		}
+	}()
+	// The reader has stopped before its transaction is rolled back.
+	defer func() {
+		cancel()
+		for range chunks {
+		}
+	}()
+	for derived := range chunks {
+		// Chunks hold other patients, so no episode is in two of them.
+		if infile {
+			err = d.loadSpells(ctx, tx, derived)
+		} else {
+			err = d.insertSpells(ctx, tx, derived)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return readErr
+}
+
+// deriveChunk reads the episodes of the patients ids and derives their
+// spells, in the order of ids.
+func (d *DB) deriveChunk(ctx context.Context, q querier, ids []int64) ([]*derivedSpell, error) {
+	byPatient := map[int64][]spellEpisode{}
+	sel := builder.Select("id", "patient_id", "procode3", "admidate", "disdate", "epistart", "epiorder", "admimeth", "dismeth").
+		From("episodes").Where(sq.Eq{"patient_id": ids})
+	if err := d.scanWith(ctx, q, sel, func(r *sql.Rows) error {
+		var e spellEpisode
+		if err := r.Scan(&e.id, &e.patientID, &e.procode3, &e.admidate, &e.disdate, &e.epistart, &e.epiorder, &e.admimeth, &e.dismeth); err != nil {
+			return err
+		}
+		byPatient[e.patientID] = append(byPatient[e.patientID], e)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var derived []*derivedSpell
+	for _, id := range ids {
+		derived = append(derived, deriveSpells(byPatient[id])...)
+	}
+	return derived, nil
 }
 
 // spellsEmpty reports whether the spell tables hold nothing.
@@ -317,22 +410,9 @@ func (d *DB) spellsEmpty(ctx context.Context, q querier) (bool, error) {
 // is read, compared or deleted, and infile that the new spells may be
 // written with LOAD DATA LOCAL INFILE.
 func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64, fresh, infile bool) error {
-	byPatient := map[int64][]spellEpisode{}
-	q := builder.Select("id", "patient_id", "procode3", "admidate", "disdate", "epistart", "epiorder", "admimeth", "dismeth").
-		From("episodes").Where(sq.Eq{"patient_id": ids})
-	if err := d.scanWith(ctx, tx, q, func(r *sql.Rows) error {
-		var e spellEpisode
-		if err := r.Scan(&e.id, &e.patientID, &e.procode3, &e.admidate, &e.disdate, &e.epistart, &e.epiorder, &e.admimeth, &e.dismeth); err != nil {
-			return err
-		}
-		byPatient[e.patientID] = append(byPatient[e.patientID], e)
-		return nil
-	}); err != nil {
+	derived, err := d.deriveChunk(ctx, tx, ids)
+	if err != nil {
 		return err
-	}
-	var derived []*derivedSpell
-	for _, id := range ids {
-		derived = append(derived, deriveSpells(byPatient[id])...)
 	}
 	if fresh {
 		// Chunks hold other patients, so no episode is in two of them.
