@@ -99,26 +99,12 @@ func (l *Load) bulkInsert(ctx context.Context, table string, cols []string, rows
 		}
 		return res.LastInsertId()
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(rows) * len(cols) * 8)
-	for _, r := range rows {
-		for i, v := range r {
-			if i > 0 {
-				buf.WriteByte('\t')
-			}
-			if err := writeField(&buf, v); err != nil {
-				return 0, err
-			}
-		}
-		buf.WriteByte('\n')
+	stmt, done, err := infileStatement(table, cols, rows)
+	if err != nil {
+		return 0, err
 	}
-	name := fmt.Sprintf("hesgql-load-%d", readerSeq.Add(1))
-	mysql.RegisterReaderHandler(name, func() io.Reader { return bytes.NewReader(buf.Bytes()) })
-	defer mysql.DeregisterReaderHandler(name)
-	stmt := "LOAD DATA LOCAL INFILE 'Reader::" + name + "' INTO TABLE " + table +
-		` CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n' (` +
-		strings.Join(cols, ", ") + ")"
-	res, err := l.write(ctx, sq.Expr(stmt))
+	defer done()
+	res, err := l.write(ctx, stmt)
 	if err != nil {
 		return 0, err
 	}
@@ -131,9 +117,34 @@ func (l *Load) bulkInsert(ctx context.Context, table string, cols []string, rows
 		return 0, err
 	}
 	if warnings > 0 || n != int64(len(rows)) {
-		return 0, fmt.Errorf("not every row stored as given (%d of %d rows, %d warnings): %s", n, len(rows), warnings, l.warnings(ctx))
+		return 0, fmt.Errorf("not every row stored as given (%d of %d rows, %d warnings): %s", n, len(rows), warnings, warningsOf(ctx, l.d, l.tx))
 	}
 	return first, nil
+}
+
+// infileStatement builds a LOAD DATA LOCAL INFILE of rows into table from
+// an in-memory file, registered under a name of its own until done is
+// called (after the statement has run).
+func infileStatement(table string, cols []string, rows [][]any) (stmt sq.Sqlizer, done func(), err error) {
+	var buf bytes.Buffer
+	buf.Grow(len(rows) * len(cols) * 8)
+	for _, r := range rows {
+		for i, v := range r {
+			if i > 0 {
+				buf.WriteByte('\t')
+			}
+			if err := writeField(&buf, v); err != nil {
+				return nil, nil, err
+			}
+		}
+		buf.WriteByte('\n')
+	}
+	name := fmt.Sprintf("hesgql-load-%d", readerSeq.Add(1))
+	mysql.RegisterReaderHandler(name, func() io.Reader { return bytes.NewReader(buf.Bytes()) })
+	text := "LOAD DATA LOCAL INFILE 'Reader::" + name + "' INTO TABLE " + table +
+		` CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n' (` +
+		strings.Join(cols, ", ") + ")"
+	return sq.Expr(text), func() { mysql.DeregisterReaderHandler(name) }, nil
 }
 
 // upsertRows writes rows with one multi-row INSERT ending in suffix (an ON
@@ -169,9 +180,9 @@ func multiRowInsert(table string, cols []string, rows [][]any, suffix string) sq
 // readerSeq names the in-memory files handed to LOAD DATA LOCAL INFILE.
 var readerSeq atomic.Int64
 
-// warnings describes the server's warnings about the last statement.
-func (l *Load) warnings(ctx context.Context) string {
-	rows, err := l.d.query(ctx, l.tx, sq.Expr("SHOW WARNINGS LIMIT 3"))
+// warningsOf describes the server's warnings about the last statement on q.
+func warningsOf(ctx context.Context, d *DB, q querier) string {
+	rows, err := d.query(ctx, q, sq.Expr("SHOW WARNINGS LIMIT 3"))
 	if err != nil {
 		return err.Error()
 	}

@@ -52,3 +52,37 @@ func TestBulkLoadRestoresSessionChecks(t *testing.T) {
 		t.Errorf("%d episodes, %v", n, err)
 	}
 }
+
+// A derivation into empty spell tables bulk-inserts on a connection of its
+// own, which goes back to the pool with the checks on.
+func TestSpellBulkDerivationRestoresSessionChecks(t *testing.T) {
+	dsn := dbtest.NewDSN(t)
+	dbtest.Open(t, dsn) // migrate
+	ctx := context.Background()
+	d, err := db.Open(ctx, dsn, db.Options{MaxOpenConns: 1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	day := time.Date(2001, 4, 1, 0, 0, 0, 0, time.UTC)
+	ld, err := d.BeginLoad(ctx, "spells.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ld.Write(ctx, []hes.Record{{EpiKey: "100000000001", PseudoID: "P1", FYear: "0102", ProviderCode: "RXX",
+		AdmissionDate: day, EpisodeStart: day, Diagnoses: []hes.Diagnosis{{Position: 1, Code: "L400"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ld.Commit(ctx, db.ReleaseSummary{FileName: "spells.txt", Checksum: "x", Read: 1, Loaded: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.RebuildSpells(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u, fk, err := d.SessionChecksForTest(ctx); err != nil || u != 1 || fk != 1 {
+		t.Errorf("after the spells derivation: unique_checks %d, foreign_key_checks %d, %v", u, fk, err)
+	}
+	if n, err := d.SpellCountForTest(ctx); err != nil || n != 1 {
+		t.Errorf("%d spells, %v", n, err)
+	}
+}

@@ -301,3 +301,49 @@ func TestSpellsFirstDerivationDefersIndexes(t *testing.T) {
 	}
 	diffLines(t, spellRows(t, dsn), spellWant)
 }
+
+// A derivation into empty spell tables writes them with LOAD DATA LOCAL
+// INFILE; what it stores is exactly what the row-by-row path compares
+// against, so a rebuild over those spells finds nothing changed and
+// writes nothing.
+func TestSpellsFirstDerivationLoadsRowsExactly(t *testing.T) {
+	dsn := dbtest.NewDSN(t)
+	d := dbtest.Open(t, dsn)
+	loadExtract(t, d, "spells.txt", spellExtract)
+	diffLines(t, spellRows(t, dsn), spellWant)
+	conn, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Their links go with them (ON DELETE CASCADE).
+	if _, err := conn.Exec("DELETE FROM spells"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, trace := db.WithTrace(context.Background())
+	if err := d.RebuildSpells(ctx); err != nil {
+		t.Fatal(err)
+	}
+	diffLines(t, spellRows(t, dsn), spellWant)
+	loaded := map[string]bool{}
+	for _, s := range trace.Statements() {
+		for _, table := range []string{"spells", "spell_episodes"} {
+			if strings.Contains(s.SQL, "LOAD DATA LOCAL INFILE") && strings.Contains(s.SQL, "INTO TABLE "+table+" ") {
+				loaded[table] = true
+			}
+		}
+	}
+	if !loaded["spells"] || !loaded["spell_episodes"] {
+		t.Errorf("a derivation into empty spell tables loaded %v; want both tables by LOAD DATA", loaded)
+	}
+	ctx, trace = db.WithTrace(context.Background())
+	if err := d.RebuildSpells(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range trace.Statements() {
+		if strings.HasPrefix(s.SQL, "INSERT") || strings.HasPrefix(s.SQL, "DELETE") {
+			t.Errorf("a rebuild over loaded spells wrote: %.80s", s.SQL)
+		}
+	}
+	diffLines(t, spellRows(t, dsn), spellWant)
+}
