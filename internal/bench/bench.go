@@ -310,11 +310,26 @@ func report(w io.Writer, rs []result, cfg Config) {
 		// The current data release is read again at most every 5 s.
 		check(w8.statements < 0.01, "W8 statements per request = %.3f (target 0 but the 5 s data release check)", w8.statements)
 	}
+	// Server CPU per request, RESEARCHER, in process: the listing,
+	// patient and nested-page shapes have targets of their own.
+	for _, t := range []struct {
+		name string
+		max  time.Duration
+	}{{"W1", 1200 * time.Microsecond}, {"W3", 800 * time.Microsecond}, {"W5", 1000 * time.Microsecond}} {
+		if r, ok := byName[t.name]; ok {
+			check(r.server.cpu <= t.max, "%s server CPU per request = %s ms (target ≤ %s ms)", t.name, ms3(r.server.cpu), ms3(t.max))
+		}
+	}
 	for _, r := range rs {
 		if r.name[:2] == "W8" {
 			continue // its floor is no SQL at all: a ratio to it says nothing
 		}
-		check(r.gql.rps/r.floor.rps >= 0.7, "%s throughput GraphQL ÷ floor = %.2f (target ≥ 0.7)", r.name[:2], r.gql.rps/r.floor.rps)
+		// W1, W3 and W5 are held to 0.8 of the floor, the other shapes to 0.7.
+		target := 0.7
+		if n := r.name[:2]; n == "W1" || n == "W3" || n == "W5" {
+			target = 0.8
+		}
+		check(r.gql.rps/r.floor.rps >= target, "%s throughput GraphQL ÷ floor = %.2f (target ≥ %.1f)", r.name[:2], r.gql.rps/r.floor.rps, target)
 	}
 }
 
