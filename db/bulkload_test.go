@@ -15,14 +15,8 @@ import (
 // only: the connection goes back to the pool with them on, after a commit
 // and after a rollback.
 func TestBulkLoadRestoresSessionChecks(t *testing.T) {
-	dsn := dbtest.NewDSN(t)
-	dbtest.Open(t, dsn) // migrate
 	ctx := context.Background()
-	d, err := db.Open(ctx, dsn, db.Options{MaxOpenConns: 1, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := oneConnection(t)
 	rec := hes.Record{EpiKey: "100000000001", PseudoID: "P1", FYear: "0102", EpisodeStart: time.Date(2001, 4, 1, 0, 0, 0, 0, time.UTC),
 		Diagnoses: []hes.Diagnosis{{Position: 1, Code: "L400"}}}
 	for _, commit := range []bool{false, true} {
@@ -56,14 +50,8 @@ func TestBulkLoadRestoresSessionChecks(t *testing.T) {
 // A derivation into empty spell tables bulk-inserts on a connection of its
 // own, which goes back to the pool with the checks on.
 func TestSpellBulkDerivationRestoresSessionChecks(t *testing.T) {
-	dsn := dbtest.NewDSN(t)
-	dbtest.Open(t, dsn) // migrate
 	ctx := context.Background()
-	d, err := db.Open(ctx, dsn, db.Options{MaxOpenConns: 1, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := oneConnection(t)
 	day := time.Date(2001, 4, 1, 0, 0, 0, 0, time.UTC)
 	ld, err := d.BeginLoad(ctx, "spells.txt")
 	if err != nil {
@@ -85,4 +73,19 @@ func TestSpellBulkDerivationRestoresSessionChecks(t *testing.T) {
 	if n, err := d.SpellCountForTest(ctx); err != nil || n != 1 {
 		t.Errorf("%d spells, %v", n, err)
 	}
+}
+
+// oneConnection opens a migrated database whose pool holds a single
+// connection, so that a session setting left behind by one statement is
+// seen by the next.
+func oneConnection(t *testing.T) *db.DB {
+	t.Helper()
+	dsn := dbtest.NewDSN(t)
+	dbtest.Open(t, dsn) // migrate
+	d, err := db.Open(context.Background(), dsn, db.Options{MaxOpenConns: 1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }

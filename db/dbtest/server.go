@@ -55,24 +55,8 @@ func Running(tb testing.TB, watch *sql.DB, dsn string) []string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rows, err := watch.Query(`SELECT INFO FROM information_schema.PROCESSLIST
+	return Strings(tb, watch, `SELECT INFO FROM information_schema.PROCESSLIST
 		WHERE DB = ? AND COMMAND <> 'Sleep' AND INFO IS NOT NULL AND ID <> CONNECTION_ID()`, cfg.DBName)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return out
 }
 
 // WaitRunning polls until some statement runs on the database of dsn and
