@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,6 +14,23 @@ import (
 	sq "github.com/Masterminds/squirrel"
 	"github.com/go-sql-driver/mysql"
 )
+
+// The session settings of InnoDB's bulk insert into tables that were empty
+// when the transaction began (MariaDB 10.6+, MDEV-24621): no undo logging,
+// each index sorted once at commit.
+const (
+	bulkChecksOff = "SET SESSION unique_checks = 0, foreign_key_checks = 0"
+	bulkChecksOn  = "SET SESSION unique_checks = 1, foreign_key_checks = 1"
+)
+
+// restoreChecks turns conn's checks back on before it goes back to the
+// pool; a connection that cannot be restored is discarded instead, so
+// that the settings never reach another user of the pool.
+func restoreChecks(conn *sql.Conn) {
+	if _, err := conn.ExecContext(context.Background(), bulkChecksOn); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}
 
 // The mechanics of a load's bulk writes: rows go to the server as one
 // statement per table and batch, and the ids it assigned are worked out

@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"maps"
 	"slices"
@@ -153,7 +152,7 @@ func (l *Load) Bulk(ctx context.Context) error {
 	if !mode.Valid || mode.Int64 > 1 {
 		return nil
 	}
-	if _, err := l.d.exec(ctx, l.tx, sq.Expr("SET SESSION unique_checks = 0, foreign_key_checks = 0")); err != nil {
+	if _, err := l.d.exec(ctx, l.tx, sq.Expr(bulkChecksOff)); err != nil {
 		return err
 	}
 	l.bulk = true
@@ -170,9 +169,7 @@ func (l *Load) release() {
 		return
 	}
 	if l.bulk {
-		if _, err := l.conn.ExecContext(context.Background(), "SET SESSION unique_checks = 1, foreign_key_checks = 1"); err != nil {
-			_ = l.conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
+		restoreChecks(l.conn)
 	}
 	l.conn.Close()
 	l.conn = nil

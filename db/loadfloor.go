@@ -174,7 +174,7 @@ func (d *DB) LoadFloor(ctx context.Context, files FloorFiles) (time.Duration, er
 		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		conn.Close()
 	}()
-	if _, err := d.exec(ctx, conn, sq.Expr("SET SESSION unique_checks = 0, foreign_key_checks = 0")); err != nil {
+	if _, err := d.exec(ctx, conn, sq.Expr(bulkChecksOff)); err != nil {
 		return 0, err
 	}
 	tx, err := conn.BeginTx(ctx, nil)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -261,9 +260,7 @@ func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) (err error) 
 	bulk, infile := false, false
 	defer func() {
 		if bulk {
-			if _, err := conn.ExecContext(context.Background(), "SET SESSION unique_checks = 1, foreign_key_checks = 1"); err != nil {
-				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			}
+			restoreChecks(conn)
 		}
 		conn.Close()
 	}()
@@ -285,7 +282,7 @@ func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) (err error) 
 		// to one spell, a spell's id is its smallest episode id and its key
 		// is what grouped its episodes, and no stored spell is deleted, so
 		// no cascade is missed.
-		if _, err := tx.ExecContext(ctx, "SET SESSION unique_checks = 0, foreign_key_checks = 0"); err != nil {
+		if _, err := tx.ExecContext(ctx, bulkChecksOff); err != nil {
 			return unavailable(ctx, err)
 		}
 		bulk = true
@@ -361,12 +358,7 @@ func (d *DB) deriveFresh(ctx context.Context, tx *sql.Tx, ids []int64, infile bo
 	}()
 	for derived := range chunks {
 		// Chunks hold other patients, so no episode is in two of them.
-		if infile {
-			err = d.loadSpells(ctx, tx, derived)
-		} else {
-			err = d.insertSpells(ctx, tx, derived)
-		}
-		if err != nil {
+		if err := d.writeNewSpells(ctx, tx, derived, infile); err != nil {
 			return err
 		}
 	}
@@ -416,10 +408,7 @@ func (d *DB) refreshSpellChunk(ctx context.Context, tx *sql.Tx, ids []int64, fre
 	}
 	if fresh {
 		// Chunks hold other patients, so no episode is in two of them.
-		if infile {
-			return d.loadSpells(ctx, tx, derived)
-		}
-		return d.insertSpells(ctx, tx, derived)
+		return d.writeNewSpells(ctx, tx, derived, infile)
 	}
 	stored, err := d.storedSpells(ctx, tx, ids)
 	if err != nil {
@@ -580,6 +569,15 @@ func (d *DB) insertSpells(ctx context.Context, tx *sql.Tx, spells []*derivedSpel
 		}
 	}
 	return nil
+}
+
+// writeNewSpells writes spells into tables holding none of them, with
+// LOAD DATA LOCAL INFILE when the server allows it.
+func (d *DB) writeNewSpells(ctx context.Context, tx *sql.Tx, spells []*derivedSpell, infile bool) error {
+	if infile {
+		return d.loadSpells(ctx, tx, spells)
+	}
+	return d.insertSpells(ctx, tx, spells)
 }
 
 // loadSpells writes new spells and their links with one LOAD DATA LOCAL
