@@ -22,10 +22,11 @@ import (
 // one pass over the episodes (aggregates_build.go) into stats_aggregates
 // (migration 00008), and such requests read their few rows from there.
 // Distinct patients do not add up across groups, so each dimension set is
-// counted on its own rather than summed from a finer one. Every other tabulation runs on the base tables; all results
-// are kept in a bounded in-process cache keyed by (data release, scope,
-// request), so a repeat costs no SQL, and a new data release (a load or a
-// refresh) starts a new key space.
+// counted on its own rather than summed from a finer one. Every other
+// tabulation runs on the base tables; all results are kept in a bounded
+// in-process cache keyed by (data release, scope, request), so a repeat
+// costs no SQL, and a new data release (a load or a refresh) starts a new
+// key space.
 
 // DefaultStatisticsCacheSize is how many tabulations the cache holds.
 const DefaultStatisticsCacheSize = 1000
