@@ -47,6 +47,10 @@ type Load struct {
 	bulk bool
 	// publishLater leaves the published tables to Publish.
 	publishLater bool
+	// written collects the episodes of a bulk load into an empty store for
+	// WriteSpells (db/spells_loaded.go); nil when not collecting.
+	written   *loadedEpisodes
+	committed bool
 }
 
 // maxFreshEpisodes bounds epiIDs; past it the load looks episodes up again.
@@ -128,6 +132,7 @@ func (d *DB) BeginLoad(ctx context.Context, fileName string) (_ *Load, err error
 // Rollback abandons the load; nothing it wrote remains.
 func (l *Load) Rollback() error {
 	err := l.tx.Rollback()
+	l.written = nil
 	l.release()
 	return err
 }
@@ -156,6 +161,7 @@ func (l *Load) Bulk(ctx context.Context) error {
 		return err
 	}
 	l.bulk = true
+	l.written = newLoadedEpisodes()
 	return nil
 }
 
@@ -202,6 +208,7 @@ func (l *Load) Commit(ctx context.Context, s ReleaseSummary) error {
 		l.release()
 		return err
 	}
+	l.committed = true
 	l.release()
 	// Replicas without this release leave rotation at once.
 	l.d.releaseCommitted(l.releaseID)
@@ -273,6 +280,7 @@ func (l *Load) Write(ctx context.Context, recs []hes.Record) (WriteCounts, error
 	if err := l.insertCodes(ctx, append(fresh, recode...), ids); err != nil {
 		return WriteCounts{}, err
 	}
+	l.noteWritten(recs, ids, patientIDs)
 	return wc, nil
 }
 

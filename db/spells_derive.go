@@ -251,47 +251,12 @@ func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) (err error) 
 			}
 		}
 	}
-	// The connection is the derivation's own so that the session settings
-	// of bulk insert never reach another user of the pool.
-	conn, err := d.sql.Conn(ctx)
-	if err != nil {
-		return unavailable(ctx, err)
-	}
-	bulk, infile := false, false
-	defer func() {
-		if bulk {
-			restoreChecks(conn)
-		}
-		conn.Close()
-	}()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return unavailable(ctx, err)
-	}
-	defer tx.Rollback()
-	empty, err := d.spellsEmpty(ctx, tx)
+	st, err := d.beginSpells(ctx)
 	if err != nil {
 		return fmt.Errorf("spells: %w", err)
 	}
-	if empty {
-		// InnoDB's bulk insert into the empty spell tables (see Load.Bulk):
-		// rows are sorted into every index at commit instead of being
-		// inserted one by one in patient order, which is random order for
-		// both primary keys. The checks are safe to skip: the rows are
-		// derived from episodes read in this transaction, each episode goes
-		// to one spell, a spell's id is its smallest episode id and its key
-		// is what grouped its episodes, and no stored spell is deleted, so
-		// no cascade is missed.
-		if _, err := tx.ExecContext(ctx, bulkChecksOff); err != nil {
-			return unavailable(ctx, err)
-		}
-		bulk = true
-		var local sql.NullInt64
-		if err := d.scanWith(ctx, tx, sq.Expr("SELECT @@local_infile"), func(r *sql.Rows) error { return r.Scan(&local) }); err != nil {
-			return fmt.Errorf("spells: %w", err)
-		}
-		infile = local.Valid && local.Int64 == 1
-	}
+	defer st.close()
+	tx, empty, infile := st.tx, st.empty, st.infile
 	if empty && d.spareConnections() {
 		if err := d.deriveFresh(ctx, tx, ids, infile); err != nil {
 			return fmt.Errorf("spells: %w", err)
@@ -304,6 +269,68 @@ func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) (err error) 
 		}
 	}
 	return tx.Commit()
+}
+
+// spellTx is a spell derivation's transaction, on a connection of its own
+// so that the session settings of bulk insert never reach another user of
+// the pool.
+type spellTx struct {
+	conn *sql.Conn
+	tx   *sql.Tx
+	// empty says the spell tables held nothing when the transaction began;
+	// bulk insert is then on and infile says whether LOAD DATA LOCAL
+	// INFILE may write them.
+	empty, bulk, infile bool
+}
+
+// beginSpells begins a spell derivation's transaction. When the spell
+// tables are empty it switches the session to InnoDB's bulk insert (see
+// Load.Bulk): rows are sorted into every index at commit instead of being
+// inserted one by one in patient order, which is random order for both
+// primary keys. The checks are safe to skip: the rows are derived from
+// episodes the derivation read or the load wrote, each episode goes to one
+// spell, a spell's id is its smallest episode id and its key is what
+// grouped its episodes, and no stored spell is deleted, so no cascade is
+// missed.
+func (d *DB) beginSpells(ctx context.Context) (_ *spellTx, err error) {
+	conn, err := d.sql.Conn(ctx)
+	if err != nil {
+		return nil, unavailable(ctx, err)
+	}
+	st := &spellTx{conn: conn}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+	if st.tx, err = conn.BeginTx(ctx, nil); err != nil {
+		return nil, unavailable(ctx, err)
+	}
+	if st.empty, err = d.spellsEmpty(ctx, st.tx); err != nil || !st.empty {
+		return st, err
+	}
+	if _, err := st.tx.ExecContext(ctx, bulkChecksOff); err != nil {
+		return nil, unavailable(ctx, err)
+	}
+	st.bulk = true
+	var local sql.NullInt64
+	if err := d.scanWith(ctx, st.tx, sq.Expr("SELECT @@local_infile"), func(r *sql.Rows) error { return r.Scan(&local) }); err != nil {
+		return nil, err
+	}
+	st.infile = local.Valid && local.Int64 == 1
+	return st, nil
+}
+
+// close rolls back what was not committed and hands the connection back
+// with its session settings restored.
+func (st *spellTx) close() {
+	if st.tx != nil {
+		st.tx.Rollback()
+	}
+	if st.bulk {
+		restoreChecks(st.conn)
+	}
+	st.conn.Close()
 }
 
 // spareConnections reports whether the pool can give a derivation a second

@@ -39,6 +39,15 @@ func fingerprint(t *testing.T, dsn string) map[string]string {
 			FROM diagnoses x JOIN episodes e ON e.id = x.episode_id`,
 		"procedures": `SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', e.epikey, x.position, x.code, x.op_date))), 0)
 			FROM procedures x JOIN episodes e ON e.id = x.episode_id`,
+		// A spell's id is its smallest episode id: named here by that
+		// episode's EPIKEY, as its links are.
+		"spells": `SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', f.epikey, p.pseudo_id, s.procode3, s.admidate,
+			s.disdate, s.admimeth, s.admimeth_group, s.dismeth, s.los, fe.epikey, de.epikey, s.episode_count,
+			s.emergency_readmission_30d))), 0)
+			FROM spells s JOIN patients p ON p.id = s.patient_id JOIN episodes f ON f.id = s.id
+			JOIN episodes fe ON fe.id = s.first_episode_id LEFT JOIN episodes de ON de.id = s.discharging_episode_id`,
+		"spell episodes": `SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', e.epikey, f.epikey, x.seq))), 0)
+			FROM spell_episodes x JOIN episodes e ON e.id = x.episode_id JOIN episodes f ON f.id = x.spell_id`,
 		"duplicate epikeys":  `SELECT COUNT(*) - COUNT(DISTINCT epikey), 0 FROM episodes`,
 		"duplicate patients": `SELECT COUNT(*) - COUNT(DISTINCT pseudo_id), 0 FROM patients`,
 	}

@@ -74,10 +74,14 @@ type Summary struct {
 // Phases are the parts of a load's time: reading and writing the rows up
 // to their commit, then the derived phases: building the indexes a first
 // load deferred, deriving the spells and building the published tables.
-// Spells and published tables are built at the same time (see derive);
-// Derived is the time of the three together.
+// The spells are built beside the indexes or beside the published tables
+// (see derive), and their time counts from when they began; Derived is the
+// time of the three together.
 type Phases struct {
 	Rows, Indexes, Spells, Published, Derived time.Duration
+	// SpellsFromRows says the spells were written from the loaded rows,
+	// beside the index build.
+	SpellsFromRows bool
 }
 
 // DefaultBulkBytes is Options.BulkBytes unless set: about 100,000 episodes.
@@ -252,19 +256,34 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 }
 
 // derive builds what follows from the committed rows: the indexes a first
-// load deferred, then the spells and the published tables. Those two read
-// only committed episodes and write tables of their own, each in its own
-// transaction, so they are built at the same time on connections of their
-// own: the spells' time is mostly the server's, the published tables'
-// mostly the counting here. Neither runs beside the index build: its
-// ALTER TABLE waits for every open transaction that has read the table.
+// load deferred, the spells and the published tables. The published tables
+// count on the indexed tables, so they follow the index build. The spells
+// of a first bulk load are derived from the rows it wrote and written while
+// the indexes are built (db/spells_loaded.go); otherwise they are derived
+// from the committed episodes after the build, whose ALTER TABLE would wait
+// for a transaction reading them, beside the published tables. Each writes
+// tables of its own in its own transaction, on a connection of its own.
 func derive(ctx context.Context, d *db.DB, ld *db.Load, deferred bool, progress io.Writer, ph *Phases) error {
 	start := time.Now()
+	var spellErr error
+	spelled := make(chan struct{})
+	fromRows := deferred && ld.SpellsFromRows()
+	ph.SpellsFromRows = fromRows
+	if fromRows {
+		go func() {
+			defer close(spelled)
+			spellErr = ld.WriteSpells(ctx)
+			ph.Spells = time.Since(start)
+		}()
+	}
 	if deferred {
 		if progress != nil {
 			fmt.Fprintln(progress, "building the secondary indexes")
 		}
 		if err := d.RestoreIndexes(ctx); err != nil {
+			if fromRows {
+				<-spelled
+			}
 			ld.Publish(ctx)
 			ph.Indexes = time.Since(start)
 			ph.Derived = ph.Indexes
@@ -272,19 +291,29 @@ func derive(ctx context.Context, d *db.DB, ld *db.Load, deferred bool, progress 
 		}
 	}
 	ph.Indexes = time.Since(start)
-	var spellErr error
-	spelled := make(chan struct{})
-	go func() {
-		defer close(spelled)
+	fromStore := func() {
 		t := time.Now()
-		// Spells are derived from what the load committed (db/spells_derive.go).
 		spellErr = d.RefreshSpellsForRelease(ctx, ld.ReleaseID())
 		ph.Spells = time.Since(t)
-	}()
+	}
+	if !fromRows {
+		go func() {
+			defer close(spelled)
+			fromStore()
+		}()
+	}
 	published := time.Now()
 	ld.Publish(ctx)
 	ph.Published = time.Since(published)
 	<-spelled
+	if fromRows && spellErr != nil && ctx.Err() == nil {
+		// Nothing of the failed transaction remains: derive them again
+		// from the committed episodes.
+		if progress != nil {
+			fmt.Fprintf(progress, "spells not written from the loaded rows (%v); deriving them from the stored episodes\n", spellErr)
+		}
+		fromStore()
+	}
 	ph.Derived = time.Since(start)
 	if spellErr != nil {
 		return fmt.Errorf("the load committed but its spells were not derived (loading the file again derives them): %w", spellErr)
