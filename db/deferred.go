@@ -218,10 +218,16 @@ func (d *DB) deferIndexesOf(ctx context.Context, tables []string) (bool, error) 
 // build on one thread, so with one build at a time a second core sits idle
 // while episodes, by far the largest, is sorted.
 func (d *DB) RestoreIndexes(ctx context.Context) error {
+	return d.restoreIndexesOf(ctx, restoreOrder)
+}
+
+// restoreIndexesOf is RestoreIndexes for some of restoreOrder's tables,
+// for a build that must not wait for another's tables.
+func (d *DB) restoreIndexesOf(ctx context.Context, tables []string) error {
 	type rec struct{ table, name, def string }
 	var recs []rec
 	err := d.scanPrimary(ctx, builder.Select("table_name", "index_name", "definition").From("deferred_indexes").
-		OrderBy("table_name", "index_name"), func(rows *sql.Rows) error {
+		Where(sq.Eq{"table_name": tables}).OrderBy("table_name", "index_name"), func(rows *sql.Rows) error {
 		var r rec
 		if err := rows.Scan(&r.table, &r.name, &r.def); err != nil {
 			return err
@@ -232,7 +238,7 @@ func (d *DB) RestoreIndexes(ctx context.Context) error {
 	if err != nil || len(recs) == 0 {
 		return err
 	}
-	have, err := d.indexes(ctx, restoreOrder)
+	have, err := d.indexes(ctx, tables)
 	if err != nil {
 		return err
 	}
@@ -242,10 +248,11 @@ func (d *DB) RestoreIndexes(ctx context.Context) error {
 			byTable[r.table] = append(byTable[r.table], r.def)
 		}
 	}
-	errs := make([]error, len(restoreOrder))
+	order := slices.DeleteFunc(slices.Clone(restoreOrder), func(t string) bool { return !slices.Contains(tables, t) })
+	errs := make([]error, len(order))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, restoreWorkers)
-	for i, table := range restoreOrder {
+	for i, table := range order {
 		if len(byTable[table]) == 0 {
 			continue
 		}
@@ -265,7 +272,7 @@ func (d *DB) RestoreIndexes(ctx context.Context) error {
 	wg.Wait()
 	// A record is cleared only once its table's build has succeeded; the
 	// rest stay for the next migrate to retry.
-	for i, table := range restoreOrder {
+	for i, table := range order {
 		if errs[i] != nil {
 			continue
 		}

@@ -216,6 +216,18 @@ func (d *DB) RebuildSpells(ctx context.Context) error {
 // foreign key needs).
 var spellTables = []string{"spells"}
 
+// deferSpellIndexes drops the spell tables' deferrable indexes, recording
+// them first so that a process killed before restore is repaired by the
+// next migrate. restore builds them, even when ctx has ended; it builds
+// only the spell tables', so that it never waits for another table's build.
+func (d *DB) deferSpellIndexes(ctx context.Context) (restore func() error, err error) {
+	deferred, err := d.deferIndexesOf(ctx, spellTables)
+	if !deferred {
+		return func() error { return nil }, err
+	}
+	return func() error { return d.restoreIndexesOf(context.WithoutCancel(ctx), spellTables) }, err
+}
+
 // spellBulkPatients is the number of patients from which a derivation into
 // empty spell tables defers their indexes: the spells' six secondary
 // indexes, kept row by row, cost more than writing the rows, and one sorted
@@ -240,12 +252,8 @@ func (d *DB) RefreshSpells(ctx context.Context, patientIDs []int64) (err error) 
 			return fmt.Errorf("spells: %w", err)
 		}
 		if empty {
-			deferred, err := d.deferIndexesOf(ctx, spellTables)
-			if deferred {
-				// Recorded first, so a process killed before this is
-				// repaired by the next migrate; built even when ctx ended.
-				defer func() { err = errors.Join(err, d.RestoreIndexes(context.WithoutCancel(ctx))) }()
-			}
+			restore, err := d.deferSpellIndexes(ctx)
+			defer func() { err = errors.Join(err, restore()) }()
 			if err != nil {
 				return fmt.Errorf("spells: %w", err)
 			}

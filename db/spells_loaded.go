@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -11,13 +12,9 @@ import (
 )
 
 // A first bulk load into an empty store knows every episode it wrote, with
-// the ids it gave them, so it can derive their spells without reading the
-// episodes back. That matters for when the spells can be written: reading
-// episodes, or writing spell_episodes (whose foreign key names episodes),
-// holds a metadata lock that the deferred index build's ALTER TABLE waits
-// for at its start. Spells derived from memory are written while the
-// indexes are being built instead of after them, by a transaction that
-// begins once the builds have started, so they wait only at their end.
+// the ids it gave them, so it derives their spells without reading the
+// episodes back: a million episodes read by patient cost the server more
+// than deriving their spells costs here.
 
 // loadedEpisode is what spell derivation needs of one written episode,
 // compactly: a million of them take about 40 MB.
@@ -175,20 +172,31 @@ const spellWriteRows = 50000
 // transaction, which takes its first lock only once the derivation is done:
 // a caller building the deferred indexes starts them first. The collection
 // is released.
-func (l *Load) WriteSpells(ctx context.Context) error {
+func (l *Load) WriteSpells(ctx context.Context) (err error) {
 	if !l.SpellsFromRows() {
 		return fmt.Errorf("spells: the load holds no episodes to derive them from")
 	}
 	le := l.written
 	l.written = nil
 	var spells []*derivedSpell
+	patients := 0
 	if err := le.byPatient(func(eps []spellEpisode) error {
+		patients++
 		spells = append(spells, deriveSpells(eps)...)
 		return nil
 	}); err != nil {
 		return err
 	}
 	le = nil
+	if patients >= spellBulkPatients {
+		// As in RefreshSpells: one sorted build after the rows costs less
+		// than keeping the spells' indexes while writing them.
+		restore, err := l.d.deferSpellIndexes(ctx)
+		defer func() { err = errors.Join(err, restore()) }()
+		if err != nil {
+			return fmt.Errorf("spells: %w", err)
+		}
+	}
 	st, err := l.d.beginSpells(ctx)
 	if err != nil {
 		return fmt.Errorf("spells: %w", err)

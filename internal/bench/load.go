@@ -164,12 +164,11 @@ func printLoadReport(cfg Config, d *db.DB, r LoadReport) {
 	line("  deferred indexes built", r.FirstPhases.Indexes)
 	line("  tables loaded (rows + indexes)", tables)
 	if r.FirstPhases.SpellsFromRows {
-		line("  spells from the loaded rows (beside indexes)", r.FirstPhases.Spells)
-		line("  published tables (after the indexes)", r.FirstPhases.Published)
+		line("  spells derived from the loaded rows", r.FirstPhases.Spells)
 	} else {
 		line("  spells derived", r.FirstPhases.Spells)
-		line("  published tables (beside the spells)", r.FirstPhases.Published)
 	}
+	line("  published tables (beside the spells)", r.FirstPhases.Published)
 	line("  indexes, spells, published tables together", r.FirstPhases.Derived)
 	line("LOAD DATA LOCAL floor (empty store, tables)", r.Floor)
 	line("hesgql load, refresh (all upserts), overall", r.Refresh)

@@ -74,13 +74,12 @@ type Summary struct {
 // Phases are the parts of a load's time: reading and writing the rows up
 // to their commit, then the derived phases: building the indexes a first
 // load deferred, deriving the spells and building the published tables.
-// The spells are built beside the indexes or beside the published tables
-// (see derive), and their time counts from when they began; Derived is the
-// time of the three together.
+// Spells and published tables are built at the same time (see derive);
+// Derived is the time of the three together.
 type Phases struct {
 	Rows, Indexes, Spells, Published, Derived time.Duration
-	// SpellsFromRows says the spells were written from the loaded rows,
-	// beside the index build.
+	// SpellsFromRows says the spells were derived from the loaded rows
+	// rather than read back from the store.
 	SpellsFromRows bool
 }
 
@@ -256,34 +255,21 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 }
 
 // derive builds what follows from the committed rows: the indexes a first
-// load deferred, the spells and the published tables. The published tables
-// count on the indexed tables, so they follow the index build. The spells
-// of a first bulk load are derived from the rows it wrote and written while
-// the indexes are built (db/spells_loaded.go); otherwise they are derived
-// from the committed episodes after the build, whose ALTER TABLE would wait
-// for a transaction reading them, beside the published tables. Each writes
-// tables of its own in its own transaction, on a connection of its own.
+// load deferred, then the spells and the published tables. Those two write
+// tables of their own, each in its own transaction on a connection of its
+// own, so they are built at the same time. Neither runs beside the index
+// build: on two cores the build keeps both busy, and its ALTER TABLE waits
+// for every open transaction that has read the table or written one whose
+// foreign key names it. The spells of a first bulk load are derived from
+// the rows it wrote (db/spells_loaded.go), the others' from the committed
+// episodes.
 func derive(ctx context.Context, d *db.DB, ld *db.Load, deferred bool, progress io.Writer, ph *Phases) error {
 	start := time.Now()
-	var spellErr error
-	spelled := make(chan struct{})
-	fromRows := deferred && ld.SpellsFromRows()
-	ph.SpellsFromRows = fromRows
-	if fromRows {
-		go func() {
-			defer close(spelled)
-			spellErr = ld.WriteSpells(ctx)
-			ph.Spells = time.Since(start)
-		}()
-	}
 	if deferred {
 		if progress != nil {
 			fmt.Fprintln(progress, "building the secondary indexes")
 		}
 		if err := d.RestoreIndexes(ctx); err != nil {
-			if fromRows {
-				<-spelled
-			}
 			ld.Publish(ctx)
 			ph.Indexes = time.Since(start)
 			ph.Derived = ph.Indexes
@@ -291,29 +277,31 @@ func derive(ctx context.Context, d *db.DB, ld *db.Load, deferred bool, progress 
 		}
 	}
 	ph.Indexes = time.Since(start)
-	fromStore := func() {
+	fromRows := ld.SpellsFromRows()
+	ph.SpellsFromRows = fromRows
+	var spellErr error
+	spelled := make(chan struct{})
+	go func() {
+		defer close(spelled)
 		t := time.Now()
+		if fromRows {
+			if spellErr = ld.WriteSpells(ctx); spellErr == nil || ctx.Err() != nil {
+				ph.Spells = time.Since(t)
+				return
+			}
+			// Nothing of the failed transaction remains: derive them
+			// again from the committed episodes.
+			if progress != nil {
+				fmt.Fprintf(progress, "spells not written from the loaded rows (%v); deriving them from the stored episodes\n", spellErr)
+			}
+		}
 		spellErr = d.RefreshSpellsForRelease(ctx, ld.ReleaseID())
 		ph.Spells = time.Since(t)
-	}
-	if !fromRows {
-		go func() {
-			defer close(spelled)
-			fromStore()
-		}()
-	}
+	}()
 	published := time.Now()
 	ld.Publish(ctx)
 	ph.Published = time.Since(published)
 	<-spelled
-	if fromRows && spellErr != nil && ctx.Err() == nil {
-		// Nothing of the failed transaction remains: derive them again
-		// from the committed episodes.
-		if progress != nil {
-			fmt.Fprintf(progress, "spells not written from the loaded rows (%v); deriving them from the stored episodes\n", spellErr)
-		}
-		fromStore()
-	}
 	ph.Derived = time.Since(start)
 	if spellErr != nil {
 		return fmt.Errorf("the load committed but its spells were not derived (loading the file again derives them): %w", spellErr)
