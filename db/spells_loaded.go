@@ -1,6 +1,7 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -13,8 +14,8 @@ import (
 
 // A first bulk load into an empty store knows every episode it wrote, with
 // the ids it gave them, so it derives their spells without reading the
-// episodes back: a million episodes read by patient cost the server more
-// than deriving their spells costs here.
+// episodes back (at 1,000,000 episodes on 2 cores the spells took 11.6 s
+// this way against 13.2 s read back, docs/spells.md).
 
 // loadedEpisode is what spell derivation needs of one written episode,
 // compactly: a million of them take about 40 MB.
@@ -108,7 +109,7 @@ func (le *loadedEpisodes) str(i uint16) sql.NullString {
 func (le *loadedEpisodes) byPatient(fn func([]spellEpisode) error) error {
 	eps := le.eps
 	// The last write of an id wins: a stable sort keeps writes in order.
-	slices.SortStableFunc(eps, func(a, b loadedEpisode) int { return cmpInt64(a.id, b.id) })
+	slices.SortStableFunc(eps, func(a, b loadedEpisode) int { return cmp.Compare(a.id, b.id) })
 	kept := eps[:0]
 	for i, e := range eps {
 		if i+1 < len(eps) && eps[i+1].id == e.id {
@@ -117,10 +118,10 @@ func (le *loadedEpisodes) byPatient(fn func([]spellEpisode) error) error {
 		kept = append(kept, e)
 	}
 	slices.SortFunc(kept, func(a, b loadedEpisode) int {
-		if c := cmpInt64(a.patientID, b.patientID); c != 0 {
+		if c := cmp.Compare(a.patientID, b.patientID); c != 0 {
 			return c
 		}
-		return cmpInt64(a.id, b.id)
+		return cmp.Compare(a.id, b.id)
 	})
 	var group []spellEpisode
 	for i, e := range kept {
@@ -136,16 +137,6 @@ func (le *loadedEpisodes) byPatient(fn func([]spellEpisode) error) error {
 		}
 	}
 	return nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // noteWritten adds a batch's written episodes to the collection while the
@@ -169,9 +160,7 @@ const spellWriteRows = 50000
 
 // WriteSpells derives the spells of the committed load's episodes from
 // memory and writes them into the spell tables, which must be empty, in one
-// transaction, which takes its first lock only once the derivation is done:
-// a caller building the deferred indexes starts them first. The collection
-// is released.
+// transaction. The collection is released.
 func (l *Load) WriteSpells(ctx context.Context) (err error) {
 	if !l.SpellsFromRows() {
 		return fmt.Errorf("spells: the load holds no episodes to derive them from")
