@@ -3762,8 +3762,6 @@ func (ec *executionContext) _AuditEvent_subject(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Subject}
 }
 func (ec *executionContext) fieldContext_AuditEvent_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -3848,13 +3846,10 @@ func (ec *executionContext) _AuditEvent_operationName(ctx context.Context, field
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.OperationName
-	if v == nil {
-		return graphql.Null
+	if v := obj.OperationName; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_AuditEvent_operationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -3880,8 +3875,6 @@ func (ec *executionContext) _AuditEvent_queryHash(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.QueryHash}
 }
 func (ec *executionContext) fieldContext_AuditEvent_queryHash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -3937,10 +3930,7 @@ func (ec *executionContext) _AuditEvent_patientCount(ctx context.Context, field 
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.PatientCount
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.PatientCount)
 }
 func (ec *executionContext) fieldContext_AuditEvent_patientCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Int")
@@ -3966,13 +3956,10 @@ func (ec *executionContext) _AuditEvent_requestId(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "AuditEvent", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.RequestID
-	if v == nil {
-		return graphql.Null
+	if v := obj.RequestID; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_AuditEvent_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -4115,10 +4102,7 @@ func (ec *executionContext) _AuditEventConnection_totalCount(ctx context.Context
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "AuditEventConnection", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.TotalCount
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_AuditEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventConnection", field, false, false, "Int")
@@ -4144,8 +4128,6 @@ func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field gr
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "AuditEventEdge", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4211,8 +4193,6 @@ func (ec *executionContext) _Code_code(ctx context.Context, field graphql.Collec
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Code", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_Code_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4239,13 +4219,10 @@ func (ec *executionContext) _Code_description(ctx context.Context, field graphql
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Code", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Description
-	if v == nil {
-		return graphql.Null
+	if v := obj.Description; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Code_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Code", field, false, false, "String")
@@ -4271,13 +4248,10 @@ func (ec *executionContext) _Code_chapter(ctx context.Context, field graphql.Col
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Code", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Chapter
-	if v == nil {
-		return graphql.Null
+	if v := obj.Chapter; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Code_chapter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Code", field, false, false, "String")
@@ -4420,10 +4394,7 @@ func (ec *executionContext) _CodeConnection_totalCount(ctx context.Context, fiel
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "CodeConnection", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.TotalCount
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_CodeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodeConnection", field, false, false, "Int")
@@ -4449,8 +4420,6 @@ func (ec *executionContext) _CodeEdge_cursor(ctx context.Context, field graphql.
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "CodeEdge", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_CodeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4516,8 +4485,6 @@ func (ec *executionContext) _CodedValue_code(ctx context.Context, field graphql.
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_CodedValue_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4544,8 +4511,6 @@ func (ec *executionContext) _CodedValue_label(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Label}
 }
 func (ec *executionContext) fieldContext_CodedValue_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4572,13 +4537,10 @@ func (ec *executionContext) _CodedValue_description(ctx context.Context, field g
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Description
-	if v == nil {
-		return graphql.Null
+	if v := obj.Description; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_CodedValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4604,13 +4566,10 @@ func (ec *executionContext) _CodedValue_period(ctx context.Context, field graphq
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Period
-	if v == nil {
-		return graphql.Null
+	if v := obj.Period; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_CodedValue_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4636,13 +4595,10 @@ func (ec *executionContext) _CodedValue_group(ctx context.Context, field graphql
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "CodedValue", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Group
-	if v == nil {
-		return graphql.Null
+	if v := obj.Group; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_CodedValue_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodedValue", field, false, false, "String")
@@ -4668,8 +4624,6 @@ func (ec *executionContext) _ColumnWarnings_column(ctx context.Context, field gr
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "ColumnWarnings", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Column}
 }
 func (ec *executionContext) fieldContext_ColumnWarnings_column(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4696,10 +4650,7 @@ func (ec *executionContext) _ColumnWarnings_count(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "ColumnWarnings", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Count
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
 }
 func (ec *executionContext) fieldContext_ColumnWarnings_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "Int")
@@ -4725,10 +4676,7 @@ func (ec *executionContext) _Count_value(ctx context.Context, field graphql.Coll
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Count", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Value
-	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Value)
 }
 func (ec *executionContext) fieldContext_Count_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Count", field, false, false, "Int")
@@ -4754,8 +4702,6 @@ func (ec *executionContext) _Count_display(ctx context.Context, field graphql.Co
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Count", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Display}
 }
 func (ec *executionContext) fieldContext_Count_display(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4782,10 +4728,7 @@ func (ec *executionContext) _Count_suppressed(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Count", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Suppressed
-	return ec.marshalNBoolean2bool(fc, field.Selections, v)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Suppressed)
 }
 func (ec *executionContext) fieldContext_Count_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Count", field, false, false, "Boolean")
@@ -4840,8 +4783,6 @@ func (ec *executionContext) _DataRelease_fileName(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.FileName}
 }
 func (ec *executionContext) fieldContext_DataRelease_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4868,8 +4809,6 @@ func (ec *executionContext) _DataRelease_checksum(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Checksum}
 }
 func (ec *executionContext) fieldContext_DataRelease_checksum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4925,10 +4864,7 @@ func (ec *executionContext) _DataRelease_rowsRead(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.RowsRead
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.RowsRead)
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsRead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
@@ -4954,10 +4890,7 @@ func (ec *executionContext) _DataRelease_rowsLoaded(ctx context.Context, field g
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.RowsLoaded
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.RowsLoaded)
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsLoaded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
@@ -4983,10 +4916,7 @@ func (ec *executionContext) _DataRelease_rowsUpdated(ctx context.Context, field 
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.RowsUpdated
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.RowsUpdated)
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
@@ -5012,10 +4942,7 @@ func (ec *executionContext) _DataRelease_rowsRejected(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.RowsRejected
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.RowsRejected)
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsRejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
@@ -5041,10 +4968,7 @@ func (ec *executionContext) _DataRelease_warningCount(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "DataRelease", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.WarningCount
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.WarningCount)
 }
 func (ec *executionContext) fieldContext_DataRelease_warningCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
@@ -5138,10 +5062,7 @@ func (ec *executionContext) _Diagnosis_position(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Position
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
 }
 func (ec *executionContext) fieldContext_Diagnosis_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "Int")
@@ -5167,8 +5088,6 @@ func (ec *executionContext) _Diagnosis_code(ctx context.Context, field graphql.C
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_Diagnosis_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5224,13 +5143,10 @@ func (ec *executionContext) _Diagnosis_description(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Description
-	if v == nil {
-		return graphql.Null
+	if v := obj.Description; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Diagnosis_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
@@ -5256,13 +5172,10 @@ func (ec *executionContext) _Diagnosis_chapter(ctx context.Context, field graphq
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Diagnosis", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Chapter
-	if v == nil {
-		return graphql.Null
+	if v := obj.Chapter; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Diagnosis_chapter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "String")
@@ -5317,8 +5230,6 @@ func (ec *executionContext) _Episode_episodeKey(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.EpisodeKey}
 }
 func (ec *executionContext) fieldContext_Episode_episodeKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5387,8 +5298,6 @@ func (ec *executionContext) _Episode_financialYear(ctx context.Context, field gr
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.FinancialYear}
 }
 func (ec *executionContext) fieldContext_Episode_financialYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5415,13 +5324,10 @@ func (ec *executionContext) _Episode_providerCode(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.ProviderCode
-	if v == nil {
-		return graphql.Null
+	if v := obj.ProviderCode; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5447,13 +5353,10 @@ func (ec *executionContext) _Episode_siteCode(ctx context.Context, field graphql
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.SiteCode
-	if v == nil {
-		return graphql.Null
+	if v := obj.SiteCode; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_siteCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5479,10 +5382,7 @@ func (ec *executionContext) _Episode_admissionDate(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.AdmissionDate
-	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, field.Selections, obj.AdmissionDate)
 }
 func (ec *executionContext) fieldContext_Episode_admissionDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Date")
@@ -5508,10 +5408,7 @@ func (ec *executionContext) _Episode_episodeStart(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.EpisodeStart
-	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, field.Selections, obj.EpisodeStart)
 }
 func (ec *executionContext) fieldContext_Episode_episodeStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Date")
@@ -5537,10 +5434,7 @@ func (ec *executionContext) _Episode_episodeEnd(ctx context.Context, field graph
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.EpisodeEnd
-	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, field.Selections, obj.EpisodeEnd)
 }
 func (ec *executionContext) fieldContext_Episode_episodeEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Date")
@@ -5566,10 +5460,7 @@ func (ec *executionContext) _Episode_dischargeDate(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.DischargeDate
-	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, field.Selections, obj.DischargeDate)
 }
 func (ec *executionContext) fieldContext_Episode_dischargeDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Date")
@@ -5595,10 +5486,7 @@ func (ec *executionContext) _Episode_episodeOrder(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.EpisodeOrder
-	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.EpisodeOrder)
 }
 func (ec *executionContext) fieldContext_Episode_episodeOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
@@ -5624,13 +5512,10 @@ func (ec *executionContext) _Episode_episodeStatus(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.EpisodeStatus
-	if v == nil {
-		return graphql.Null
+	if v := obj.EpisodeStatus; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_episodeStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5656,13 +5541,10 @@ func (ec *executionContext) _Episode_episodeType(ctx context.Context, field grap
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.EpisodeType
-	if v == nil {
-		return graphql.Null
+	if v := obj.EpisodeType; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_episodeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5688,13 +5570,10 @@ func (ec *executionContext) _Episode_patientClassification(ctx context.Context, 
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.PatientClassification
-	if v == nil {
-		return graphql.Null
+	if v := obj.PatientClassification; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_patientClassification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5720,13 +5599,10 @@ func (ec *executionContext) _Episode_admissionMethod(ctx context.Context, field 
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.AdmissionMethod
-	if v == nil {
-		return graphql.Null
+	if v := obj.AdmissionMethod; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_admissionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5752,13 +5628,10 @@ func (ec *executionContext) _Episode_admissionSource(ctx context.Context, field 
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.AdmissionSource
-	if v == nil {
-		return graphql.Null
+	if v := obj.AdmissionSource; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_admissionSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5784,13 +5657,10 @@ func (ec *executionContext) _Episode_dischargeMethod(ctx context.Context, field 
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.DischargeMethod
-	if v == nil {
-		return graphql.Null
+	if v := obj.DischargeMethod; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_dischargeMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5816,13 +5686,10 @@ func (ec *executionContext) _Episode_dischargeDestination(ctx context.Context, f
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.DischargeDestination
-	if v == nil {
-		return graphql.Null
+	if v := obj.DischargeDestination; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_dischargeDestination(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5848,13 +5715,10 @@ func (ec *executionContext) _Episode_administrativeCategory(ctx context.Context,
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.AdministrativeCategory
-	if v == nil {
-		return graphql.Null
+	if v := obj.AdministrativeCategory; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_administrativeCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5880,13 +5744,10 @@ func (ec *executionContext) _Episode_treatmentSpecialty(ctx context.Context, fie
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.TreatmentSpecialty
-	if v == nil {
-		return graphql.Null
+	if v := obj.TreatmentSpecialty; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_treatmentSpecialty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5912,13 +5773,10 @@ func (ec *executionContext) _Episode_mainSpecialty(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.MainSpecialty
-	if v == nil {
-		return graphql.Null
+	if v := obj.MainSpecialty; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_mainSpecialty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "String")
@@ -5944,10 +5802,7 @@ func (ec *executionContext) _Episode_startAge(ctx context.Context, field graphql
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.StartAge
-	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.StartAge)
 }
 func (ec *executionContext) fieldContext_Episode_startAge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
@@ -5973,10 +5828,7 @@ func (ec *executionContext) _Episode_episodeDuration(ctx context.Context, field 
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.EpisodeDuration
-	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.EpisodeDuration)
 }
 func (ec *executionContext) fieldContext_Episode_episodeDuration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
@@ -6002,10 +5854,7 @@ func (ec *executionContext) _Episode_spellDuration(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.SpellDuration
-	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.SpellDuration)
 }
 func (ec *executionContext) fieldContext_Episode_spellDuration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
@@ -6732,8 +6581,6 @@ func (ec *executionContext) _EpisodeEdge_cursor(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "EpisodeEdge", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_EpisodeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6799,10 +6646,7 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.HasNextPage
-	return ec.marshalNBoolean2bool(fc, field.Selections, v)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
@@ -6828,10 +6672,7 @@ func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.HasPreviousPage
-	return ec.marshalNBoolean2bool(fc, field.Selections, v)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
@@ -6857,13 +6698,10 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.StartCursor
-	if v == nil {
-		return graphql.Null
+	if v := obj.StartCursor; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
@@ -6889,13 +6727,10 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "PageInfo", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.EndCursor
-	if v == nil {
-		return graphql.Null
+	if v := obj.EndCursor; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
@@ -6950,8 +6785,6 @@ func (ec *executionContext) _Patient_pseudoId(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Patient", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.PseudoID}
 }
 func (ec *executionContext) fieldContext_Patient_pseudoId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6978,10 +6811,7 @@ func (ec *executionContext) _Patient_sex(ctx context.Context, field graphql.Coll
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Patient", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Sex
-	return ec.marshalOSex2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSex(fc, field.Selections, v)
+	return ec.marshalOSex2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐSex(ctx, field.Selections, obj.Sex)
 }
 func (ec *executionContext) fieldContext_Patient_sex(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "Sex")
@@ -7007,13 +6837,10 @@ func (ec *executionContext) _Patient_ethnicity(ctx context.Context, field graphq
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Patient", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Ethnicity
-	if v == nil {
-		return graphql.Null
+	if v := obj.Ethnicity; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Patient_ethnicity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
@@ -7039,10 +6866,7 @@ func (ec *executionContext) _Patient_birthYear(ctx context.Context, field graphq
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Patient", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.BirthYear
-	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.BirthYear)
 }
 func (ec *executionContext) fieldContext_Patient_birthYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "Int")
@@ -7260,13 +7084,10 @@ func (ec *executionContext) _Patient_region(ctx context.Context, field graphql.C
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Patient", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Region
-	if v == nil {
-		return graphql.Null
+	if v := obj.Region; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Patient_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "String")
@@ -7657,8 +7478,6 @@ func (ec *executionContext) _PatientEdge_cursor(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "PatientEdge", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_PatientEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7724,10 +7543,7 @@ func (ec *executionContext) _Procedure_position(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Procedure", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Position
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
 }
 func (ec *executionContext) fieldContext_Procedure_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "Int")
@@ -7753,8 +7569,6 @@ func (ec *executionContext) _Procedure_code(ctx context.Context, field graphql.C
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Procedure", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Code}
 }
 func (ec *executionContext) fieldContext_Procedure_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7781,13 +7595,10 @@ func (ec *executionContext) _Procedure_description(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Procedure", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Description
-	if v == nil {
-		return graphql.Null
+	if v := obj.Description; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Procedure_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "String")
@@ -7813,10 +7624,7 @@ func (ec *executionContext) _Procedure_date(ctx context.Context, field graphql.C
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Procedure", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Date
-	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, field.Selections, obj.Date)
 }
 func (ec *executionContext) fieldContext_Procedure_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "Date")
@@ -8581,8 +8389,6 @@ func (ec *executionContext) _Spell_providerCode(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Spell", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.ProviderCode}
 }
 func (ec *executionContext) fieldContext_Spell_providerCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8638,10 +8444,7 @@ func (ec *executionContext) _Spell_dischargeDate(ctx context.Context, field grap
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Spell", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.DischargeDate
-	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(fc, field.Selections, v)
+	return ec.marshalODate2ᚖgithubᚗcomᚋhesgqlᚋhesgqlᚋgraphᚋmodelᚐDate(ctx, field.Selections, obj.DischargeDate)
 }
 func (ec *executionContext) fieldContext_Spell_dischargeDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "Date")
@@ -8667,13 +8470,10 @@ func (ec *executionContext) _Spell_admissionMethod(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Spell", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.AdmissionMethod
-	if v == nil {
-		return graphql.Null
+	if v := obj.AdmissionMethod; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Spell_admissionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
@@ -8731,13 +8531,10 @@ func (ec *executionContext) _Spell_dischargeMethod(ctx context.Context, field gr
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Spell", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.DischargeMethod
-	if v == nil {
-		return graphql.Null
+	if v := obj.DischargeMethod; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Spell_dischargeMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "String")
@@ -8827,10 +8624,7 @@ func (ec *executionContext) _Spell_lengthOfStay(ctx context.Context, field graph
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Spell", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.LengthOfStay
-	return ec.marshalOInt2ᚖint(fc, field.Selections, v)
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.LengthOfStay)
 }
 func (ec *executionContext) fieldContext_Spell_lengthOfStay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "Int")
@@ -8856,10 +8650,7 @@ func (ec *executionContext) _Spell_episodeCount(ctx context.Context, field graph
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Spell", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.EpisodeCount
-	return ec.marshalNInt2int(fc, field.Selections, v)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.EpisodeCount)
 }
 func (ec *executionContext) fieldContext_Spell_episodeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "Int")
@@ -8969,10 +8760,7 @@ func (ec *executionContext) _Spell_emergencyReadmissionWithin30Days(ctx context.
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Spell", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.EmergencyReadmissionWithin30Days
-	return ec.marshalNBoolean2bool(fc, field.Selections, v)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.EmergencyReadmissionWithin30Days)
 }
 func (ec *executionContext) fieldContext_Spell_emergencyReadmissionWithin30Days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "Boolean")
@@ -9147,8 +8935,6 @@ func (ec *executionContext) _SpellEdge_cursor(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "SpellEdge", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Cursor}
 }
 func (ec *executionContext) fieldContext_SpellEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9253,10 +9039,7 @@ func (ec *executionContext) _Tabulation_disclosureControl(ctx context.Context, f
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Tabulation", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.DisclosureControl
-	return ec.marshalNBoolean2bool(fc, field.Selections, v)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.DisclosureControl)
 }
 func (ec *executionContext) fieldContext_Tabulation_disclosureControl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tabulation", field, false, false, "Boolean")
@@ -9282,13 +9065,10 @@ func (ec *executionContext) _Tabulation_note(ctx context.Context, field graphql.
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Tabulation", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Note
-	if v == nil {
-		return graphql.Null
+	if v := obj.Note; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Tabulation_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tabulation", field, false, false, "String")
@@ -9528,13 +9308,10 @@ func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.C
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Viewer", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Subject
-	if v == nil {
-		return graphql.Null
+	if v := obj.Subject; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Viewer_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
@@ -9618,10 +9395,7 @@ func (ec *executionContext) _Viewer_authenticated(ctx context.Context, field gra
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Viewer", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.Authenticated
-	return ec.marshalNBoolean2bool(fc, field.Selections, v)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Authenticated)
 }
 func (ec *executionContext) fieldContext_Viewer_authenticated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Boolean")
@@ -9647,8 +9421,6 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "__Directive", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9707,10 +9479,7 @@ func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "__Directive", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.IsRepeatable
-	return ec.marshalNBoolean2bool(fc, field.Selections, v)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "Boolean")
@@ -9809,8 +9578,6 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "__EnumValue", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9930,8 +9697,6 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "__Field", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10134,8 +9899,6 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
 	return stringAt{&obj.Name}
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10233,13 +9996,10 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 			false,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "__InputValue", false, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.DefaultValue
-	if v == nil {
-		return graphql.Null
+	if v := obj.DefaultValue; v != nil {
+		return stringAt{v}
 	}
-	return stringAt{v}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")

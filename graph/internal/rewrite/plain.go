@@ -76,6 +76,20 @@ func rewritePlainFields(path string, src []byte) ([]byte, error) {
 		out.Write(src[last:start])
 		call := src[fset.Position(p.call.Pos()).Offset:fset.Position(p.call.End()).Offset]
 		fmt.Fprintf(&out, "{\n\tif !plainFieldsFast(ec.OperationContext) {\n\t\t%s\n\t}\n", call)
+		if p.contextFree() {
+			// Nothing below the field, and nothing in it, can report an
+			// error or read its field context: it needs none.
+			switch {
+			case p.marshal == "ec.marshalNString2string":
+				fmt.Fprintf(&out, "\treturn stringAt{&%s}\n}", p.value)
+			case p.marshal == "ec.marshalOString2ᚖstring":
+				fmt.Fprintf(&out, "\tif v := %s; v != nil {\n\t\treturn stringAt{v}\n\t}\n\treturn graphql.Null\n}", p.value)
+			default:
+				fmt.Fprintf(&out, "\treturn %s(ctx, field.Selections, %s)\n}", p.marshal, p.value)
+			}
+			last = end
+			continue
+		}
 		fmt.Fprintf(&out, "\tfc := newFieldCtx(ctx, field, %s, %t, %t)\n", strconv.Quote(p.object), p.isMethod, p.isResolver)
 		if p.recover {
 			out.WriteString("\tdefer recoverField(fc, ec.OperationContext, &ret)\n")
@@ -111,6 +125,27 @@ func rewritePlainFields(path string, src []byte) ([]byte, error) {
 	}
 	out.Write(src[last:])
 	return out.Bytes(), nil
+}
+
+// contextFree reports whether the field reads a scalar or enum straight
+// from its object (no method, resolver or directive that could fail or
+// panic) and marshals it with a marshaller that cannot fail for its value:
+// an optional one, whose only special case is nil, or a non-null one of a
+// Go value type, which is never null. Such a field needs no field context
+// of its own, which is most of the fields of a listing: it would only
+// ever be read to place an error.
+func (p plainField) contextFree() bool {
+	if p.chain != "" || p.resolver != "" || p.argsFunc != "" || p.isMethod || p.subfields || p.value == "" {
+		return false
+	}
+	if strings.Contains(p.marshal, "ᚕ") { // a list: its elements' marshallers may fail
+		return false
+	}
+	switch p.marshal {
+	case "ec.marshalNString2string", "ec.marshalNInt2int", "ec.marshalNBoolean2bool", "ec.marshalNFloat2float64":
+		return true
+	}
+	return strings.HasPrefix(p.marshal, "ec.marshalO")
 }
 
 // matchPlainField recognises gqlgen's resolver of a plain field.

@@ -23,13 +23,16 @@ func TestRewritePlainFields(t *testing.T) {
 		name = name[:strings.IndexByte(name, '(')]
 		fast[name] = strings.Contains(f, "if !plainFieldsFast(ec.OperationContext) {")
 	}
-	want := map[string]bool{"_Episode_id": true, "_EpisodeEdge_node": true, "_Episode_patient": true, "_Patient_nhsNumber": true, "_Patient_episodes": true}
+	want := map[string]bool{"_Patient_birthYear": true, "_Episode_id": true, "_EpisodeEdge_node": true, "_Episode_patient": true, "_Patient_nhsNumber": true, "_Patient_episodes": true}
 	for name, w := range want {
 		if fast[name] != w {
 			t.Errorf("%s: fast path %t, want %t", name, fast[name], w)
 		}
 	}
 	for _, frag := range []string{
+		// A scalar read from the object takes no field context.
+		"\t}\n\treturn ec.marshalOInt2ᚖint(ctx, field.Selections, obj.BirthYear)\n}",
+		// A method may panic: it keeps its own, to report it on its path.
 		"fc := newFieldCtx(ctx, field, \"Episode\", true, false)\n\tdefer recoverField(fc, ec.OperationContext, &ret)\n\tv := obj.ID()\n\treturn ec.marshalNID2string(fc, field.Selections, v)",
 		"v := obj.Node\n\tfc.fc.Result = v\n",
 		"return ec.Directives.Identifiable(ctx, obj, directive0)",
@@ -50,6 +53,30 @@ func TestRewritePlainFields(t *testing.T) {
 // object field, a resolver, a field with a directive and one with
 // arguments.
 const sample = `package graph
+
+func (ec *executionContext) _Patient_birthYear(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Patient_birthYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BirthYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_Patient_birthYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Patient", field, false, false, "Int")
+}
 
 func (ec *executionContext) _Episode_id(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
