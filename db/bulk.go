@@ -110,8 +110,13 @@ func (l *Load) assignedIDs(ctx context.Context, table, keyCol string, keys []str
 // and warnings, so the row count and the warnings are checked and any
 // difference fails the load.
 func (l *Load) bulkInsert(ctx context.Context, table string, cols []string, rows [][]any) (int64, error) {
+	return l.bulkInsertOn(ctx, l.tx, table, cols, rows)
+}
+
+// bulkInsertOn is bulkInsert on one of the load's transactions.
+func (l *Load) bulkInsertOn(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) (int64, error) {
 	if !l.infile {
-		res, err := l.write(ctx, multiRowInsert(table, cols, rows, ""))
+		res, err := l.writeOn(ctx, tx, multiRowInsert(table, cols, rows, ""))
 		if err != nil {
 			return 0, err
 		}
@@ -122,7 +127,7 @@ func (l *Load) bulkInsert(ctx context.Context, table string, cols []string, rows
 		return 0, err
 	}
 	defer done()
-	res, err := l.write(ctx, stmt)
+	res, err := l.writeOn(ctx, tx, stmt)
 	if err != nil {
 		return 0, err
 	}
@@ -131,11 +136,11 @@ func (l *Load) bulkInsert(ctx context.Context, table string, cols []string, rows
 		return 0, err
 	}
 	var warnings, first int64
-	if err := l.queryRow(ctx, sq.Expr("SELECT @@warning_count, LAST_INSERT_ID()"), &warnings, &first); err != nil {
+	if err := l.queryRowOn(ctx, tx, sq.Expr("SELECT @@warning_count, LAST_INSERT_ID()"), &warnings, &first); err != nil {
 		return 0, err
 	}
 	if warnings > 0 || n != int64(len(rows)) {
-		return 0, fmt.Errorf("not every row stored as given (%d of %d rows, %d warnings): %s", n, len(rows), warnings, warningsOf(ctx, l.d, l.tx))
+		return 0, fmt.Errorf("not every row stored as given (%d of %d rows, %d warnings): %s", n, len(rows), warnings, warningsOf(ctx, l.d, tx))
 	}
 	return first, nil
 }
@@ -224,19 +229,28 @@ func warningsOf(ctx context.Context, d *DB, q querier) string {
 // may take longer than any query should, and failing it would throw away
 // the whole load. The load's context still bounds it.
 func (l *Load) write(ctx context.Context, b sq.Sqlizer) (sql.Result, error) {
+	return l.writeOn(ctx, l.tx, b)
+}
+
+// writeOn is write on one of the load's transactions.
+func (l *Load) writeOn(ctx context.Context, tx *sql.Tx, b sq.Sqlizer) (sql.Result, error) {
 	if l.d.flavor != FlavorMariaDB {
 		// MySQL's max_execution_time applies to SELECT only.
-		return l.d.exec(ctx, l.tx, b)
+		return l.d.exec(ctx, tx, b)
 	}
 	text, args, err := b.ToSql()
 	if err != nil {
 		return nil, err
 	}
-	return l.d.exec(ctx, l.tx, sq.Expr("SET STATEMENT max_statement_time = 0 FOR "+text, args...))
+	return l.d.exec(ctx, tx, sq.Expr("SET STATEMENT max_statement_time = 0 FOR "+text, args...))
 }
 
 func (l *Load) queryRow(ctx context.Context, b sq.Sqlizer, dest ...any) error {
-	rows, err := l.d.query(ctx, l.tx, b)
+	return l.queryRowOn(ctx, l.tx, b, dest...)
+}
+
+func (l *Load) queryRowOn(ctx context.Context, tx *sql.Tx, b sq.Sqlizer, dest ...any) error {
+	rows, err := l.d.query(ctx, tx, b)
 	if err != nil {
 		return err
 	}

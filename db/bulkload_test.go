@@ -11,39 +11,60 @@ import (
 	"github.com/hesgql/hesgql/internal/hes"
 )
 
-// A bulk load turns unique and foreign key checks off for its own session
-// only: the connection goes back to the pool with them on, after a commit
-// and after a rollback.
+// A bulk load turns unique and foreign key checks off for its own
+// sessions only: the load's connection and, where the pool has one to
+// spare, the one writing its codes go back to the pool with them on, after
+// a commit and after a rollback.
 func TestBulkLoadRestoresSessionChecks(t *testing.T) {
 	ctx := context.Background()
-	d := oneConnection(t)
 	rec := hes.Record{EpiKey: "100000000001", PseudoID: "P1", FYear: "0102", EpisodeStart: time.Date(2001, 4, 1, 0, 0, 0, 0, time.UTC),
-		Diagnoses: []hes.Diagnosis{{Position: 1, Code: "L400"}}}
-	for _, commit := range []bool{false, true} {
-		ld, err := d.BeginLoad(ctx, "bulk.txt")
-		if err != nil {
-			t.Fatal(err)
+		Diagnoses: []hes.Diagnosis{{Position: 1, Code: "L400"}}, Procedures: []hes.Procedure{{Position: 1, Code: "S061"}}}
+	for _, conns := range []int{1, 2} {
+		d := poolOf(t, conns)
+		for _, commit := range []bool{false, true} {
+			ld, err := d.BeginLoad(ctx, "bulk.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ld.Bulk(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := ld.CodesOnOwnConnectionForTest(); got != (conns > 1) {
+				t.Errorf("pool of %d: codes on a connection of their own %t", conns, got)
+			}
+			if _, err := ld.Write(ctx, []hes.Record{rec}); err != nil {
+				t.Fatal(err)
+			}
+			if commit {
+				err = ld.Commit(ctx, db.ReleaseSummary{FileName: "bulk.txt", Checksum: "x", Read: 1, Loaded: 1})
+			} else {
+				err = ld.Rollback()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, fk, err := d.EverySessionChecksForTest(ctx, conns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range u {
+				if u[i] != 1 || fk[i] != 1 {
+					t.Errorf("pool of %d, after the bulk load (commit %v): connection %d has unique_checks %d, foreign_key_checks %d", conns, commit, i, u[i], fk[i])
+				}
+			}
+			// The rolled back load left no code behind; the committed one
+			// stored its episode's.
+			want := 0
+			if commit {
+				want = 2
+			}
+			if n, err := d.CodeCountForTest(ctx); err != nil || n != want {
+				t.Errorf("pool of %d, commit %v: %d codes stored, want %d (%v)", conns, commit, n, want, err)
+			}
 		}
-		if err := ld.Bulk(ctx); err != nil {
-			t.Fatal(err)
+		if n, err := d.EpisodeCount(ctx); err != nil || n != 1 {
+			t.Errorf("%d episodes, %v", n, err)
 		}
-		if _, err := ld.Write(ctx, []hes.Record{rec}); err != nil {
-			t.Fatal(err)
-		}
-		if commit {
-			err = ld.Commit(ctx, db.ReleaseSummary{FileName: "bulk.txt", Checksum: "x", Read: 1, Loaded: 1})
-		} else {
-			err = ld.Rollback()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if u, fk, err := d.SessionChecksForTest(ctx); err != nil || u != 1 || fk != 1 {
-			t.Errorf("after the bulk load (commit %v): unique_checks %d, foreign_key_checks %d, %v", commit, u, fk, err)
-		}
-	}
-	if n, err := d.EpisodeCount(ctx); err != nil || n != 1 {
-		t.Errorf("%d episodes, %v", n, err)
 	}
 }
 
@@ -51,7 +72,7 @@ func TestBulkLoadRestoresSessionChecks(t *testing.T) {
 // own, which goes back to the pool with the checks on.
 func TestSpellBulkDerivationRestoresSessionChecks(t *testing.T) {
 	ctx := context.Background()
-	d := oneConnection(t)
+	d := poolOf(t, 1)
 	day := time.Date(2001, 4, 1, 0, 0, 0, 0, time.UTC)
 	ld, err := d.BeginLoad(ctx, "spells.txt")
 	if err != nil {
@@ -75,14 +96,13 @@ func TestSpellBulkDerivationRestoresSessionChecks(t *testing.T) {
 	}
 }
 
-// oneConnection opens a migrated database whose pool holds a single
-// connection, so that a session setting left behind by one statement is
-// seen by the next.
-func oneConnection(t *testing.T) *db.DB {
+// poolOf opens a migrated database whose pool holds n connections: with
+// one, a session setting left behind by one statement is seen by the next.
+func poolOf(t *testing.T, n int) *db.DB {
 	t.Helper()
 	dsn := dbtest.NewDSN(t)
 	dbtest.Open(t, dsn) // migrate
-	d, err := db.Open(context.Background(), dsn, db.Options{MaxOpenConns: 1, Logger: slog.New(slog.DiscardHandler)})
+	d, err := db.Open(context.Background(), dsn, db.Options{MaxOpenConns: n, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -49,7 +50,10 @@ type Load struct {
 	publishLater bool
 	// written collects the episodes of a bulk load into an empty store for
 	// WriteSpells (db/spells_loaded.go); nil when not collecting.
-	written   *loadedEpisodes
+	written *loadedEpisodes
+	// codes writes the diagnoses and procedures of a bulk load on a
+	// connection of its own (db/load_codes.go); nil: on the load's.
+	codes     *codeWriter
 	committed bool
 }
 
@@ -82,6 +86,9 @@ type ReleaseSummary struct {
 
 // BeginLoad starts a load transaction and reserves its data_releases row.
 func (d *DB) BeginLoad(ctx context.Context, fileName string) (_ *Load, err error) {
+	if err := d.clearOrphanCodes(ctx); err != nil {
+		return nil, err
+	}
 	conn, err := d.sql.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -131,6 +138,10 @@ func (d *DB) BeginLoad(ctx context.Context, fileName string) (_ *Load, err error
 
 // Rollback abandons the load; nothing it wrote remains.
 func (l *Load) Rollback() error {
+	if l.codes != nil {
+		l.codes.rollback()
+		l.codes = nil
+	}
 	err := l.tx.Rollback()
 	l.written = nil
 	l.release()
@@ -162,6 +173,11 @@ func (l *Load) Bulk(ctx context.Context) error {
 	}
 	l.bulk = true
 	l.written = newLoadedEpisodes()
+	codes, err := l.startCodeWriter(ctx)
+	if err != nil {
+		return err
+	}
+	l.codes = codes
 	return nil
 }
 
@@ -204,8 +220,22 @@ func (l *Load) Commit(ctx context.Context, s ReleaseSummary) error {
 		l.Rollback()
 		return fmt.Errorf("record release: %w", err)
 	}
+	codesCommitted := false
+	if l.codes != nil {
+		err := l.codes.commit()
+		l.codes = nil
+		if err != nil {
+			l.Rollback()
+			return err
+		}
+		codesCommitted = true
+	}
 	if err := l.tx.Commit(); err != nil {
 		l.release()
+		if codesCommitted {
+			// Otherwise the next load clears them.
+			err = errors.Join(err, l.d.clearOrphanCodes(context.WithoutCancel(ctx)))
+		}
 		return err
 	}
 	l.committed = true
@@ -277,7 +307,7 @@ func (l *Load) Write(ctx context.Context, recs []hes.Record) (WriteCounts, error
 			return WriteCounts{}, err
 		}
 	}
-	if err := l.insertCodes(ctx, append(fresh, recode...), ids); err != nil {
+	if err := l.insertCodes(ctx, fresh, recode, ids); err != nil {
 		return WriteCounts{}, err
 	}
 	l.noteWritten(recs, ids, patientIDs)
@@ -588,6 +618,12 @@ func (l *Load) replaceEpisodes(ctx context.Context, recs []hes.Record, patientID
 	if err := l.upsertRows(ctx, "episodes", episodeIDColumns, rows, episodeUpsertSuffix); err != nil {
 		return nil, fmt.Errorf("write episodes: %w", err)
 	}
+	if l.codes != nil {
+		// The stored codes are in the code writer's transaction, out of
+		// this one's sight: all are replaced, deleted first in its queue
+		// (insertCodes). Only an EPIKEY repeated within the file gets here.
+		return recs, nil
+	}
 	stored, err := l.storedCodes(ctx, old)
 	if err != nil {
 		return nil, err
@@ -698,28 +734,29 @@ func (l *Load) insertEpisodes(ctx context.Context, recs []hes.Record, patientIDs
 	return nil
 }
 
-func (l *Load) insertCodes(ctx context.Context, recs []hes.Record, ids map[string]int64) error {
-	var diag, proc [][]any
-	for _, r := range recs {
-		id := ids[r.EpiKey]
-		for _, x := range r.Diagnoses {
-			diag = append(diag, []any{id, x.Position, x.Code, x.Classification.String()})
-		}
-		for _, x := range r.Procedures {
-			proc = append(proc, []any{id, x.Position, x.Code, nullTime(x.Date)})
-		}
-	}
-	if len(diag) > 0 {
-		if _, err := l.bulkInsert(ctx, "diagnoses", []string{"episode_id", "position", "code", "classification"}, diag); err != nil {
-			return fmt.Errorf("write diagnoses: %w", err)
-		}
-	}
-	if len(proc) > 0 {
-		if _, err := l.bulkInsert(ctx, "procedures", []string{"episode_id", "position", "code", "op_date"}, proc); err != nil {
-			return fmt.Errorf("write procedures: %w", err)
+// insertCodes writes the diagnoses and procedures of fresh episodes and of
+// replaced ones, whose stored codes replaceEpisodes deleted or, with a code
+// writer, leaves it to delete first.
+func (l *Load) insertCodes(ctx context.Context, fresh, replaced []hes.Record, ids map[string]int64) error {
+	var b codeBatch
+	for _, recs := range [][]hes.Record{fresh, replaced} {
+		for _, r := range recs {
+			id := ids[r.EpiKey]
+			for _, x := range r.Diagnoses {
+				b.diagnoses = append(b.diagnoses, []any{id, x.Position, x.Code, x.Classification.String()})
+			}
+			for _, x := range r.Procedures {
+				b.procedures = append(b.procedures, []any{id, x.Position, x.Code, nullTime(x.Date)})
+			}
 		}
 	}
-	return nil
+	if l.codes == nil {
+		return l.writeCodes(ctx, l.tx, b)
+	}
+	for _, r := range replaced {
+		b.deleteEpisodes = append(b.deleteEpisodes, ids[r.EpiKey])
+	}
+	return l.codes.send(ctx, b)
 }
 
 func nullStr(s string) any {

@@ -48,6 +48,8 @@ func fingerprint(t *testing.T, dsn string) map[string]string {
 			JOIN episodes fe ON fe.id = s.first_episode_id LEFT JOIN episodes de ON de.id = s.discharging_episode_id`,
 		"spell episodes": `SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', e.epikey, f.epikey, x.seq))), 0)
 			FROM spell_episodes x JOIN episodes e ON e.id = x.episode_id JOIN episodes f ON f.id = x.spell_id`,
+		"orphan codes": `SELECT (SELECT COUNT(*) FROM diagnoses x LEFT JOIN episodes e ON e.id = x.episode_id WHERE e.id IS NULL)
+			+ (SELECT COUNT(*) FROM procedures x LEFT JOIN episodes e ON e.id = x.episode_id WHERE e.id IS NULL), 0`,
 		"duplicate epikeys":  `SELECT COUNT(*) - COUNT(DISTINCT epikey), 0 FROM episodes`,
 		"duplicate patients": `SELECT COUNT(*) - COUNT(DISTINCT pseudo_id), 0 FROM patients`,
 	}
