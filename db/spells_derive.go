@@ -617,12 +617,21 @@ func (d *DB) writeNewSpells(ctx context.Context, tx *sql.Tx, spells []*derivedSp
 
 // loadSpells writes new spells and their links with one LOAD DATA LOCAL
 // INFILE per table: the server parses tab-separated rows for much less
-// than the same rows as INSERT values. Dates go as yyyy-mm-dd (the
-// connection's time zone is UTC) and NULLs as \N (writeField).
+// than the same rows as INSERT values.
 func (d *DB) loadSpells(ctx context.Context, tx *sql.Tx, spells []*derivedSpell) error {
 	if len(spells) == 0 {
 		return nil
 	}
+	if err := d.loadRows(ctx, tx, "spells", spellCols, spellRows(spells)); err != nil {
+		return err
+	}
+	return d.loadRows(ctx, tx, "spell_episodes", spellLinkCols, spellLinkRows(spells))
+}
+
+// spellRows are spells as LOAD DATA rows of spellCols: dates as
+// yyyy-mm-dd (the connection's time zone is UTC), NULLs as nil (\N, see
+// writeField).
+func spellRows(spells []*derivedSpell) [][]any {
 	date := func(t time.Time) string { return t.In(time.UTC).Format(time.DateOnly) }
 	str := func(s sql.NullString) any {
 		if s.Valid {
@@ -637,7 +646,6 @@ func (d *DB) loadSpells(ctx context.Context, tx *sql.Tx, spells []*derivedSpell)
 		return nil
 	}
 	rows := make([][]any, len(spells))
-	var links [][]any
 	for i, s := range spells {
 		var dis any
 		if s.disdate.Valid {
@@ -649,14 +657,19 @@ func (d *DB) loadSpells(ctx context.Context, tx *sql.Tx, spells []*derivedSpell)
 		}
 		rows[i] = []any{s.id, s.patientID, s.procode3, date(s.admidate), dis, str(s.admimeth), s.group, str(s.dismeth),
 			num(s.los), s.first, num(s.discharging), len(s.episodes), readmit}
+	}
+	return rows
+}
+
+// spellLinkRows are the links of spells as LOAD DATA rows of spellLinkCols.
+func spellLinkRows(spells []*derivedSpell) [][]any {
+	var links [][]any
+	for _, s := range spells {
 		for j, e := range s.episodes {
 			links = append(links, []any{e, s.id, j + 1})
 		}
 	}
-	if err := d.loadRows(ctx, tx, "spells", spellCols, rows); err != nil {
-		return err
-	}
-	return d.loadRows(ctx, tx, "spell_episodes", spellLinkCols, links)
+	return links
 }
 
 // loadRows writes rows into table with LOAD DATA LOCAL INFILE, failing

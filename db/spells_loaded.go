@@ -194,6 +194,12 @@ func (l *Load) WriteSpells(ctx context.Context) (err error) {
 	if !st.empty {
 		return fmt.Errorf("spells: the spell tables are not empty")
 	}
+	if st.infile && l.d.spareConnections() {
+		if err := l.d.loadSpellsTwoWays(ctx, st, spells); err != nil {
+			return fmt.Errorf("spells: %w", err)
+		}
+		return nil
+	}
 	for start := 0; start < len(spells); start += spellWriteRows {
 		part := spells[start:min(start+spellWriteRows, len(spells))]
 		if err := l.d.writeNewSpells(ctx, st.tx, part, st.infile); err != nil {
@@ -202,6 +208,53 @@ func (l *Load) WriteSpells(ctx context.Context) (err error) {
 	}
 	if err := st.tx.Commit(); err != nil {
 		return fmt.Errorf("spells: %w", err)
+	}
+	return nil
+}
+
+// loadSpellsTwoWays writes new spells on st and their links on a second
+// connection at the same time, in a transaction each: one LOAD DATA keeps
+// one server thread busy and leaves the other core mostly idle. The spells
+// commit first; should their links' commit then fail, the spells are
+// deleted again, so that nothing of the write remains, as when one
+// transaction fails.
+func (d *DB) loadSpellsTwoWays(ctx context.Context, st *spellTx, spells []*derivedSpell) error {
+	lt, err := d.beginSpells(ctx)
+	if err != nil {
+		return err
+	}
+	defer lt.close()
+	if !lt.empty {
+		return fmt.Errorf("the spell tables are not empty")
+	}
+	linked := make(chan error, 1)
+	go func() {
+		linked <- d.loadSpellChunks(ctx, lt.tx, "spell_episodes", spellLinkCols, spells, spellLinkRows)
+	}()
+	err = d.loadSpellChunks(ctx, st.tx, "spells", spellCols, spells, spellRows)
+	if lerr := <-linked; err == nil {
+		err = lerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := st.tx.Commit(); err != nil {
+		return err
+	}
+	if err := lt.tx.Commit(); err != nil {
+		_, derr := d.sql.ExecContext(context.WithoutCancel(ctx), "DELETE FROM spells")
+		return errors.Join(err, derr)
+	}
+	return nil
+}
+
+// loadSpellChunks writes the rows of spells into table, spellWriteRows
+// spells per LOAD DATA, so that only one chunk's rows are held at a time.
+func (d *DB) loadSpellChunks(ctx context.Context, tx *sql.Tx, table string, cols []string, spells []*derivedSpell, rows func([]*derivedSpell) [][]any) error {
+	for start := 0; start < len(spells); start += spellWriteRows {
+		if err := d.loadRows(ctx, tx, table, cols, rows(spells[start:min(start+spellWriteRows, len(spells))])); err != nil {
+			return err
+		}
 	}
 	return nil
 }
