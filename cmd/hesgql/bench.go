@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hesgql/hesgql/internal/bench"
+	"github.com/hesgql/hesgql/internal/server"
 )
 
 func runBench(ctx context.Context, env *environment, args []string) error {
@@ -74,5 +75,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 		_, err := bench.RunLoad(ctx, d, bc)
 		return err
 	}
+	// The API is measured as serve runs it.
+	server.TuneGC(env.getenv)
 	return bench.Run(ctx, d, bc)
 }

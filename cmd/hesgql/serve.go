@@ -92,6 +92,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	log.Debug("garbage collector target", "gogc", server.TuneGC(env.getenv))
 	// Refuse a bad token configuration before anything else starts. The
 	// secret is resolved once: resolving it logs the development-mode
 	// banner, which must appear once per serve.

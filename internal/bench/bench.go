@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -143,7 +144,9 @@ func Run(ctx context.Context, d *db.DB, cfg Config) error {
 	fmt.Fprintf(out, "hesgql bench\n")
 	fmt.Fprintf(out, "dataset:  %d episodes, %d patients\n", size.episodes, size.patients)
 	fmt.Fprintf(out, "database: %s %s\n", d.Flavor(), d.Version())
-	fmt.Fprintf(out, "machine:  %d cores (GOMAXPROCS %d), %s %s/%s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	gc := debug.SetGCPercent(100)
+	debug.SetGCPercent(gc)
+	fmt.Fprintf(out, "machine:  %d cores (GOMAXPROCS %d, GOGC %d), %s %s/%s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), gc, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(out, "method:   latency = %d sequential requests per side after %d warm-up, GraphQL and floor interleaved;\n", cfg.Iterations, cfg.Warmup)
 	fmt.Fprintf(out, "          throughput = %d clients for %s per side; floor = the request's own SQL replayed through go-sql-driver\n", cfg.Concurrency, cfg.Duration)
 	fmt.Fprintf(out, "          server cost = the API handler called in-process (no client, no loopback HTTP), process utime+stime and\n")
