@@ -98,7 +98,7 @@ func New(d *db.DB, opts Options) (*App, error) {
 	a.audit = auth.NewWriter(d, wopts)
 
 	es := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &resolvers.Resolver{DB: d, Log: log},
+		Resolvers:  graph.CachedResolvers(&resolvers.Resolver{DB: d, Log: log}),
 		Directives: governance.Directives(),
 	})
 	gql := graph.NewHandler(es, graph.HandlerOptions{
