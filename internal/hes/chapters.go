@@ -70,13 +70,27 @@ func icd10ChapterOf(code string) (icd10ChapterRange, bool) {
 	if !ok {
 		return icd10ChapterRange{}, false
 	}
-	for _, r := range icd10ChapterRanges {
-		if r.first <= category && category <= r.last {
+	// Only the chapters spanning the category's letter can hold it: at
+	// most two, against the 22 a scan of the list compares. Every listing
+	// of diagnoses asks, once per diagnosis.
+	for _, i := range icd10ChaptersByLetter[category[0]-'A'] {
+		if r := icd10ChapterRanges[i]; r.first <= category && category <= r.last {
 			return r, true
 		}
 	}
 	return icd10ChapterRange{}, false
 }
+
+// icd10ChaptersByLetter lists, for each letter, the chapters whose range
+// covers some category beginning with it, in icd10ChapterRanges' order.
+var icd10ChaptersByLetter = func() (by [26][]uint8) {
+	for i, r := range icd10ChapterRanges {
+		for l := r.first[0]; l <= r.last[0]; l++ {
+			by[l-'A'] = append(by[l-'A'], uint8(i))
+		}
+	}
+	return by
+}()
 
 // icd10Category returns the three-character category of an ICD-10 code after
 // checking its shape. Characters after the category may be digits, letters
