@@ -221,9 +221,30 @@ func (d *DB) RestoreIndexes(ctx context.Context) error {
 	return d.restoreIndexesOf(ctx, restoreOrder)
 }
 
+// RestoreEpisodeIndexes is RestoreIndexes for the episodes table alone, and
+// RestoreOtherIndexes for every other table: together they are
+// RestoreIndexes, for a caller that uses the time the episodes' build,
+// by far the longest, leaves a connection and a core free (a first bulk
+// load writes its spells then, internal/load).
+func (d *DB) RestoreEpisodeIndexes(ctx context.Context) error {
+	return d.restoreIndexesOf(ctx, restoreOrder[:1])
+}
+
+// RestoreOtherIndexes: see RestoreEpisodeIndexes. They are built one
+// after another, on one connection beside the episodes' build.
+func (d *DB) RestoreOtherIndexes(ctx context.Context) error {
+	return d.restoreIndexesWith(ctx, restoreOrder[1:], 1)
+}
+
 // restoreIndexesOf is RestoreIndexes for some of restoreOrder's tables,
 // for a build that must not wait for another's tables.
 func (d *DB) restoreIndexesOf(ctx context.Context, tables []string) error {
+	return d.restoreIndexesWith(ctx, tables, restoreWorkers)
+}
+
+// restoreIndexesWith is restoreIndexesOf on the given number of
+// connections.
+func (d *DB) restoreIndexesWith(ctx context.Context, tables []string, workers int) error {
 	type rec struct{ table, name, def string }
 	var recs []rec
 	err := d.scanPrimary(ctx, builder.Select("table_name", "index_name", "definition").From("deferred_indexes").
@@ -251,7 +272,7 @@ func (d *DB) restoreIndexesOf(ctx context.Context, tables []string) error {
 	order := slices.DeleteFunc(slices.Clone(restoreOrder), func(t string) bool { return !slices.Contains(tables, t) })
 	errs := make([]error, len(order))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, restoreWorkers)
+	sem := make(chan struct{}, workers)
 	for i, table := range order {
 		if len(byTable[table]) == 0 {
 			continue
