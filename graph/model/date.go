@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 )
 
@@ -35,7 +34,13 @@ func (d Date) String() string { return d.Format(DateLayout) }
 
 // MarshalGQL writes the date as a JSON string.
 func (d Date) MarshalGQL(w io.Writer) {
-	_, _ = io.WriteString(w, strconv.Quote(d.String()))
+	// Digits and dashes need no escaping: written in one buffer rather
+	// than formatted, then quoted, then copied (every episode of a page
+	// has a few dates).
+	var b [24]byte
+	buf := append(b[:0], '"')
+	buf = d.AppendFormat(buf, DateLayout)
+	_, _ = w.Write(append(buf, '"'))
 }
 
 // UnmarshalGQL accepts a YYYY-MM-DD string.
