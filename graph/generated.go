@@ -3930,7 +3930,7 @@ func (ec *executionContext) _AuditEvent_patientCount(ctx context.Context, field 
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.PatientCount)
+	return intAt{&obj.PatientCount}
 }
 func (ec *executionContext) fieldContext_AuditEvent_patientCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Int")
@@ -4102,7 +4102,7 @@ func (ec *executionContext) _AuditEventConnection_totalCount(ctx context.Context
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	return intAt{&obj.TotalCount}
 }
 func (ec *executionContext) fieldContext_AuditEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventConnection", field, false, false, "Int")
@@ -4394,7 +4394,7 @@ func (ec *executionContext) _CodeConnection_totalCount(ctx context.Context, fiel
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	return intAt{&obj.TotalCount}
 }
 func (ec *executionContext) fieldContext_CodeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodeConnection", field, false, false, "Int")
@@ -4650,7 +4650,7 @@ func (ec *executionContext) _ColumnWarnings_count(ctx context.Context, field gra
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	return intAt{&obj.Count}
 }
 func (ec *executionContext) fieldContext_ColumnWarnings_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ColumnWarnings", field, false, false, "Int")
@@ -4676,7 +4676,10 @@ func (ec *executionContext) _Count_value(ctx context.Context, field graphql.Coll
 			false,
 		)
 	}
-	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Value)
+	if v := obj.Value; v != nil {
+		return intAt{v}
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Count_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Count", field, false, false, "Int")
@@ -4864,7 +4867,7 @@ func (ec *executionContext) _DataRelease_rowsRead(ctx context.Context, field gra
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.RowsRead)
+	return intAt{&obj.RowsRead}
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsRead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
@@ -4890,7 +4893,7 @@ func (ec *executionContext) _DataRelease_rowsLoaded(ctx context.Context, field g
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.RowsLoaded)
+	return intAt{&obj.RowsLoaded}
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsLoaded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
@@ -4916,7 +4919,7 @@ func (ec *executionContext) _DataRelease_rowsUpdated(ctx context.Context, field 
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.RowsUpdated)
+	return intAt{&obj.RowsUpdated}
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
@@ -4942,7 +4945,7 @@ func (ec *executionContext) _DataRelease_rowsRejected(ctx context.Context, field
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.RowsRejected)
+	return intAt{&obj.RowsRejected}
 }
 func (ec *executionContext) fieldContext_DataRelease_rowsRejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
@@ -4968,7 +4971,7 @@ func (ec *executionContext) _DataRelease_warningCount(ctx context.Context, field
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.WarningCount)
+	return intAt{&obj.WarningCount}
 }
 func (ec *executionContext) fieldContext_DataRelease_warningCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DataRelease", field, false, false, "Int")
@@ -5062,7 +5065,7 @@ func (ec *executionContext) _Diagnosis_position(ctx context.Context, field graph
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
+	return intAt{&obj.Position}
 }
 func (ec *executionContext) fieldContext_Diagnosis_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Diagnosis", field, false, false, "Int")
@@ -5201,10 +5204,7 @@ func (ec *executionContext) _Episode_id(ctx context.Context, field graphql.Colle
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Episode", true, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.ID()
-	return ec.marshalNID2string(fc, field.Selections, v)
+	return newIDAt(obj)
 }
 func (ec *executionContext) fieldContext_Episode_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, true, false, "ID")
@@ -5486,7 +5486,10 @@ func (ec *executionContext) _Episode_episodeOrder(ctx context.Context, field gra
 			false,
 		)
 	}
-	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.EpisodeOrder)
+	if v := obj.EpisodeOrder; v != nil {
+		return intAt{v}
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_episodeOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
@@ -5802,7 +5805,10 @@ func (ec *executionContext) _Episode_startAge(ctx context.Context, field graphql
 			false,
 		)
 	}
-	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.StartAge)
+	if v := obj.StartAge; v != nil {
+		return intAt{v}
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_startAge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
@@ -5828,7 +5834,10 @@ func (ec *executionContext) _Episode_episodeDuration(ctx context.Context, field 
 			false,
 		)
 	}
-	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.EpisodeDuration)
+	if v := obj.EpisodeDuration; v != nil {
+		return intAt{v}
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_episodeDuration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
@@ -5854,7 +5863,10 @@ func (ec *executionContext) _Episode_spellDuration(ctx context.Context, field gr
 			false,
 		)
 	}
-	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.SpellDuration)
+	if v := obj.SpellDuration; v != nil {
+		return intAt{v}
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Episode_spellDuration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Episode", field, false, false, "Int")
@@ -6756,10 +6768,7 @@ func (ec *executionContext) _Patient_id(ctx context.Context, field graphql.Colle
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Patient", true, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.ID()
-	return ec.marshalNID2string(fc, field.Selections, v)
+	return newIDAt(obj)
 }
 func (ec *executionContext) fieldContext_Patient_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, true, false, "ID")
@@ -6866,7 +6875,10 @@ func (ec *executionContext) _Patient_birthYear(ctx context.Context, field graphq
 			false,
 		)
 	}
-	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.BirthYear)
+	if v := obj.BirthYear; v != nil {
+		return intAt{v}
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Patient_birthYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Patient", field, false, false, "Int")
@@ -7543,7 +7555,7 @@ func (ec *executionContext) _Procedure_position(ctx context.Context, field graph
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
+	return intAt{&obj.Position}
 }
 func (ec *executionContext) fieldContext_Procedure_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Procedure", field, false, false, "Int")
@@ -8318,10 +8330,7 @@ func (ec *executionContext) _Spell_id(ctx context.Context, field graphql.Collect
 			true,
 		)
 	}
-	fc := newFieldCtx(ctx, field, "Spell", true, false)
-	defer recoverField(fc, ec.OperationContext, &ret)
-	v := obj.ID()
-	return ec.marshalNID2string(fc, field.Selections, v)
+	return newIDAt(obj)
 }
 func (ec *executionContext) fieldContext_Spell_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, true, false, "ID")
@@ -8624,7 +8633,10 @@ func (ec *executionContext) _Spell_lengthOfStay(ctx context.Context, field graph
 			false,
 		)
 	}
-	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.LengthOfStay)
+	if v := obj.LengthOfStay; v != nil {
+		return intAt{v}
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Spell_lengthOfStay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "Int")
@@ -8650,7 +8662,7 @@ func (ec *executionContext) _Spell_episodeCount(ctx context.Context, field graph
 			true,
 		)
 	}
-	return ec.marshalNInt2int(ctx, field.Selections, obj.EpisodeCount)
+	return intAt{&obj.EpisodeCount}
 }
 func (ec *executionContext) fieldContext_Spell_episodeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Spell", field, false, false, "Int")

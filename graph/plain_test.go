@@ -112,7 +112,7 @@ func TestPlainFieldsAsGqlgen(t *testing.T) {
 			return ec._EpisodeConnection_edges(ctx, f, &model.EpisodeConnection{Edges: []*model.EpisodeEdge{{Cursor: "a"}, nil}})
 		},
 		"panic": func(ec *executionContext, ctx context.Context) graphql.Marshaler {
-			return ec._Episode_id(ctx, collected("id"), nil)
+			return ec._Episode_episodeStatusLabel(ctx, collected("episodeStatusLabel"), nil)
 		},
 		"resolver": func(ec *executionContext, ctx context.Context) graphql.Marshaler {
 			f := collected("patient", collected("sex").Field)
@@ -138,7 +138,7 @@ func TestPlainFieldsAsGqlgen(t *testing.T) {
 	failing := map[string]string{
 		"nonNullObjectNull": "at root.node",
 		"listWithNull":      "at root.edges[1]",
-		"panic":             "internal error: runtime error: invalid memory address or nil pointer dereference at root.id",
+		"panic":             "internal error: runtime error: invalid memory address or nil pointer dereference at root.episodeStatusLabel",
 		"resolverError":     "no patient at root.patient",
 		"resolverNull":      "at root.patient",
 		"resolverPanic":     "internal error: boom at root.patient",

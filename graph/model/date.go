@@ -40,7 +40,7 @@ func (d Date) MarshalGQL(w io.Writer) {
 	var b [24]byte
 	buf := append(b[:0], '"')
 	buf = d.AppendFormat(buf, DateLayout)
-	_, _ = w.Write(append(buf, '"'))
+	WriteBytes(w, append(buf, '"'))
 }
 
 // UnmarshalGQL accepts a YYYY-MM-DD string.

@@ -32,6 +32,10 @@ type Episode struct {
 // ID returns the episode's opaque global ID.
 func (e *Episode) ID() string { return GlobalID(TypeEpisode, e.RowID) }
 
+// GlobalIDParts are the type and key of ID, for writing it without
+// building the string (graph's idAt).
+func (e *Episode) GlobalIDParts() (string, int64) { return TypeEpisode, e.RowID }
+
 // IsNode marks Episode as a Node.
 func (*Episode) IsNode() {}
 

@@ -1,7 +1,9 @@
 package model
 
 import (
+	"bytes"
 	"encoding/base64"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -14,19 +16,30 @@ const (
 
 // GlobalID returns the opaque Relay ID of a row: base64 of "Type:key".
 func GlobalID(typ string, key int64) string {
-	// Built in stack buffers: every node of a page has an id, and the
+	// Built in a stack buffer: every node of a page has an id, and the
 	// plain concatenate-then-encode form cost four allocations each.
+	var out [64]byte
+	return string(AppendGlobalID(out[:0], typ, key))
+}
+
+// AppendGlobalID appends GlobalID(typ, key) to b.
+func AppendGlobalID(b []byte, typ string, key int64) []byte {
 	var raw [40]byte
-	b := append(raw[:0], typ...)
-	b = append(b, ':')
-	b = strconv.AppendInt(b, key, 10)
-	var out [56]byte
-	n := base64.RawURLEncoding.EncodedLen(len(b))
-	if n > len(out) {
-		return base64.RawURLEncoding.EncodeToString(b)
+	r := append(raw[:0], typ...)
+	r = append(r, ':')
+	r = strconv.AppendInt(r, key, 10)
+	return base64.RawURLEncoding.AppendEncode(b, r)
+}
+
+// WriteBytes writes b to w, which gqlgen's executor makes a
+// *bytes.Buffer, without b escaping to the heap: a marshaller can then
+// build what it writes in a stack buffer. Another writer gets a copy.
+func WriteBytes(w io.Writer, b []byte) {
+	if bw, ok := w.(*bytes.Buffer); ok {
+		bw.Write(b)
+		return
 	}
-	base64.RawURLEncoding.Encode(out[:n], b)
-	return string(out[:n])
+	_, _ = w.Write(bytes.Clone(b))
 }
 
 // ParseGlobalID decodes an ID made by GlobalID. A malformed ID is a

@@ -17,6 +17,10 @@ type Patient struct {
 // ID returns the patient's opaque global ID.
 func (p *Patient) ID() string { return GlobalID(TypePatient, p.RowID) }
 
+// GlobalIDParts are the type and key of ID, for writing it without
+// building the string (graph's idAt).
+func (p *Patient) GlobalIDParts() (string, int64) { return TypePatient, p.RowID }
+
 // IsNode marks Patient as a Node.
 func (*Patient) IsNode() {}
 

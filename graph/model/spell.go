@@ -28,6 +28,10 @@ type Spell struct {
 // ID returns the spell's opaque global ID.
 func (s *Spell) ID() string { return GlobalID(TypeSpell, s.RowID) }
 
+// GlobalIDParts are the type and key of ID, for writing it without
+// building the string (graph's idAt).
+func (s *Spell) GlobalIDParts() (string, int64) { return TypeSpell, s.RowID }
+
 // IsNode marks Spell as a Node.
 func (*Spell) IsNode() {}
 

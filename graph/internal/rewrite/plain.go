@@ -76,6 +76,12 @@ func rewritePlainFields(path string, src []byte) ([]byte, error) {
 		out.Write(src[last:start])
 		call := src[fset.Position(p.call.Pos()).Offset:fset.Position(p.call.End()).Offset]
 		fmt.Fprintf(&out, "{\n\tif !plainFieldsFast(ec.OperationContext) {\n\t\t%s\n\t}\n", call)
+		if p.nodeID() {
+			// The node's ID, written from its parts (graph/scalars.go).
+			out.WriteString("\treturn newIDAt(obj)\n}")
+			last = end
+			continue
+		}
 		if p.contextFree() {
 			// Nothing below the field, and nothing in it, can report an
 			// error or read its field context: it needs none.
@@ -84,6 +90,10 @@ func rewritePlainFields(path string, src []byte) ([]byte, error) {
 				fmt.Fprintf(&out, "\treturn stringAt{&%s}\n}", p.value)
 			case p.marshal == "ec.marshalOString2ᚖstring":
 				fmt.Fprintf(&out, "\tif v := %s; v != nil {\n\t\treturn stringAt{v}\n\t}\n\treturn graphql.Null\n}", p.value)
+			case p.marshal == "ec.marshalNInt2int":
+				fmt.Fprintf(&out, "\treturn intAt{&%s}\n}", p.value)
+			case p.marshal == "ec.marshalOInt2ᚖint":
+				fmt.Fprintf(&out, "\tif v := %s; v != nil {\n\t\treturn intAt{v}\n\t}\n\treturn graphql.Null\n}", p.value)
 			default:
 				fmt.Fprintf(&out, "\treturn %s(ctx, field.Selections, %s)\n}", p.marshal, p.value)
 			}
@@ -146,6 +156,15 @@ func (p plainField) contextFree() bool {
 		return true
 	}
 	return strings.HasPrefix(p.marshal, "ec.marshalO")
+}
+
+// nodeID reports whether the field is a node's id: the ID() method of a
+// model type, whose parts (GlobalIDParts, which every such type has) are
+// written without building the string. The method only encodes two
+// fields of its object: it cannot fail.
+func (p plainField) nodeID() bool {
+	return p.isMethod && p.value == "obj.ID()" && p.marshal == "ec.marshalNID2string" &&
+		p.chain == "" && p.resolver == "" && p.argsFunc == "" && !p.subfields
 }
 
 // matchPlainField recognises gqlgen's resolver of a plain field.

@@ -30,10 +30,10 @@ func TestRewritePlainFields(t *testing.T) {
 		}
 	}
 	for _, frag := range []string{
-		// A scalar read from the object takes no field context.
-		"\t}\n\treturn ec.marshalOInt2ᚖint(ctx, field.Selections, obj.BirthYear)\n}",
-		// A method may panic: it keeps its own, to report it on its path.
-		"fc := newFieldCtx(ctx, field, \"Episode\", true, false)\n\tdefer recoverField(fc, ec.OperationContext, &ret)\n\tv := obj.ID()\n\treturn ec.marshalNID2string(fc, field.Selections, v)",
+		// A scalar read from the object takes no field context, nor does
+		// a node's id, written from its parts.
+		"\t}\n\tif v := obj.BirthYear; v != nil {\n\t\treturn intAt{v}\n\t}\n\treturn graphql.Null\n}",
+		"\t}\n\treturn newIDAt(obj)\n}",
 		"v := obj.Node\n\tfc.fc.Result = v\n",
 		"return ec.Directives.Identifiable(ctx, obj, directive0)",
 		"res, err := chain(fc, func(ctx context.Context) (any, error) {\n\t\treturn obj.NhsNumber, nil\n\t})(fc)\n\tv, null := directiveResult[*string](fc, ec.OperationContext, res, err, false)\n",
