@@ -31,11 +31,12 @@ type codeBatch struct {
 // codeWriter writes a load's code batches, one after another, on its own
 // connection and transaction.
 type codeWriter struct {
-	l     *Load
-	conn  *sql.Conn
-	tx    *sql.Tx
-	queue chan codeBatch
-	done  chan struct{}
+	l      *Load
+	conn   *sql.Conn
+	tx     *sql.Tx
+	queue  chan codeBatch // closed by drain, once
+	closed bool
+	done   chan struct{}
 
 	mu  sync.Mutex
 	err error // the first write that failed; later batches are dropped
@@ -70,13 +71,13 @@ func (l *Load) startCodeWriter(ctx context.Context) (_ *codeWriter, err error) {
 	// Each queued batch holds a batch's code rows: one waiting while one
 	// is written keeps the memory bounded.
 	c := &codeWriter{l: l, conn: conn, tx: tx, queue: make(chan codeBatch, 1), done: make(chan struct{})}
-	go c.run(ctx)
+	go c.run(ctx, c.queue)
 	return c, nil
 }
 
-func (c *codeWriter) run(ctx context.Context) {
+func (c *codeWriter) run(ctx context.Context, queue <-chan codeBatch) {
 	defer close(c.done)
-	for b := range c.queue {
+	for b := range queue {
 		if c.failed() != nil {
 			continue
 		}
@@ -109,9 +110,9 @@ func (c *codeWriter) send(ctx context.Context, b codeBatch) error {
 
 // drain waits until every queued batch is written.
 func (c *codeWriter) drain() error {
-	if c.queue != nil {
+	if !c.closed {
 		close(c.queue)
-		c.queue = nil
+		c.closed = true
 	}
 	<-c.done
 	return c.failed()
