@@ -164,12 +164,13 @@ func printLoadReport(cfg Config, d *db.DB, r LoadReport) {
 	ph := r.FirstPhases
 	switch {
 	case ph.SpellsBesideIndexes:
-		// The spells are written during the episodes' index build, which
-		// waits for them at its end: their time is part of the build's.
-		line("  deferred indexes built, spells beside them", ph.Indexes)
-		line("  tables loaded (rows + indexes + spells)", tables)
-		line("    of which spells from the loaded rows", ph.Spells)
-		line("  published tables (after them)", ph.Published)
+		// The spells are written during the episodes' index build (which
+		// may wait for them at its end), the published tables after it,
+		// beside the spells' last steps.
+		line("  deferred indexes built", ph.Indexes)
+		line("  tables loaded (rows + indexes)", tables)
+		line("  spells from the loaded rows (beside them)", ph.Spells)
+		line("  published tables (after the indexes)", ph.Published)
 	default:
 		line("  deferred indexes built", ph.Indexes)
 		line("  tables loaded (rows + indexes)", tables)

@@ -266,16 +266,30 @@ func Stream(ctx context.Context, d *db.DB, name string, r io.Reader, size int64,
 // that leaves, once the other tables' builds are done: their tables are
 // not being altered, and the episodes' ALTER TABLE only waits, at its end,
 // for the spell transaction that names episodes in a foreign key to
-// commit. The published tables count on the indexed tables, so they come
-// last; spells derived from the stored episodes (any other load, or should
-// writing them from the rows fail) read them too, so they are derived
-// then, beside the published tables, each in its own transaction on a
-// connection of its own.
+// commit. The published tables count on the indexed tables and never on
+// spells, so they are built once the episodes' build is done, beside what
+// remains of the spells' (their own indexes' build) or, for any other
+// load, beside spells derived from the stored episodes; each writes in its
+// own transaction on a connection of its own. Spells the rows could not
+// give are derived from the store last.
 func derive(ctx context.Context, d *db.DB, ld *db.Load, deferred bool, progress io.Writer, ph *Phases) error {
 	start := time.Now()
 	fromRows := ld.SpellsFromRows()
-	spelled := false
-	var rowsErr error
+	spelled, fromStore := false, !fromRows
+	var spellErr, rowsErr error
+	spellsDone := make(chan struct{})
+	writeSpells := func() {
+		defer close(spellsDone)
+		t := time.Now()
+		switch {
+		case fromStore:
+			spellErr = d.RefreshSpellsForRelease(ctx, ld.ReleaseID())
+		default:
+			rowsErr = ld.WriteSpells(ctx)
+			spelled = rowsErr == nil
+		}
+		ph.Spells = time.Since(t)
+	}
 	if deferred {
 		if progress != nil {
 			fmt.Fprintln(progress, "building the secondary indexes")
@@ -283,47 +297,41 @@ func derive(ctx context.Context, d *db.DB, ld *db.Load, deferred bool, progress 
 		episodes := make(chan error, 1)
 		go func() { episodes <- d.RestoreEpisodeIndexes(ctx) }()
 		err := d.RestoreOtherIndexes(ctx)
-		if err == nil && fromRows {
-			t := time.Now()
-			if rowsErr = ld.WriteSpells(ctx); rowsErr == nil {
-				spelled, ph.SpellsFromRows, ph.SpellsBesideIndexes = true, true, true
-			}
-			ph.Spells = time.Since(t)
+		started := err == nil && fromRows
+		if started {
+			ph.SpellsBesideIndexes = true
+			go writeSpells()
 		}
 		err = errors.Join(err, <-episodes)
 		ph.Indexes = time.Since(start)
 		if err != nil {
+			if started {
+				<-spellsDone
+			}
 			ld.Publish(ctx)
 			ph.Derived = time.Since(start)
 			return fmt.Errorf("the rows are loaded but building the indexes failed (the next hesgql command retries it): %w", err)
 		}
-	} else if fromRows {
-		t := time.Now()
-		if rowsErr = ld.WriteSpells(ctx); rowsErr == nil {
-			spelled, ph.SpellsFromRows = true, true
+		if !started {
+			go writeSpells()
 		}
-		ph.Spells = time.Since(t)
+	} else {
+		go writeSpells()
 	}
-	if rowsErr != nil && progress != nil && ctx.Err() == nil {
+	published := time.Now()
+	ld.Publish(ctx)
+	ph.Published = time.Since(published)
+	<-spellsDone
+	if !fromStore && !spelled {
 		// Nothing of the failed transactions remains.
-		fmt.Fprintf(progress, "spells not written from the loaded rows (%v); deriving them from the stored episodes\n", rowsErr)
-	}
-	var spellErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if spelled || ctx.Err() != nil {
-			spellErr = ctx.Err()
-			return
+		if progress != nil {
+			fmt.Fprintf(progress, "spells not written from the loaded rows (%v); deriving them from the stored episodes\n", rowsErr)
 		}
 		t := time.Now()
 		spellErr = d.RefreshSpellsForRelease(ctx, ld.ReleaseID())
 		ph.Spells += time.Since(t)
-	}()
-	published := time.Now()
-	ld.Publish(ctx)
-	ph.Published = time.Since(published)
-	<-done
+	}
+	ph.SpellsFromRows = spelled
 	ph.Derived = time.Since(start)
 	if spellErr != nil {
 		return fmt.Errorf("the load committed but its spells were not derived (loading the file again derives them): %w", spellErr)
