@@ -2,6 +2,7 @@ package load_test
 
 import (
 	"context"
+	"database/sql"
 	"maps"
 	"path/filepath"
 	"strings"
@@ -64,5 +65,53 @@ func TestBulkLoadWritesSpellsFromRows(t *testing.T) {
 	}
 	if again := fingerprint(t, dsn); !maps.Equal(again, got) {
 		t.Errorf("a rebuild changed the spells:\nbefore %v\nafter  %v", got, again)
+	}
+}
+
+// Should the spells not be writable from the loaded rows (here: the spell
+// tables already hold a row, of no patient of the load), the load derives
+// them from the stored episodes once its indexes are built, with the same
+// result.
+func TestBulkLoadSpellsFallBackToTheStore(t *testing.T) {
+	ctx := context.Background()
+	plainDSN := dbtest.NewDSN(t)
+	plain := dbtest.Open(t, plainDSN)
+	if _, err := load.Stream(ctx, plain, "spells.txt", strings.NewReader(spellRows), 0,
+		load.Options{BulkBytes: -1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	dsn := dbtest.NewDSN(t)
+	d := dbtest.Open(t, dsn)
+	conn, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c, err := conn.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"SET SESSION foreign_key_checks = 0",
+		"INSERT INTO spells (id, patient_id, procode3, admidate, admimeth_group, first_episode_id, episode_count, emergency_readmission_30d) " +
+			"VALUES (999999999, 999999, 'RZZ', '2001-01-01', 5, 999999999, 0, 0)",
+	} {
+		if _, err := c.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	var progress strings.Builder
+	sum, err := load.Stream(ctx, d, "spells.txt", strings.NewReader(spellRows), 1<<30,
+		load.Options{BulkBytes: 1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv"), Progress: &progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Phases.SpellsFromRows || !strings.Contains(progress.String(), "deriving them from the stored episodes") {
+		t.Errorf("spells from rows %t; progress %q", sum.Phases.SpellsFromRows, progress.String())
+	}
+	want, got := fingerprint(t, plainDSN), fingerprint(t, dsn)
+	if !maps.Equal(got, want) {
+		t.Errorf("fallback stored other data:\nplain %v\nbulk  %v", want, got)
 	}
 }
