@@ -2,7 +2,6 @@ package load_test
 
 import (
 	"context"
-	"database/sql"
 	"maps"
 	"path/filepath"
 	"strings"
@@ -67,25 +66,9 @@ func TestLoadClearsOrphanCodes(t *testing.T) {
 	}
 	dsn := dbtest.NewDSN(t)
 	d := dbtest.Open(t, dsn)
-	conn, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	c, err := conn.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{
-		"SET SESSION foreign_key_checks = 0",
+	dbtest.ExecUnchecked(t, dsn,
 		"INSERT INTO diagnoses (episode_id, position, code, classification) VALUES (1, 1, 'Z999', 'ICD10'), (7, 1, 'Z998', 'ICD10')",
-		"INSERT INTO procedures (episode_id, position, code) VALUES (1, 1, 'X999')",
-	} {
-		if _, err := c.ExecContext(ctx, stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.Close()
+		"INSERT INTO procedures (episode_id, position, code) VALUES (1, 1, 'X999')")
 	if _, err := load.Stream(ctx, d, "codes.txt", strings.NewReader(codeRows), 1<<30,
 		load.Options{BulkBytes: 1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv")}); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package load_test
 
 import (
 	"context"
-	"database/sql"
 	"maps"
 	"path/filepath"
 	"strings"
@@ -82,25 +81,8 @@ func TestBulkLoadSpellsFallBackToTheStore(t *testing.T) {
 	}
 	dsn := dbtest.NewDSN(t)
 	d := dbtest.Open(t, dsn)
-	conn, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	c, err := conn.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{
-		"SET SESSION foreign_key_checks = 0",
-		"INSERT INTO spells (id, patient_id, procode3, admidate, admimeth_group, first_episode_id, episode_count, emergency_readmission_30d) " +
-			"VALUES (999999999, 999999, 'RZZ', '2001-01-01', 5, 999999999, 0, 0)",
-	} {
-		if _, err := c.ExecContext(ctx, stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.Close()
+	dbtest.ExecUnchecked(t, dsn, "INSERT INTO spells (id, patient_id, procode3, admidate, admimeth_group, first_episode_id, episode_count, emergency_readmission_30d) "+
+		"VALUES (999999999, 999999, 'RZZ', '2001-01-01', 5, 999999999, 0, 0)")
 	var progress strings.Builder
 	sum, err := load.Stream(ctx, d, "spells.txt", strings.NewReader(spellRows), 1<<30,
 		load.Options{BulkBytes: 1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv"), Progress: &progress})
