@@ -2,11 +2,13 @@ package load_test
 
 import (
 	"context"
+	"io"
 	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hesgql/hesgql/db"
 	"github.com/hesgql/hesgql/db/dbtest"
 	"github.com/hesgql/hesgql/internal/load"
 )
@@ -21,31 +23,50 @@ const codeRows = "EPIKEY|PSEUDO_HESID|FYEAR|EPISTART|DIAG_4_01|DIAG_4_02|OPERTN_
 	"400000000004|CC|1920|2019-05-04|||S063|\n" +
 	"400000000002|CB|1920|2019-05-02|L409|C443|S064|2019-05-02\n"
 
+// loadFresh loads rows, in batches of two, into a new database: as the
+// first load of a large file (bulk) or one that keeps its indexes. plant
+// are statements run on the new database first, with foreign key checks
+// off.
+func loadFresh(t *testing.T, rows string, bulk bool, progress io.Writer, plant ...string) (string, *db.DB, load.Summary) {
+	t.Helper()
+	dsn := dbtest.NewDSN(t)
+	d := dbtest.Open(t, dsn)
+	if len(plant) > 0 {
+		dbtest.ExecUnchecked(t, dsn, plant...)
+	}
+	size, bulkBytes := int64(0), int64(-1)
+	if bulk {
+		size, bulkBytes = 1<<30, 1
+	}
+	sum, err := load.Stream(context.Background(), d, "rows.txt", strings.NewReader(rows), size,
+		load.Options{BulkBytes: bulkBytes, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv"), Progress: progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn, d, sum
+}
+
+// sameData fails the test unless the databases at want and got store the
+// same data.
+func sameData(t *testing.T, want, got string) map[string]string {
+	t.Helper()
+	w, g := fingerprint(t, want), fingerprint(t, got)
+	if !maps.Equal(g, w) {
+		t.Errorf("stored other data:\nwant %v\ngot  %v", w, g)
+	}
+	return w
+}
+
 // A bulk load writes its codes on a connection of its own, ahead of its
 // episodes' commit: what it stores is what a load on one connection
 // stores, repeated EPIKEYs whose codes change included.
 func TestBulkLoadCodesMatchPlainLoad(t *testing.T) {
-	ctx := context.Background()
-	plainDSN := dbtest.NewDSN(t)
-	plain := dbtest.Open(t, plainDSN)
-	if _, err := load.Stream(ctx, plain, "codes.txt", strings.NewReader(codeRows), 0,
-		load.Options{BulkBytes: -1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv")}); err != nil {
-		t.Fatal(err)
-	}
-	dsn := dbtest.NewDSN(t)
-	d := dbtest.Open(t, dsn)
-	sum, err := load.Stream(ctx, d, "codes.txt", strings.NewReader(codeRows), 1<<30,
-		load.Options{BulkBytes: 1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plain, _, _ := loadFresh(t, codeRows, false, nil)
+	bulk, _, sum := loadFresh(t, codeRows, true, nil)
 	if sum.Loaded != 6 || sum.Updated != 2 {
 		t.Errorf("loaded %d, updated %d; want 6 and 2", sum.Loaded, sum.Updated)
 	}
-	want, got := fingerprint(t, plainDSN), fingerprint(t, dsn)
-	if !maps.Equal(got, want) {
-		t.Errorf("bulk load stored other data:\nplain %v\nbulk  %v", want, got)
-	}
+	want := sameData(t, plain, bulk)
 	// 01's later diagnoses replace its earlier ones and its procedure;
 	// 02's later row adds one.
 	if !strings.HasPrefix(want["diagnoses"], "5 rows,") || !strings.HasPrefix(want["procedures"], "3 rows,") {
@@ -57,23 +78,9 @@ func TestBulkLoadCodesMatchPlainLoad(t *testing.T) {
 // whose episodes' commit failed after its codes' leaves them, are cleared
 // by the next load: they would otherwise collide with its codes.
 func TestLoadClearsOrphanCodes(t *testing.T) {
-	ctx := context.Background()
-	cleanDSN := dbtest.NewDSN(t)
-	clean := dbtest.Open(t, cleanDSN)
-	if _, err := load.Stream(ctx, clean, "codes.txt", strings.NewReader(codeRows), 1<<30,
-		load.Options{BulkBytes: 1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv")}); err != nil {
-		t.Fatal(err)
-	}
-	dsn := dbtest.NewDSN(t)
-	d := dbtest.Open(t, dsn)
-	dbtest.ExecUnchecked(t, dsn,
+	clean, _, _ := loadFresh(t, codeRows, true, nil)
+	orphaned, _, _ := loadFresh(t, codeRows, true, nil,
 		"INSERT INTO diagnoses (episode_id, position, code, classification) VALUES (1, 1, 'Z999', 'ICD10'), (7, 1, 'Z998', 'ICD10')",
 		"INSERT INTO procedures (episode_id, position, code) VALUES (1, 1, 'X999')")
-	if _, err := load.Stream(ctx, d, "codes.txt", strings.NewReader(codeRows), 1<<30,
-		load.Options{BulkBytes: 1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv")}); err != nil {
-		t.Fatal(err)
-	}
-	if want, got := fingerprint(t, cleanDSN), fingerprint(t, dsn); !maps.Equal(got, want) {
-		t.Errorf("load after orphan codes stored other data:\nclean %v\ngot   %v", want, got)
-	}
+	sameData(t, clean, orphaned)
 }

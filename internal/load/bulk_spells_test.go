@@ -3,12 +3,8 @@ package load_test
 import (
 	"context"
 	"maps"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/hesgql/hesgql/db/dbtest"
-	"github.com/hesgql/hesgql/internal/load"
 )
 
 // spellRows crafts spells across batches of two rows: a spell whose
@@ -28,41 +24,26 @@ const spellRows = "EPIKEY|PSEUDO_HESID|FYEAR|PROCODE3|ADMIDATE|EPISTART|EPIEND|D
 // index build; they are exactly the spells derived from the stored
 // episodes by a load that does not bulk load.
 func TestBulkLoadWritesSpellsFromRows(t *testing.T) {
-	ctx := context.Background()
-	plainDSN := dbtest.NewDSN(t)
-	plain := dbtest.Open(t, plainDSN)
-	sum, err := load.Stream(ctx, plain, "spells.txt", strings.NewReader(spellRows), 0,
-		load.Options{BulkBytes: -1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plain, _, sum := loadFresh(t, spellRows, false, nil)
 	if sum.Phases.SpellsFromRows {
 		t.Error("a load that keeps its indexes wrote its spells from the rows")
 	}
-	dsn := dbtest.NewDSN(t)
-	d := dbtest.Open(t, dsn)
-	sum, err = load.Stream(ctx, d, "spells.txt", strings.NewReader(spellRows), 1<<30,
-		load.Options{BulkBytes: 1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bulk, d, sum := loadFresh(t, spellRows, true, nil)
 	if !sum.Phases.SpellsFromRows {
 		t.Error("a first bulk load derived its spells from the store")
 	}
-	want, got := fingerprint(t, plainDSN), fingerprint(t, dsn)
-	if !maps.Equal(got, want) {
-		t.Errorf("bulk load stored other data:\nplain %v\nbulk  %v", want, got)
-	}
+	want := sameData(t, plain, bulk)
 	// SA RXX 2021-01-01 (01, 02 and the moved 04), SA RXX 2021-02-04 and
 	// SB RZZ 2021-06-01; 05 has no admission date.
 	if !strings.HasPrefix(want["spells"], "3 rows,") || !strings.HasPrefix(want["spell episodes"], "5 rows,") {
 		t.Errorf("crafted rows: spells %s, links %s; want 3 spells of 5 episodes", want["spells"], want["spell episodes"])
 	}
 	// Nothing is left to do: a rebuild from the store changes nothing.
-	if err := d.RebuildSpells(ctx); err != nil {
+	got := fingerprint(t, bulk)
+	if err := d.RebuildSpells(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if again := fingerprint(t, dsn); !maps.Equal(again, got) {
+	if again := fingerprint(t, bulk); !maps.Equal(again, got) {
 		t.Errorf("a rebuild changed the spells:\nbefore %v\nafter  %v", got, again)
 	}
 }
@@ -72,28 +53,13 @@ func TestBulkLoadWritesSpellsFromRows(t *testing.T) {
 // them from the stored episodes once its indexes are built, with the same
 // result.
 func TestBulkLoadSpellsFallBackToTheStore(t *testing.T) {
-	ctx := context.Background()
-	plainDSN := dbtest.NewDSN(t)
-	plain := dbtest.Open(t, plainDSN)
-	if _, err := load.Stream(ctx, plain, "spells.txt", strings.NewReader(spellRows), 0,
-		load.Options{BulkBytes: -1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv")}); err != nil {
-		t.Fatal(err)
-	}
-	dsn := dbtest.NewDSN(t)
-	d := dbtest.Open(t, dsn)
-	dbtest.ExecUnchecked(t, dsn, "INSERT INTO spells (id, patient_id, procode3, admidate, admimeth_group, first_episode_id, episode_count, emergency_readmission_30d) "+
-		"VALUES (999999999, 999999, 'RZZ', '2001-01-01', 5, 999999999, 0, 0)")
+	plain, _, _ := loadFresh(t, spellRows, false, nil)
 	var progress strings.Builder
-	sum, err := load.Stream(ctx, d, "spells.txt", strings.NewReader(spellRows), 1<<30,
-		load.Options{BulkBytes: 1, BatchSize: 2, RejectsPath: filepath.Join(t.TempDir(), "r.csv"), Progress: &progress})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bulk, _, sum := loadFresh(t, spellRows, true, &progress,
+		"INSERT INTO spells (id, patient_id, procode3, admidate, admimeth_group, first_episode_id, episode_count, emergency_readmission_30d) "+
+			"VALUES (999999999, 999999, 'RZZ', '2001-01-01', 5, 999999999, 0, 0)")
 	if sum.Phases.SpellsFromRows || !strings.Contains(progress.String(), "deriving them from the stored episodes") {
 		t.Errorf("spells from rows %t; progress %q", sum.Phases.SpellsFromRows, progress.String())
 	}
-	want, got := fingerprint(t, plainDSN), fingerprint(t, dsn)
-	if !maps.Equal(got, want) {
-		t.Errorf("fallback stored other data:\nplain %v\nbulk  %v", want, got)
-	}
+	sameData(t, plain, bulk)
 }
