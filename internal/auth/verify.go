@@ -13,6 +13,7 @@ import (
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/hesgql/hesgql/graph/model"
@@ -73,7 +74,21 @@ type Verifier struct {
 	jwks        keyfunc.Keyfunc
 	parser      *jwt.Parser
 	cancel      context.CancelFunc
+	// accepted remembers the HS256 tokens this verifier accepted (see
+	// Verify); now is the clock of both.
+	accepted *lru.Cache[string, acceptedToken]
+	now      func() time.Time
 }
+
+// acceptedToken is an accepted token's viewer and when the token expires.
+type acceptedToken struct {
+	viewer  *Viewer
+	expires time.Time
+}
+
+// acceptedTokens bounds the remembered HS256 tokens: a client sends the
+// same token with every request until it expires.
+const acceptedTokens = 1024
 
 // ErrInvalidToken is wrapped by every verification failure.
 var ErrInvalidToken = errors.New("invalid token")
@@ -103,7 +118,8 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 		maxLifetime = DefaultMaxLifetime
 	}
 	methods := []string{} // non-nil: with no key configured, every algorithm is refused
-	v := &Verifier{cancel: func() {}, maxLifetime: maxLifetime}
+	v := &Verifier{cancel: func() {}, maxLifetime: maxLifetime, now: time.Now}
+	v.accepted, _ = lru.New[string, acceptedToken](acceptedTokens)
 	if len(cfg.Secret) > 0 {
 		v.secret = append([]byte(nil), cfg.Secret...)
 		methods = append(methods, jwt.SigningMethodHS256.Alg())
@@ -126,6 +142,7 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(func() time.Time { return v.now() }),
 	}
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
@@ -180,18 +197,36 @@ func newJWKS(ctx context.Context, cfg Config) (keyfunc.Keyfunc, context.CancelFu
 func (v *Verifier) Close() { v.cancel() }
 
 // Verify checks a raw token (without "Bearer ") and returns its viewer.
+//
+// An HS256 token it accepted is answered from memory until it expires:
+// every check but the expiry depends only on the token and on the secret,
+// which does not change while the process runs, and parsing a token
+// (base64 and JSON) was a twentieth of a small request's CPU. A token
+// signed by the issuer's keys is checked every time, so that one of a
+// key the issuer has withdrawn is refused as soon as the key set says so.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Viewer, error) {
+	if t, ok := v.accepted.Get(raw); ok {
+		if v.now().Before(t.expires) {
+			return t.viewer, nil
+		}
+		v.accepted.Remove(raw)
+	}
 	var c Claims
 	tok, err := v.parser.ParseWithClaims(raw, &c, v.key(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidToken, reason(err))
 	}
-	if tok.Method.Alg() == jwt.SigningMethodHS256.Alg() {
+	hs256 := tok.Method.Alg() == jwt.SigningMethodHS256.Alg()
+	if hs256 {
 		if err := v.checkLifetime(&c); err != nil {
 			return nil, err
 		}
 	}
-	return c.viewer()
+	viewer, err := c.viewer()
+	if err == nil && hs256 {
+		v.accepted.Add(raw, acceptedToken{viewer: viewer, expires: c.ExpiresAt.Time})
+	}
+	return viewer, err
 }
 
 // checkLifetime bounds an HS256 token's exp − iat. Without iat the lifetime
