@@ -109,3 +109,52 @@ func poolOf(t *testing.T, n int) *db.DB {
 	t.Cleanup(func() { d.Close() })
 	return d
 }
+
+// Codes without episodes are cleared by the next load only when no load
+// is writing its codes on a second connection: while one is, they may be
+// its committed codes whose episodes are about to commit.
+func TestOrphanCodesKeptWhileALoadWritesCodes(t *testing.T) {
+	ctx := context.Background()
+	dsn := dbtest.NewDSN(t)
+	d := dbtest.Open(t, dsn)
+	dbtest.ExecUnchecked(t, dsn, "INSERT INTO diagnoses (episode_id, position, code, classification) VALUES (1, 1, 'Z999', 'ICD10')")
+	// The first load clears them, then holds the lock while writing.
+	a, err := d.BeginLoad(ctx, "a.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.CodeCountForTest(ctx); err != nil || n != 0 {
+		t.Fatalf("a load into a store without episodes left %d orphan codes (%v)", n, err)
+	}
+	if err := a.Bulk(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !a.CodesOnOwnConnectionForTest() {
+		t.Fatal("the first bulk load writes its codes on its own connection")
+	}
+	dbtest.ExecUnchecked(t, dsn, "INSERT INTO diagnoses (episode_id, position, code, classification) VALUES (1, 1, 'Z999', 'ICD10')")
+	b, err := d.BeginLoad(ctx, "b.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.CodeCountForTest(ctx); err != nil || n != 1 {
+		t.Errorf("with a load writing its codes, %d codes remain (%v), want the 1 kept", n, err)
+	}
+	if err := b.Bulk(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b.CodesOnOwnConnectionForTest() {
+		t.Error("a second bulk load took the codes lock the first holds")
+	}
+	b.Rollback()
+	a.Rollback()
+	// With no load in flight, the next one clears them.
+	c, err := d.BeginLoad(ctx, "c.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Rollback()
+	if n, err := d.CodeCountForTest(ctx); err != nil || n != 0 {
+		t.Errorf("after the loads ended, %d orphan codes remain (%v)", n, err)
+	}
+}

@@ -53,8 +53,10 @@ type Load struct {
 	written *loadedEpisodes
 	// codes writes the diagnoses and procedures of a bulk load on a
 	// connection of its own (db/load_codes.go); nil: on the load's.
-	codes     *codeWriter
-	committed bool
+	codes *codeWriter
+	// codesLocked says the load's session holds codesLock.
+	codesLocked bool
+	committed   bool
 }
 
 // maxFreshEpisodes bounds epiIDs; past it the load looks episodes up again.
@@ -173,6 +175,9 @@ func (l *Load) Bulk(ctx context.Context) error {
 	}
 	l.bulk = true
 	l.written = newLoadedEpisodes()
+	if !l.lockCodes(ctx) {
+		return nil
+	}
 	codes, err := l.startCodeWriter(ctx)
 	if err != nil {
 		return err
@@ -192,6 +197,9 @@ func (l *Load) release() {
 	}
 	if l.bulk {
 		restoreChecks(l.conn)
+	}
+	if l.codesLocked {
+		unlockCodes(l.conn)
 	}
 	l.conn.Close()
 	l.conn = nil

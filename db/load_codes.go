@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sync"
@@ -17,8 +18,36 @@ import (
 // statement waits for the one before it. The codes transaction commits
 // first, then the load's. If the load's commit then fails, the codes are
 // left without their episodes in a store that holds no episode; they are
-// deleted before the next load into it (clearOrphanCodes). Nothing reads
-// them meanwhile: every read of a code goes through its episode.
+// deleted at once, or by the next load into it (clearOrphanCodes) when no
+// other load is writing its codes (codesLock). Nothing reads them
+// meanwhile: every read of a code goes through its episode.
+
+// codesLock is the named lock a load writing its codes on a second
+// connection holds, on its own session, from Bulk until its connection is
+// released: while it is held, codes without episodes may be a load's
+// committed codes whose episodes are about to commit, not leftovers.
+const codesLock = "hesgql.load.codes"
+
+// lockCodes takes codesLock without waiting. Held by another load, or
+// refused by the server (Galera does not offer named locks), the codes are
+// written on the load's own connection.
+func (l *Load) lockCodes(ctx context.Context) bool {
+	var got sql.NullInt64
+	if err := l.queryRow(ctx, sq.Expr("SELECT GET_LOCK(?, 0)", codesLock), &got); err != nil || !got.Valid || got.Int64 != 1 {
+		return false
+	}
+	l.codesLocked = true
+	return true
+}
+
+// unlockCodes releases codesLock on conn; a session that cannot release it
+// is closed instead, which releases it, rather than going back to the pool
+// still holding it.
+func unlockCodes(conn *sql.Conn) {
+	if _, err := conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", codesLock); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}
 
 // codeBatch is one batch's writes to the code tables, in order: the codes
 // of replaced episodes are deleted, then the new ones inserted.
@@ -172,9 +201,11 @@ func (l *Load) writeCodes(ctx context.Context, tx *sql.Tx, b codeBatch) error {
 // tables empty to insert in bulk.
 func (d *DB) clearOrphanCodes(ctx context.Context) error {
 	var episodes, codes int
+	var writing sql.NullInt64 // the session holding codesLock: a load in flight
 	err := d.sql.QueryRowContext(ctx, "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM episodes LIMIT 1) e), "+
-		"(SELECT COUNT(*) FROM (SELECT 1 FROM diagnoses LIMIT 1) x) + (SELECT COUNT(*) FROM (SELECT 1 FROM procedures LIMIT 1) p)").Scan(&episodes, &codes)
-	if err != nil || episodes > 0 || codes == 0 {
+		"(SELECT COUNT(*) FROM (SELECT 1 FROM diagnoses LIMIT 1) x) + (SELECT COUNT(*) FROM (SELECT 1 FROM procedures LIMIT 1) p), "+
+		"IS_USED_LOCK(?)", codesLock).Scan(&episodes, &codes, &writing)
+	if err != nil || episodes > 0 || codes == 0 || writing.Valid {
 		return err
 	}
 	d.log.WarnContext(ctx, "deleting the codes an earlier failed load left without episodes")
