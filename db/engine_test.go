@@ -1608,3 +1608,32 @@ func TestEngineInvalidFilters(t *testing.T) {
 		})
 	})
 }
+
+// A patient listing whose caller selects neither edges nor pageInfo signs
+// no cursor, and is otherwise the same page.
+func TestListPatientsWithoutCursors(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, 300)
+	for _, page := range []model.Page{{First: ptr(20)}, {Last: ptr(7)}} {
+		with, err := fx.db.ListPatients(ctx, model.PatientQuery{Page: page})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bare, err := fx.db.ListPatients(ctx, model.PatientQuery{Page: page, NoCursors: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(with.Nodes) == 0 || len(bare.Nodes) != len(with.Nodes) || len(bare.Edges) != len(with.Edges) {
+			t.Fatalf("%d patients without cursors, %d with", len(bare.Nodes), len(with.Nodes))
+		}
+		for i, e := range bare.Edges {
+			if e.Cursor != "" || with.Edges[i].Cursor == "" || e.Node.RowID != with.Edges[i].Node.RowID {
+				t.Errorf("row %d: patient %d cursor %q without cursors, patient %d cursor %q with", i, e.Node.RowID, e.Cursor, with.Edges[i].Node.RowID, with.Edges[i].Cursor)
+			}
+		}
+		if bare.PageInfo.HasNextPage != with.PageInfo.HasNextPage || bare.PageInfo.HasPreviousPage != with.PageInfo.HasPreviousPage ||
+			bare.PageInfo.StartCursor != nil || bare.PageInfo.EndCursor != nil {
+			t.Errorf("page info without cursors %+v, with %+v", bare.PageInfo, with.PageInfo)
+		}
+	}
+}

@@ -144,13 +144,17 @@ func (d *DB) ListPatients(ctx context.Context, q model.PatientQuery) (*model.Pat
 	}
 	notePatients(ctx, rows)
 	cols := ord.columns()
-	rows, cursors, info := keysetPage(d, ord, w, rows, func(p *model.Patient) position {
+	pos := func(p *model.Patient) position {
 		pos := position{ID: p.RowID, Values: make([]any, 0, len(cols))}
 		for _, col := range cols {
 			pos.Values = append(pos.Values, patientKeyValue(p, col))
 		}
 		return pos
-	})
+	}
+	if q.NoCursors {
+		pos = nil
+	}
+	rows, cursors, info := keysetPage(d, ord, w, rows, pos)
 	for i, p := range rows {
 		conn.Edges = append(conn.Edges, &model.PatientEdge{Cursor: cursors[i], Node: p})
 		conn.Nodes = append(conn.Nodes, p)

@@ -55,7 +55,7 @@ func (r *queryResolver) Episode(ctx context.Context, id string) (*model.Episode,
 
 // Patients is the resolver for the patients field.
 func (r *queryResolver) Patients(ctx context.Context, filter *model.PatientFilter, orderBy []*model.PatientOrder, first *int, after *string, last *int, before *string) (*model.PatientConnection, error) {
-	return r.DB.ListPatients(ctx, model.PatientQuery{Filter: filter, OrderBy: orderBy, Page: page(first, after, last, before)})
+	return r.DB.ListPatients(ctx, model.PatientQuery{Filter: filter, OrderBy: orderBy, Page: page(first, after, last, before), NoCursors: !selectsCursors(ctx)})
 }
 
 // Episodes is the resolver for the episodes field.

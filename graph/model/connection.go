@@ -40,6 +40,8 @@ type PatientQuery struct {
 	Filter  *PatientFilter
 	OrderBy []*PatientOrder
 	Page    Page
+	// NoCursors: as EpisodeQuery's.
+	NoCursors bool
 }
 
 // EpisodeConnection is a page of episodes. TotalCount is resolved lazily
