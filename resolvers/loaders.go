@@ -3,8 +3,10 @@ package resolvers
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/hesgql/hesgql/db"
@@ -17,6 +19,9 @@ type loaders struct {
 	patient    *dataloadgen.Loader[int64, *model.Patient]
 	diagnoses  *dataloadgen.Loader[int64, []*model.Diagnosis]
 	procedures *dataloadgen.Loader[int64, []*model.Procedure]
+
+	mu     sync.Mutex
+	shapes map[*ast.Field]listingShape // see nestedShape
 }
 
 type loadersKey struct{}

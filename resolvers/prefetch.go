@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/hesgql/hesgql/db"
 	"github.com/hesgql/hesgql/graph/model"
@@ -31,12 +32,12 @@ func (r *Resolver) listEpisodes(ctx context.Context, q model.EpisodeQuery) (*mod
 // costs a fixed number of statements however many patients it has.
 func (r *Resolver) patientEpisodes(ctx context.Context, p *model.Patient, q model.EpisodeQuery) (*model.EpisodeConnection, error) {
 	q.PatientID = p.RowID
-	q.Fields, q.Total = connectionSelection(ctx)
-	q.NoCursors = !selectsCursors(ctx)
+	shape := loadersFrom(ctx).nestedShape(ctx, q)
+	q.Fields, q.Total, q.NoCursors = shape.fields, shape.total, shape.noCursors
 	// A cursor continues one patient's listing only, so it is not batched.
 	if q.Page.After == nil && q.Page.Before == nil {
 		if ids, shared := siblingPatients(ctx); len(ids) > 1 && slices.Contains(ids, p.RowID) {
-			if key, ok := nestedKey(q); ok {
+			if key, ok := shape.key, shape.keyed; ok {
 				c, err := sharedNested(shared, key, ids, p.RowID,
 					func() (map[int64]*model.EpisodeConnection, error) {
 						return r.DB.ListEpisodesForPatients(ctx, ids, q)
@@ -85,6 +86,46 @@ func sharedNested[C comparable, N any](shared *model.Memo, key string, ids []int
 		return nested[C]{conns: conns}
 	}).(nested[C])
 	return res.conns[id], res.err
+}
+
+// listingShape is what a nested listing field's selection and arguments
+// make of its query, the same for every parent the field is resolved on:
+// worked out once per field of the operation (loaders.nestedShape), not
+// once per patient of a page.
+type listingShape struct {
+	fields           map[string]bool
+	total, noCursors bool
+	key              string // nestedKey's, when keyed
+	keyed            bool
+}
+
+// nestedShape returns the shape of the nested listing field being
+// resolved, whose query without the parent is q.
+func (l *loaders) nestedShape(ctx context.Context, q model.EpisodeQuery) listingShape {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return makeShape(ctx, q)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s, ok := l.shapes[fc.Field.Field]; ok {
+		return s
+	}
+	s := makeShape(ctx, q)
+	if l.shapes == nil {
+		l.shapes = map[*ast.Field]listingShape{}
+	}
+	l.shapes[fc.Field.Field] = s
+	return s
+}
+
+func makeShape(ctx context.Context, q model.EpisodeQuery) listingShape {
+	var s listingShape
+	s.fields, s.total = connectionSelection(ctx)
+	s.noCursors = !selectsCursors(ctx)
+	q.Fields, q.Total, q.NoCursors = s.fields, s.total, s.noCursors
+	s.key, s.keyed = nestedKey(q)
+	return s
 }
 
 // nestedKey identifies a nested listing among the siblings: two fields
