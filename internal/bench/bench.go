@@ -16,7 +16,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"github.com/hesgql/hesgql/graph/model"
 	"github.com/hesgql/hesgql/internal/app"
 	"github.com/hesgql/hesgql/internal/auth"
+	"github.com/hesgql/hesgql/internal/server"
 )
 
 // Config says what to measure and how long.
@@ -144,8 +144,7 @@ func Run(ctx context.Context, d *db.DB, cfg Config) error {
 	fmt.Fprintf(out, "hesgql bench\n")
 	fmt.Fprintf(out, "dataset:  %d episodes, %d patients\n", size.episodes, size.patients)
 	fmt.Fprintf(out, "database: %s %s\n", d.Flavor(), d.Version())
-	gc := debug.SetGCPercent(100)
-	debug.SetGCPercent(gc)
+	gc := server.GCPercent()
 	fmt.Fprintf(out, "machine:  %d cores (GOMAXPROCS %d, GOGC %d), %s %s/%s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), gc, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(out, "method:   latency = %d sequential requests per side after %d warm-up, GraphQL and floor interleaved;\n", cfg.Iterations, cfg.Warmup)
 	fmt.Fprintf(out, "          throughput = %d clients for %s per side; floor = the request's own SQL replayed through go-sql-driver\n", cfg.Concurrency, cfg.Duration)

@@ -15,11 +15,16 @@ const ServingGCPercent = 400
 // returns the percentage in force.
 func TuneGC(getenv func(string) string) int {
 	if getenv("GOGC") != "" {
-		// The runtime read it at start; reading it back leaves it as is.
-		p := debug.SetGCPercent(100)
-		debug.SetGCPercent(p)
-		return p
+		return GCPercent() // the runtime read it at start
 	}
 	debug.SetGCPercent(ServingGCPercent)
 	return ServingGCPercent
+}
+
+// GCPercent returns the garbage collector's target in force: the runtime
+// offers it only as what setting another one replaces, so it is put back.
+func GCPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
 }
