@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -211,7 +210,7 @@ func (d *DB) clearOrphanCodes(ctx context.Context) error {
 	d.log.WarnContext(ctx, "deleting the codes an earlier failed load left without episodes")
 	for _, table := range []string{"diagnoses", "procedures"} {
 		if _, err := d.sql.ExecContext(ctx, "DELETE FROM "+table); err != nil {
-			return errors.Join(fmt.Errorf("clear orphan %s", table), err)
+			return fmt.Errorf("clear orphan %s: %w", table, err)
 		}
 	}
 	return nil
