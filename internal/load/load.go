@@ -297,25 +297,22 @@ func derive(ctx context.Context, d *db.DB, ld *db.Load, deferred bool, progress 
 		episodes := make(chan error, 1)
 		go func() { episodes <- d.RestoreEpisodeIndexes(ctx) }()
 		err := d.RestoreOtherIndexes(ctx)
-		started := err == nil && fromRows
-		if started {
+		if err == nil && fromRows {
 			ph.SpellsBesideIndexes = true
 			go writeSpells()
 		}
 		err = errors.Join(err, <-episodes)
 		ph.Indexes = time.Since(start)
 		if err != nil {
-			if started {
+			if ph.SpellsBesideIndexes {
 				<-spellsDone
 			}
 			ld.Publish(ctx)
 			ph.Derived = time.Since(start)
 			return fmt.Errorf("the rows are loaded but building the indexes failed (the next hesgql command retries it): %w", err)
 		}
-		if !started {
-			go writeSpells()
-		}
-	} else {
+	}
+	if !ph.SpellsBesideIndexes {
 		go writeSpells()
 	}
 	published := time.Now()
