@@ -117,44 +117,52 @@ func TestOrphanCodesKeptWhileALoadWritesCodes(t *testing.T) {
 	ctx := context.Background()
 	dsn := dbtest.NewDSN(t)
 	d := dbtest.Open(t, dsn)
-	dbtest.ExecUnchecked(t, dsn, "INSERT INTO diagnoses (episode_id, position, code, classification) VALUES (1, 1, 'Z999', 'ICD10')")
+	plantOrphan := func() {
+		dbtest.ExecUnchecked(t, dsn, "INSERT INTO diagnoses (episode_id, position, code, classification) VALUES (1, 1, 'Z999', 'ICD10')")
+	}
+	// begin starts a load and returns it with the codes then stored.
+	begin := func(name string) (*db.Load, int) {
+		t.Helper()
+		ld, err := d.BeginLoad(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := d.CodeCountForTest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ld, n
+	}
+	bulk := func(ld *db.Load) bool {
+		t.Helper()
+		if err := ld.Bulk(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return ld.CodesOnOwnConnectionForTest()
+	}
+	plantOrphan()
 	// The first load clears them, then holds the lock while writing.
-	a, err := d.BeginLoad(ctx, "a.txt")
-	if err != nil {
-		t.Fatal(err)
+	a, left := begin("a.txt")
+	if left != 0 {
+		t.Fatalf("a load into a store without episodes left %d orphan codes", left)
 	}
-	if n, err := d.CodeCountForTest(ctx); err != nil || n != 0 {
-		t.Fatalf("a load into a store without episodes left %d orphan codes (%v)", n, err)
-	}
-	if err := a.Bulk(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if !a.CodesOnOwnConnectionForTest() {
+	if !bulk(a) {
 		t.Fatal("the first bulk load writes its codes on its own connection")
 	}
-	dbtest.ExecUnchecked(t, dsn, "INSERT INTO diagnoses (episode_id, position, code, classification) VALUES (1, 1, 'Z999', 'ICD10')")
-	b, err := d.BeginLoad(ctx, "b.txt")
-	if err != nil {
-		t.Fatal(err)
+	plantOrphan()
+	b, left := begin("b.txt")
+	if left != 1 {
+		t.Errorf("with a load writing its codes, %d codes remain, want the 1 kept", left)
 	}
-	if n, err := d.CodeCountForTest(ctx); err != nil || n != 1 {
-		t.Errorf("with a load writing its codes, %d codes remain (%v), want the 1 kept", n, err)
-	}
-	if err := b.Bulk(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if b.CodesOnOwnConnectionForTest() {
+	if bulk(b) {
 		t.Error("a second bulk load took the codes lock the first holds")
 	}
 	b.Rollback()
 	a.Rollback()
 	// With no load in flight, the next one clears them.
-	c, err := d.BeginLoad(ctx, "c.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, left := begin("c.txt")
 	defer c.Rollback()
-	if n, err := d.CodeCountForTest(ctx); err != nil || n != 0 {
-		t.Errorf("after the loads ended, %d orphan codes remain (%v)", n, err)
+	if left != 0 {
+		t.Errorf("after the loads ended, %d orphan codes remain", left)
 	}
 }
