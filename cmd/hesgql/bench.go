@@ -77,5 +77,6 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	}
 	// The API is measured as serve runs it.
 	server.TuneGC(env.getenv)
+	server.NoHeapSampling()
 	return bench.Run(ctx, d, bc)
 }

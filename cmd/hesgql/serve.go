@@ -93,6 +93,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	log.Debug("garbage collector target", "gogc", server.TuneGC(env.getenv))
+	server.NoHeapSampling()
 	// Refuse a bad token configuration before anything else starts. The
 	// secret is resolved once: resolving it logs the development-mode
 	// banner, which must appear once per serve.
