@@ -2,6 +2,9 @@ package graph
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -23,6 +26,8 @@ func TestMarshalResponse(t *testing.T) {
 		"spaceOutside":  {Data: json.RawMessage("{ \"a\" :\n[1, 2]}")},
 		"escapedQuote":  {Data: json.RawMessage(`{"a":"x\"  y","b":"\\"}`)},
 		"emptyObject":   {Data: json.RawMessage(`{}`)},
+		"otherE2":       {Data: json.RawMessage(`{"d":"€5 – 6"}`)},
+		"escapeAtEnd":   {Data: json.RawMessage(`{"a":"\\","b":"\"<"}`)},
 	}
 	for name, r := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -30,10 +35,11 @@ func TestMarshalResponse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := marshalResponse(r)
+			head, data, tail, err := responseParts(r)
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := append(append(head, data...), tail...)
 			if string(got) != string(want) {
 				t.Errorf("got  %s\nwant %s", got, want)
 			}
@@ -41,5 +47,26 @@ func TestMarshalResponse(t *testing.T) {
 	}
 	if !verbatimJSON([]byte(`{"a":"b c","d":[1,2]}`)) || verbatimJSON([]byte(`{"a": 1}`)) {
 		t.Error("verbatimJSON misjudges spaces inside and outside strings")
+	}
+	if !verbatimJSON([]byte(`{"a":"x\" y","€":"–"}`)) || verbatimJSON([]byte(`{"a":"x\"`)) {
+		t.Error("verbatimJSON misjudges escapes, other characters starting 0xE2 or an unterminated string")
+	}
+}
+
+// writeJSON sends a response with its exact length, in one piece rather
+// than chunked, and the data buffer it then gives back serves the next
+// response without disturbing the one already written.
+func TestWriteJSONLength(t *testing.T) {
+	for i, data := range []string{`{"episodes":{"nodes":[{"code":"L400"},{"code":"S068"}]}}`, `{"a":1}`} {
+		buf := append(dataBuffer(), data...)
+		rec := httptest.NewRecorder()
+		writeJSON(rec, mediaGraphQLResponse, http.StatusOK, &graphql.Response{Data: buf})
+		want := `{"data":` + data + `}`
+		if got := rec.Body.String(); got != want {
+			t.Errorf("response %d: body %s, want %s", i, got, want)
+		}
+		if got := rec.Header().Get("Content-Length"); got != strconv.Itoa(len(want)) {
+			t.Errorf("response %d: Content-Length %q, want %d", i, got, len(want))
+		}
 	}
 }

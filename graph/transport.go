@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -74,20 +75,32 @@ type requestError struct {
 
 // writeJSON writes v as the response body with the given status.
 func writeJSON(w http.ResponseWriter, media string, status int, v any) {
-	var body []byte
+	var head, data, tail []byte
 	var err error
 	if resp, ok := v.(*graphql.Response); ok {
-		body, err = marshalResponse(resp)
+		head, data, tail, err = responseParts(resp)
 	} else {
-		body, err = json.Marshal(v)
+		head, err = json.Marshal(v)
 	}
 	if err != nil {
 		status = http.StatusInternalServerError
-		body = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+		head, data, tail = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`), nil, nil
 	}
+	// The length is known, so the body goes out in one piece rather than
+	// chunked, however it was assembled.
 	w.Header().Set("Content-Type", media)
+	w.Header().Set("Content-Length", strconv.Itoa(len(head)+len(data)+len(tail)))
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	for _, part := range [][]byte{head, data, tail} {
+		if len(part) > 0 {
+			if _, err := w.Write(part); err != nil {
+				break // the client is gone
+			}
+		}
+	}
+	if resp, ok := v.(*graphql.Response); ok {
+		releaseData(resp.Data)
+	}
 }
 
 // badRequest refuses a request that is not well-formed GraphQL over HTTP.

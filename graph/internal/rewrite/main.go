@@ -28,6 +28,8 @@ var substitutions = []struct{ upstream, local string }{
 	// for objects written by objectJSON (checked in rewrite), which never
 	// reads the field set's own copy of the fields.
 	{"out := graphql.NewFieldSet(fields)", "out := newFieldSet(ctx, fields)"},
+	// A response's data buffer grown from nothing by doubling, every request.
+	{"var buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)", "buf := bytes.NewBuffer(dataBuffer())\n\t\t\tdata.MarshalGQL(buf)"},
 	// The cache key gqlgen hashes (an allocation) per object.
 	{"fields := graphql.CollectFields(ec.OperationContext, sel, ", "fields := collectFields(ctx, ec.OperationContext, sel, "},
 }
