@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"reflect"
@@ -92,6 +93,10 @@ type objectJSON struct {
 }
 
 func (o objectJSON) MarshalGQL(w io.Writer) {
+	if b, ok := w.(*bytes.Buffer); ok && len(o.fields) <= 16 {
+		o.marshalTo(b)
+		return
+	}
 	var written map[string]struct{} // for objects too wide to scan
 	if len(o.fields) > 16 {
 		written = make(map[string]struct{}, len(o.fields))
@@ -465,5 +470,11 @@ type collectKey struct {
 type stringAt struct{ s *string }
 
 func (s stringAt) MarshalGQL(w io.Writer) {
+	if b, ok := w.(*bytes.Buffer); ok && plainString(*s.s) {
+		b.WriteByte('"')
+		b.WriteString(*s.s)
+		b.WriteByte('"')
+		return
+	}
 	graphql.MarshalString(*s.s).MarshalGQL(w)
 }

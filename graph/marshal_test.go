@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -93,10 +94,12 @@ func TestObjectJSON(t *testing.T) {
 			want.Values[i] = constant("v" + strconv.Itoa(i))
 		}
 		var got, exp bytes.Buffer
+		var other strings.Builder // not a buffer: the general path
 		objectJSON{fields, want.Values}.MarshalGQL(&got)
+		objectJSON{fields, want.Values}.MarshalGQL(&other)
 		want.MarshalGQL(&exp)
-		if got.String() != exp.String() {
-			t.Errorf("%d fields: %s, FieldSet writes %s", n, got.String(), exp.String())
+		if got.String() != exp.String() || other.String() != exp.String() {
+			t.Errorf("%d fields: %s and %s, FieldSet writes %s", n, got.String(), other.String(), exp.String())
 		}
 	}
 }
@@ -106,10 +109,12 @@ func TestObjectJSON(t *testing.T) {
 func TestStringAt(t *testing.T) {
 	for _, s := range []string{"", "RDZ 10", `quote " back \ slash`, "tab\tnew\nline\r", "\x01\x1f", "é ✓"} {
 		var got, want bytes.Buffer
+		var other strings.Builder // not a buffer: the general path
 		stringAt{&s}.MarshalGQL(&got)
+		stringAt{&s}.MarshalGQL(&other)
 		graphql.MarshalString(s).MarshalGQL(&want)
-		if got.String() != want.String() {
-			t.Errorf("%q: wrote %s, gqlgen writes %s", s, got.String(), want.String())
+		if got.String() != want.String() || other.String() != want.String() {
+			t.Errorf("%q: wrote %s and %s, gqlgen writes %s", s, got.String(), other.String(), want.String())
 		}
 	}
 	s := "RDZ 10"
