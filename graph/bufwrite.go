@@ -1,10 +1,6 @@
 package graph
 
-import (
-	"bytes"
-
-	"github.com/99designs/gqlgen/graphql"
-)
+import "bytes"
 
 // A response's data is marshalled into a bytes.Buffer (graph/databuf.go).
 // The writers here append to it directly when they find one: io.WriteString
@@ -26,14 +22,11 @@ func (o objectJSON) marshalTo(b *bytes.Buffer) {
 			b.WriteByte(',')
 		}
 		first = false
-		if plainName(alias) {
-			b.WriteByte('"')
-			b.WriteString(alias)
-			b.WriteString(`":`)
-		} else {
-			graphql.MarshalString(alias).MarshalGQL(b)
-			b.WriteByte(':')
-		}
+		// An alias is a GraphQL Name ([_A-Za-z][_0-9A-Za-z]*, the parser
+		// accepts no other): nothing in it to escape.
+		b.WriteByte('"')
+		b.WriteString(alias)
+		b.WriteString(`":`)
 		o.values[i].MarshalGQL(b)
 	}
 	b.WriteByte('}')
