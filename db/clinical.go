@@ -39,7 +39,7 @@ func (d *DB) DiagnosesByEpisode(ctx context.Context, episodeIDs []int64) (map[in
 		r := &slab[0]
 		slab = slab[1:]
 		x := &r.d
-		if err := rows.Scan(&x.EpisodeID, &x.Position, &x.Code, &cls, &desc); err != nil {
+		if err := rows.Scan(int64Col{&x.EpisodeID}, intCol{&x.Position}, &x.Code, &cls, &desc); err != nil {
 			return err
 		}
 		if desc.Valid {
@@ -111,7 +111,7 @@ func (d *DB) ProceduresByEpisode(ctx context.Context, episodeIDs []int64) (map[i
 		r := &slab[0]
 		slab = slab[1:]
 		x := &r.p
-		if err := rows.Scan(&x.EpisodeID, &x.Position, &x.Code, &date, &desc); err != nil {
+		if err := rows.Scan(int64Col{&x.EpisodeID}, intCol{&x.Position}, &x.Code, &date, &desc); err != nil {
 			return err
 		}
 		if desc.Valid {

@@ -32,8 +32,8 @@ type episodeScan struct {
 }
 
 var episodeColumns = []episodeColumn{
-	{"id", "", func(s *episodeScan) any { return &s.e.RowID }},
-	{"patient_id", "", func(s *episodeScan) any { return &s.e.PatientID }},
+	{"id", "", func(s *episodeScan) any { return int64Col{&s.e.RowID} }},
+	{"patient_id", "", func(s *episodeScan) any { return int64Col{&s.e.PatientID} }},
 	{"epikey", "episodeKey", func(s *episodeScan) any { return &s.e.EpisodeKey }},
 	{"fyear", "financialYear", func(s *episodeScan) any { return &s.e.FinancialYear }},
 	{"procode3", "providerCode", func(s *episodeScan) any { return &s.prov }},
@@ -42,7 +42,7 @@ var episodeColumns = []episodeColumn{
 	{"epistart", "episodeStart", func(s *episodeScan) any { return &s.start }},
 	{"epiend", "episodeEnd", func(s *episodeScan) any { return &s.end }},
 	{"disdate", "dischargeDate", func(s *episodeScan) any { return &s.dis }},
-	{"epiorder", "episodeOrder", func(s *episodeScan) any { return &s.order }},
+	{"epiorder", "episodeOrder", func(s *episodeScan) any { return nullInt64Col{&s.order} }},
 	{"epistat", "episodeStatus", func(s *episodeScan) any { return &s.stat }},
 	{"epitype", "episodeType", func(s *episodeScan) any { return &s.typ }},
 	{"classpat", "patientClassification", func(s *episodeScan) any { return &s.class }},
@@ -53,9 +53,9 @@ var episodeColumns = []episodeColumn{
 	{"admincat", "administrativeCategory", func(s *episodeScan) any { return &s.cat }},
 	{"tretspef", "treatmentSpecialty", func(s *episodeScan) any { return &s.tret }},
 	{"mainspef", "mainSpecialty", func(s *episodeScan) any { return &s.mainsp }},
-	{"start_age", "startAge", func(s *episodeScan) any { return &s.age }},
-	{"epidur", "episodeDuration", func(s *episodeScan) any { return &s.dur }},
-	{"speldur", "spellDuration", func(s *episodeScan) any { return &s.sdur }},
+	{"start_age", "startAge", func(s *episodeScan) any { return nullInt64Col{&s.age} }},
+	{"epidur", "episodeDuration", func(s *episodeScan) any { return nullInt64Col{&s.dur} }},
+	{"speldur", "spellDuration", func(s *episodeScan) any { return nullInt64Col{&s.sdur} }},
 }
 
 // episodeFieldsWithoutColumns are Episode fields resolved from id and

@@ -64,9 +64,9 @@ func (d *DB) ListEpisodesForPatients(ctx context.Context, patientIDs []int64, q 
 	er := r.rows()
 	var rn int64
 	var total int
-	extra := []any{&rn}
+	extra := []any{int64Col{&rn}}
 	if q.Total {
-		extra = append(extra, &total)
+		extra = append(extra, intCol{&total})
 	}
 	if err := d.scanAll(ctx, outer, func(rs *sql.Rows) error {
 		e, err := er.scan(rs, extra...)

@@ -43,7 +43,7 @@ func (pr *patientRows) scan(rows *sql.Rows) (*model.Patient, error) {
 	r := &pr.slab[0]
 	pr.slab = pr.slab[1:]
 	p := &r.p
-	if err := rows.Scan(&p.RowID, &p.PseudoID, &r.sex, &r.eth, &r.by, &r.nhs, &r.dob, &r.post, &r.region); err != nil {
+	if err := rows.Scan(int64Col{&p.RowID}, &p.PseudoID, &r.sex, &r.eth, nullInt64Col{&r.by}, &r.nhs, &r.dob, &r.post, &r.region); err != nil {
 		return nil, err
 	}
 	if r.sex.Valid {
