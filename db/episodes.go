@@ -278,8 +278,12 @@ func (d *DB) episodePage(q model.EpisodeQuery, ord ordering, w window, rows []*m
 	}
 	rows, cursors, info := keysetPage(d, ord, w, rows, pos)
 	conn := &model.EpisodeConnection{Query: q, Edges: make([]*model.EpisodeEdge, len(rows)), Nodes: rows, PageInfo: info}
+	// One allocation for the page's edges: a nested listing makes a page
+	// per parent, and most select only nodes.
+	edges := make([]model.EpisodeEdge, len(rows))
 	for i, e := range rows {
-		conn.Edges[i] = &model.EpisodeEdge{Cursor: cursors[i], Node: e}
+		edges[i] = model.EpisodeEdge{Cursor: cursors[i], Node: e}
+		conn.Edges[i] = &edges[i]
 	}
 	return conn
 }

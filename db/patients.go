@@ -155,9 +155,11 @@ func (d *DB) ListPatients(ctx context.Context, q model.PatientQuery) (*model.Pat
 		pos = nil
 	}
 	rows, cursors, info := keysetPage(d, ord, w, rows, pos)
+	edges := make([]model.PatientEdge, len(rows)) // one allocation for the page
+	conn.Edges, conn.Nodes = make([]*model.PatientEdge, len(rows)), rows
 	for i, p := range rows {
-		conn.Edges = append(conn.Edges, &model.PatientEdge{Cursor: cursors[i], Node: p})
-		conn.Nodes = append(conn.Nodes, p)
+		edges[i] = model.PatientEdge{Cursor: cursors[i], Node: p}
+		conn.Edges[i] = &edges[i]
 	}
 	conn.PageInfo = info
 	return conn, nil
