@@ -4,4 +4,4 @@
 package graph
 
 //go:generate go run github.com/99designs/gqlgen generate
-//go:generate go run ./internal/rewrite generated.go
+//go:generate go run ./internal/rewrite generated.go model/models_gen.go

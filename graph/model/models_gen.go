@@ -446,7 +446,7 @@ func (e *AdmissionMethodGroup) UnmarshalGQL(v any) error {
 }
 
 func (e AdmissionMethodGroup) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+	writeEnum(w, string(e))
 }
 
 func (e *AdmissionMethodGroup) UnmarshalJSON(b []byte) error {
@@ -540,7 +540,7 @@ func (e *CodedField) UnmarshalGQL(v any) error {
 }
 
 func (e CodedField) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+	writeEnum(w, string(e))
 }
 
 func (e *CodedField) UnmarshalJSON(b []byte) error {
@@ -600,7 +600,7 @@ func (e *DiagnosisClassification) UnmarshalGQL(v any) error {
 }
 
 func (e DiagnosisClassification) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+	writeEnum(w, string(e))
 }
 
 func (e *DiagnosisClassification) UnmarshalJSON(b []byte) error {
@@ -679,7 +679,7 @@ func (e *Dimension) UnmarshalGQL(v any) error {
 }
 
 func (e Dimension) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+	writeEnum(w, string(e))
 }
 
 func (e *Dimension) UnmarshalJSON(b []byte) error {
@@ -755,7 +755,7 @@ func (e *EpisodeSortField) UnmarshalGQL(v any) error {
 }
 
 func (e EpisodeSortField) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+	writeEnum(w, string(e))
 }
 
 func (e *EpisodeSortField) UnmarshalJSON(b []byte) error {
@@ -813,7 +813,7 @@ func (e *PatientSortField) UnmarshalGQL(v any) error {
 }
 
 func (e PatientSortField) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+	writeEnum(w, string(e))
 }
 
 func (e *PatientSortField) UnmarshalJSON(b []byte) error {
@@ -874,7 +874,7 @@ func (e *Role) UnmarshalGQL(v any) error {
 }
 
 func (e Role) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+	writeEnum(w, string(e))
 }
 
 func (e *Role) UnmarshalJSON(b []byte) error {
@@ -938,7 +938,7 @@ func (e *Sex) UnmarshalGQL(v any) error {
 }
 
 func (e Sex) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+	writeEnum(w, string(e))
 }
 
 func (e *Sex) UnmarshalJSON(b []byte) error {
@@ -996,7 +996,7 @@ func (e *SortDirection) UnmarshalGQL(v any) error {
 }
 
 func (e SortDirection) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+	writeEnum(w, string(e))
 }
 
 func (e *SortDirection) UnmarshalJSON(b []byte) error {
@@ -1057,7 +1057,7 @@ func (e *SpellSortField) UnmarshalGQL(v any) error {
 }
 
 func (e SpellSortField) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+	writeEnum(w, string(e))
 }
 
 func (e *SpellSortField) UnmarshalJSON(b []byte) error {

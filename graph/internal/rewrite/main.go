@@ -3,7 +3,8 @@
 // (graph/marshal.go says why for each). Most are fixed textual
 // substitutions of a call by one with the same result; the resolvers of
 // plain fields, and of fields whose resolver takes only the object, are
-// recognised in the syntax tree (plain.go). The output stays
+// recognised in the syntax tree (plain.go). In the generated models, the
+// enums are written by graph/model's writeEnum. The output stays
 // reproducible from the schema by `go generate ./...`.
 package main
 
@@ -34,15 +35,44 @@ var substitutions = []struct{ upstream, local string }{
 	{"fields := graphql.CollectFields(ec.OperationContext, sel, ", "fields := collectFields(ctx, ec.OperationContext, sel, "},
 }
 
+// modelSubstitutions are the calls replaced in the generated models.
+var modelSubstitutions = []struct{ upstream, local string }{
+	// fmt.Fprint of a quoted copy per enum value written: an enum value is
+	// a GraphQL Name, which needs no escaping.
+	{"_, _ = fmt.Fprint(w, strconv.Quote(e.String()))", "writeEnum(w, string(e))"},
+}
+
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: rewrite generated.go")
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: rewrite generated.go models_gen.go")
 		os.Exit(2)
 	}
 	if err := rewrite(os.Args[1]); err != nil {
 		fmt.Fprintln(os.Stderr, "rewrite:", err)
 		os.Exit(1)
 	}
+	if err := rewriteModels(os.Args[2]); err != nil {
+		fmt.Fprintln(os.Stderr, "rewrite:", err)
+		os.Exit(1)
+	}
+}
+
+// rewriteModels applies modelSubstitutions to the generated models.
+func rewriteModels(path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	for _, s := range modelSubstitutions {
+		if !bytes.Contains(src, []byte(s.upstream)) {
+			return fmt.Errorf("%s: no %q to rewrite; check the gqlgen version", path, s.upstream)
+		}
+		src = bytes.ReplaceAll(src, []byte(s.upstream), []byte(s.local))
+	}
+	if src, err = format.Source(src); err != nil {
+		return err
+	}
+	return os.WriteFile(path, src, 0o644)
 }
 
 func rewrite(path string) error {
