@@ -40,6 +40,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	s.Int(&bc.Concurrency, "concurrency", "", 32, "concurrent clients in the throughput phase")
 	s.Int(&bc.Depth, "depth", "", 0, "W2's position in the W1 listing; 0 for half the episodes (5M at 10M), within the listing's size")
 	s.Bool(&bc.ShowSQL, "sql", "", false, "print each workload's SQL statements after the report")
+	s.Choice(&bc.CostOnly, "cost-only", "", "off", []string{"off", "both", "graphql", "floor"}, "measure only the cost per request, --iterations requests in a row, of the API handler (graphql), the floor, or both; for counting instructions (docs/operations.md)")
 	fs.StringVar(&bc.MemProfile, "memprofile", "", "write an allocation profile of the run to this file")
 	fs.StringVar(&bc.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phases to this file")
 	only := fs.String("workloads", "", "comma-separated workloads to run (W1,…,W9, X1 the CSV extract); empty runs all")
@@ -56,6 +57,9 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	bc.Only = splitList(*only)
+	if bc.CostOnly == "off" {
+		bc.CostOnly = ""
+	}
 	log, err := cfg.logger(env.stderr)
 	if err != nil {
 		return err

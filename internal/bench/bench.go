@@ -45,13 +45,19 @@ type Config struct {
 	PublicStatementTimeout time.Duration
 	// WorstSamples is how many times the worst public request is timed.
 	WorstSamples int
-	CPUProfile   string    // file for a CPU profile of the measured phases; "" for none
-	MemProfile   string    // file for an allocation profile of the run; "" for none
-	ShowSQL      bool      // print each workload's statements after the report
-	Only         []string  // workloads to run by name (W1…W8); empty runs all
-	Out          io.Writer // the report
-	Progress     io.Writer // loading and phase progress
-	Logger       *slog.Logger
+	CPUProfile   string // file for a CPU profile of the measured phases; "" for none
+	MemProfile   string // file for an allocation profile of the run; "" for none
+	ShowSQL      bool   // print each workload's statements after the report
+	// CostOnly, when set, measures only the server cost ("graphql"), its
+	// floor ("floor") or both ("both"), Iterations requests each after
+	// Warmup, and prints that table alone: a short sequential run whose
+	// instructions (valgrind --tool=callgrind, docs/operations.md) do not
+	// depend on the machine's other load.
+	CostOnly string
+	Only     []string  // workloads to run by name (W1…W8); empty runs all
+	Out      io.Writer // the report
+	Progress io.Writer // loading and phase progress
+	Logger   *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -180,11 +186,19 @@ func Run(ctx context.Context, d *db.DB, cfg Config) error {
 			continue
 		}
 		fmt.Fprintf(cfg.Progress, "bench: %s\n", w.name)
-		r, err := measure(ctx, cl, rec, d, w, cfg)
+		measureOne := measure
+		if cfg.CostOnly != "" {
+			measureOne = measureCostOnly
+		}
+		r, err := measureOne(ctx, cl, rec, d, w, cfg)
 		if err != nil {
 			return fmt.Errorf("%s: %w", w.name, err)
 		}
 		results = append(results, r)
+	}
+	if cfg.CostOnly != "" {
+		costTable(out, results)
+		return nil
 	}
 	report(out, results, cfg)
 
@@ -220,6 +234,18 @@ func Run(ctx context.Context, d *db.DB, cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// costTable prints each workload's server cost beside its floor's.
+func costTable(w io.Writer, rs []result) {
+	fmt.Fprintf(w, "%-34s | %-29s | %-29s | %6s\n", "server cost per request", "GraphQL handler", "floor: SQL + encoding/json", "CPU ×")
+	fmt.Fprintf(w, "%-34s | %9s %9s %9s | %9s %9s %9s | %6s\n", "", "CPU ms", "allocs", "KB", "CPU ms", "allocs", "KB", "")
+	fmt.Fprintln(w, strings.Repeat("-", 108))
+	for _, r := range rs {
+		fmt.Fprintf(w, "%-34s | %9s %9.0f %9.1f | %9s %9.0f %9.1f | %6.2f\n", r.name,
+			ms3(r.server.cpu), r.server.allocs, r.server.bytes/1024,
+			ms3(r.floorCost.cpu), r.floorCost.allocs, r.floorCost.bytes/1024, ratio(r.server.cpu, r.floorCost.cpu))
+	}
 }
 
 // result is what one workload measured.
@@ -269,14 +295,7 @@ func report(w io.Writer, rs []result, cfg Config) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%-34s | %-29s | %-29s | %6s\n", "server cost per request", "GraphQL handler", "floor: SQL + encoding/json", "CPU ×")
-	fmt.Fprintf(w, "%-34s | %9s %9s %9s | %9s %9s %9s | %6s\n", "", "CPU ms", "allocs", "KB", "CPU ms", "allocs", "KB", "")
-	fmt.Fprintln(w, strings.Repeat("-", 108))
-	for _, r := range rs {
-		fmt.Fprintf(w, "%-34s | %9s %9.0f %9.1f | %9s %9.0f %9.1f | %6.2f\n", r.name,
-			ms3(r.server.cpu), r.server.allocs, r.server.bytes/1024,
-			ms3(r.floorCost.cpu), r.floorCost.allocs, r.floorCost.bytes/1024, ratio(r.server.cpu, r.floorCost.cpu))
-	}
+	costTable(w, rs)
 	fmt.Fprintln(w)
 	byName := map[string]result{}
 	for _, r := range rs {

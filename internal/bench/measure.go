@@ -246,6 +246,37 @@ func measure(ctx context.Context, cl *client, rec *recorder, d *db.DB, w workloa
 	return res, nil
 }
 
+// measureCostOnly measures one workload's server cost and its floor's
+// alone (Config.CostOnly).
+func measureCostOnly(ctx context.Context, cl *client, rec *recorder, d *db.DB, w workload, cfg Config) (result, error) {
+	res := result{name: w.name, note: w.note}
+	body, err := cl.do(ctx, w.req, true)
+	if err != nil {
+		return res, err
+	}
+	floorJSON, err := floorCall(d, rec.lastTrace(), body)
+	if err != nil {
+		return res, err
+	}
+	sides := []struct {
+		name string
+		call func(context.Context) error
+		cost *cost
+	}{{"graphql", serverCall(rec, cl.token, w.req), &res.server}, {"floor", floorJSON, &res.floorCost}}
+	for _, s := range sides {
+		if cfg.CostOnly != "both" && cfg.CostOnly != s.name {
+			continue
+		}
+		for range cfg.Warmup {
+			if err := s.call(ctx); err != nil {
+				return res, err
+			}
+		}
+		*s.cost = measureCost(ctx, s.call, cfg.Iterations)
+	}
+	return res, nil
+}
+
 // throughput runs f from n clients for duration and returns completed
 // calls per second and the number that failed.
 func throughput(ctx context.Context, f func(context.Context) error, n int, duration time.Duration) (float64, int) {
