@@ -16,7 +16,7 @@ import (
 )
 
 // substitutions are the calls replaced, upstream → local.
-var substitutions = []struct{ upstream, local string }{
+var substitutions = []substitution{
 	// A goroutine per list element.
 	{"graphql.MarshalSliceConcurrently(", "marshalSlice("},
 	// The response path, a field set and a map per object, for @defer.
@@ -36,10 +36,26 @@ var substitutions = []struct{ upstream, local string }{
 }
 
 // modelSubstitutions are the calls replaced in the generated models.
-var modelSubstitutions = []struct{ upstream, local string }{
+var modelSubstitutions = []substitution{
 	// fmt.Fprint of a quoted copy per enum value written: an enum value is
 	// a GraphQL Name, which needs no escaping.
 	{"_, _ = fmt.Fprint(w, strconv.Quote(e.String()))", "writeEnum(w, string(e))"},
+}
+
+// substitution replaces every upstream call by the local one.
+type substitution struct{ upstream, local string }
+
+// substitute applies subs to src, the file at path.
+func substitute(path string, src []byte, subs []substitution) ([]byte, error) {
+	for _, s := range subs {
+		if !bytes.Contains(src, []byte(s.upstream)) {
+			// gqlgen no longer emits the call: the substitution would
+			// silently do nothing.
+			return nil, fmt.Errorf("%s: no %q to rewrite; check the gqlgen version", path, s.upstream)
+		}
+		src = bytes.ReplaceAll(src, []byte(s.upstream), []byte(s.local))
+	}
+	return src, nil
 }
 
 func main() {
@@ -63,11 +79,8 @@ func rewriteModels(path string) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range modelSubstitutions {
-		if !bytes.Contains(src, []byte(s.upstream)) {
-			return fmt.Errorf("%s: no %q to rewrite; check the gqlgen version", path, s.upstream)
-		}
-		src = bytes.ReplaceAll(src, []byte(s.upstream), []byte(s.local))
+	if src, err = substitute(path, src, modelSubstitutions); err != nil {
+		return err
 	}
 	if src, err = format.Source(src); err != nil {
 		return err
@@ -80,13 +93,8 @@ func rewrite(path string) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range substitutions {
-		if !bytes.Contains(src, []byte(s.upstream)) {
-			// gqlgen no longer emits the call: the substitution would
-			// silently do nothing.
-			return fmt.Errorf("%s: no %q to rewrite; check the gqlgen version", path, s.upstream)
-		}
-		src = bytes.ReplaceAll(src, []byte(s.upstream), []byte(s.local))
+	if src, err = substitute(path, src, substitutions); err != nil {
+		return err
 	}
 	if bytes.Count(src, []byte("out := newFieldSet(ctx, fields)")) != bytes.Count(src, []byte("return objectJSON{fields, out.Values}")) {
 		return fmt.Errorf("%s: an object's field set is not written by objectJSON; check the gqlgen version", path)
