@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
@@ -20,8 +21,47 @@ type loaders struct {
 	diagnoses  *primedLoader[[]*model.Diagnosis]
 	procedures *primedLoader[[]*model.Procedure]
 
-	mu     sync.Mutex
-	shapes map[*ast.Field]listingShape // see nestedShape
+	mu       sync.Mutex
+	shapes   map[*ast.Field]listingShape // see nestedShape
+	siblings map[siblingKey]siblings     // see siblingList
+}
+
+// siblingKey is a list's field context, the parent every element of it
+// shares, and what was taken from the list.
+type siblingKey struct {
+	list *graphql.FieldContext
+	kind string
+}
+
+// siblings is what siblingList found for a list: the ids taken from it
+// and the work memo of the connection holding it.
+type siblings struct {
+	ids    []int64
+	shared *model.Memo
+}
+
+// sibling returns what siblingList kept for list under kind.
+func (l *loaders) sibling(list *graphql.FieldContext, kind string) (siblings, bool) {
+	if l == nil {
+		return siblings{}, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, ok := l.siblings[siblingKey{list, kind}]
+	return s, ok
+}
+
+// keepSibling keeps what siblingList found for list under kind.
+func (l *loaders) keepSibling(list *graphql.FieldContext, kind string, s siblings) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.siblings == nil {
+		l.siblings = map[siblingKey]siblings{}
+	}
+	l.siblings[siblingKey{list, kind}] = s
 }
 
 type loadersKey struct{}

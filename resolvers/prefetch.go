@@ -146,7 +146,7 @@ func nestedKey(q model.EpisodeQuery) (string, bool) {
 // reached through list items, edge nodes and episode patients; anything
 // else means there is nothing to batch with.
 func siblingPatients(ctx context.Context) ([]int64, *model.Memo) {
-	ids, shared := siblingList(ctx, func(result any) ([]int64, bool) {
+	return siblingList(ctx, "patients", func(result any) ([]int64, bool) {
 		var ids []int64
 		switch list := result.(type) {
 		case []*model.Patient:
@@ -168,23 +168,28 @@ func siblingPatients(ctx context.Context) ([]int64, *model.Memo) {
 		case *model.Patient, **model.Patient, **model.PatientEdge, **model.EpisodeEdge, **model.Episode:
 			return nil, true // the item, or the edge or episode leading to it
 		}
-		return ids, false
+		slices.Sort(ids)
+		return slices.Compact(ids), false
 	})
-	slices.Sort(ids)
-	return slices.Compact(ids), shared
 }
 
 // siblingList walks up from the field being resolved, at most four levels,
 // to the nearest list held by a connection, and returns the ids that pick
 // takes from it with the connection's work memo. pick answers walk for a
 // result that only leads to the list (an item, an edge) and no ids for
-// anything else, which means there is nothing to batch with.
-func siblingList(ctx context.Context, pick func(result any) (ids []int64, walk bool)) ([]int64, *model.Memo) {
+// anything else, which means there is nothing to batch with. Every
+// sibling finds the same list: what pick took from it is kept under kind
+// for the others (loaders.siblings), who must not change the ids.
+func siblingList(ctx context.Context, kind string, pick func(result any) (ids []int64, walk bool)) ([]int64, *model.Memo) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
 		return nil, nil
 	}
+	l, _ := ctx.Value(loadersKey{}).(*loaders)
 	for p, depth := fc.Parent, 0; p != nil && depth < 4; p, depth = p.Parent, depth+1 {
+		if found, ok := l.sibling(p, kind); ok {
+			return found.ids, found.shared
+		}
 		ids, walk := pick(p.Result)
 		if walk {
 			continue
@@ -192,13 +197,17 @@ func siblingList(ctx context.Context, pick func(result any) (ids []int64, walk b
 		if ids == nil || p.Parent == nil {
 			return nil, nil
 		}
+		var shared *model.Memo
 		switch c := p.Parent.Result.(type) {
 		case *model.PatientConnection:
-			return ids, &c.Shared
+			shared = &c.Shared
 		case *model.EpisodeConnection:
-			return ids, &c.Shared
+			shared = &c.Shared
+		default:
+			return nil, nil
 		}
-		return nil, nil
+		l.keepSibling(p, kind, siblings{ids, shared})
+		return ids, shared
 	}
 	return nil, nil
 }

@@ -242,7 +242,7 @@ type episodeSpells struct {
 // siblingEpisodes finds the page of an episode connection that the episode
 // being resolved belongs to, with the connection's work memo.
 func siblingEpisodes(ctx context.Context) ([]int64, *model.Memo) {
-	return siblingList(ctx, func(result any) ([]int64, bool) {
+	return siblingList(ctx, "episodes", func(result any) ([]int64, bool) {
 		var ids []int64
 		switch list := result.(type) {
 		case []*model.Episode:
