@@ -227,8 +227,13 @@ type fieldArena struct {
 	sets      []graphql.FieldSet // see newFieldSet
 	values    []graphql.Marshaler
 	collected map[collectKey][]graphql.CollectedField // see collectFields
-	next      int                                     // size of the next chunk
-	args      map[*ast.Field]map[string]any           // see fieldArgs
+	// The first few selections collected, looked for before the map:
+	// an operation has only a handful, and comparing keys is cheaper
+	// than hashing them once per object.
+	firstCollected [8]collectedSel
+	nCollected     int
+	next           int                           // size of the next chunk
+	args           map[*ast.Field]map[string]any // see fieldArgs
 }
 
 // The chunks grow from small, for queries reading a few fields, to a
@@ -437,19 +442,43 @@ func collectFields(ctx context.Context, oc *graphql.OperationContext, sel ast.Se
 	}
 	a, key := p.arena, collectKey{&sel[0], len(sel), &satisfies[0], len(satisfies)}
 	a.mu.Lock()
-	fields, ok := a.collected[key]
+	fields, ok := a.lookupCollected(key)
 	a.mu.Unlock()
 	if ok {
 		return fields
 	}
 	fields = graphql.CollectFields(oc, sel, satisfies)
 	a.mu.Lock()
-	if a.collected == nil {
-		a.collected = map[collectKey][]graphql.CollectedField{}
+	if _, ok := a.lookupCollected(key); !ok {
+		if a.nCollected < len(a.firstCollected) {
+			a.firstCollected[a.nCollected] = collectedSel{key, fields}
+			a.nCollected++
+		} else {
+			if a.collected == nil {
+				a.collected = map[collectKey][]graphql.CollectedField{}
+			}
+			a.collected[key] = fields
+		}
 	}
-	a.collected[key] = fields
 	a.mu.Unlock()
 	return fields
+}
+
+// collectedSel is one selection's collected fields.
+type collectedSel struct {
+	key    collectKey
+	fields []graphql.CollectedField
+}
+
+// lookupCollected finds the fields collected for key; a.mu is held.
+func (a *fieldArena) lookupCollected(key collectKey) ([]graphql.CollectedField, bool) {
+	for i := range a.nCollected {
+		if a.firstCollected[i].key == key {
+			return a.firstCollected[i].fields, true
+		}
+	}
+	fields, ok := a.collected[key]
+	return fields, ok
 }
 
 // collectKey is a selection set and the type names it is collected for,
