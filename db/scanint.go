@@ -9,11 +9,12 @@ import (
 )
 
 // Integer columns are scanned through these rather than into *int64 and
-// sql.NullInt64 directly. database/sql converts the text protocol's bytes
-// for those by making a string of them and parsing it through reflection,
-// some hundreds of instructions and an allocation per value, and a page of
-// episodes with their codes scans several hundred integers. Each is one
-// pointer, so boxing it as a scan destination allocates nothing.
+// sql.NullInt64 directly. database/sql has no direct case for either: it
+// assigns the driver's int64 through reflection (and would make a string
+// of text-protocol bytes and parse it), some hundreds of instructions per
+// value, and a page of episodes with their codes scans several hundred
+// integers. Each is one pointer, so boxing it as a scan destination
+// allocates nothing.
 
 // int64Col scans a NOT NULL integer column into *p.
 type int64Col struct{ p *int64 }
