@@ -8,14 +8,22 @@ import "bytes"
 // pieces per field, which with the string writes was about a twentieth of
 // a listing's instructions.
 
-// marshalTo is MarshalGQL for an object of at most 16 fields written into
-// a buffer.
+// marshalTo writes the object into a buffer.
 func (o objectJSON) marshalTo(b *bytes.Buffer) {
+	var written map[string]struct{} // for objects too wide to scan
+	if len(o.fields) > 16 {
+		written = make(map[string]struct{}, len(o.fields))
+	}
 	b.WriteByte('{')
 	first := true
 	for i := range o.fields {
 		alias := o.fields[i].Alias
-		if aliased(o.fields[:i], alias) {
+		if written != nil {
+			if _, ok := written[alias]; ok {
+				continue
+			}
+			written[alias] = struct{}{}
+		} else if aliased(o.fields[:i], alias) {
 			continue
 		}
 		if !first {

@@ -93,41 +93,15 @@ type objectJSON struct {
 }
 
 func (o objectJSON) MarshalGQL(w io.Writer) {
-	if b, ok := w.(*bytes.Buffer); ok && len(o.fields) <= 16 {
+	if b, ok := w.(*bytes.Buffer); ok {
 		o.marshalTo(b)
 		return
 	}
-	var written map[string]struct{} // for objects too wide to scan
-	if len(o.fields) > 16 {
-		written = make(map[string]struct{}, len(o.fields))
-	}
-	_, _ = io.WriteString(w, "{")
-	first := true
-	for i := range o.fields {
-		alias := o.fields[i].Alias
-		if written != nil {
-			if _, ok := written[alias]; ok {
-				continue
-			}
-			written[alias] = struct{}{}
-		} else if aliased(o.fields[:i], alias) {
-			continue
-		}
-		if !first {
-			_, _ = io.WriteString(w, ",")
-		}
-		first = false
-		if plainName(alias) {
-			_, _ = io.WriteString(w, `"`)
-			_, _ = io.WriteString(w, alias)
-			_, _ = io.WriteString(w, `":`)
-		} else {
-			graphql.MarshalString(alias).MarshalGQL(w)
-			_, _ = io.WriteString(w, ":")
-		}
-		o.values[i].MarshalGQL(w)
-	}
-	_, _ = io.WriteString(w, "}")
+	// The executor writes into a buffer; any other writer gets the same
+	// bytes through one.
+	var b bytes.Buffer
+	o.marshalTo(&b)
+	_, _ = w.Write(b.Bytes())
 }
 
 func aliased(fields []graphql.CollectedField, alias string) bool {
@@ -137,17 +111,6 @@ func aliased(fields []graphql.CollectedField, alias string) bool {
 		}
 	}
 	return false
-}
-
-// plainName reports whether s needs no escaping in a JSON string, as every
-// GraphQL name.
-func plainName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '\\' || c == '"' || c >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // resolveInline stands, in the generated code, for FieldSet.ResolveConcurrently
