@@ -3,7 +3,6 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -1545,9 +1544,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 					return nil
 				}
 			}
-			buf := bytes.NewBuffer(dataBuffer())
+			buf := newDataBuffer()
 			data.MarshalGQL(buf)
-			response.Data = buf.Bytes()
+			response.Data = dataOf(ctx, buf)
 			if atomic.LoadInt32(&ec.Deferred) > 0 {
 				hasNext := atomic.LoadInt32(&ec.PendingDeferred) > 0
 				response.HasNext = &hasNext

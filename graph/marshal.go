@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"reflect"
@@ -10,6 +9,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/hesgql/hesgql/graph/model"
 )
 
 // marshalSlice marshals a list of objects one element after another. The
@@ -93,14 +94,14 @@ type objectJSON struct {
 }
 
 func (o objectJSON) MarshalGQL(w io.Writer) {
-	if b, ok := w.(*bytes.Buffer); ok {
+	if b, ok := w.(*model.DataBuffer); ok {
 		o.marshalTo(b)
 		return
 	}
-	// The executor writes into a buffer; any other writer gets the same
-	// bytes through one.
-	var b bytes.Buffer
-	o.marshalTo(&b)
+	// The executor writes into a data buffer; any other writer gets the
+	// same bytes through one.
+	b := model.NewDataBuffer(nil)
+	o.marshalTo(b)
 	_, _ = w.Write(b.Bytes())
 }
 
@@ -462,11 +463,16 @@ type collectKey struct {
 type stringAt struct{ s *string }
 
 func (s stringAt) MarshalGQL(w io.Writer) {
-	if b, ok := w.(*bytes.Buffer); ok && plainString(*s.s) {
-		b.WriteByte('"')
-		b.WriteString(*s.s)
-		b.WriteByte('"')
-		return
+	if b, ok := w.(*model.DataBuffer); ok {
+		if need := stringNeeds(*s.s); need&gqlgenEscapes == 0 {
+			if need&htmlMayEscape != 0 {
+				b.MayChange()
+			}
+			b.VerbatimByte('"')
+			b.Verbatim(*s.s)
+			b.VerbatimByte('"')
+			return
+		}
 	}
 	graphql.MarshalString(*s.s).MarshalGQL(w)
 }

@@ -17,9 +17,11 @@ import (
 // gqlgen's marshallers write) is not copied at all: the encoding is head,
 // the data itself, then tail, written one after another. Anything else
 // goes through json.Marshal whole, returned as head. The members follow
-// graphql.Response's order and omitempty tags.
-func responseParts(r *graphql.Response) (head, data, tail []byte, err error) {
-	if r.Data != nil && !verbatimJSON(r.Data) {
+// graphql.Response's order and omitempty tags. unchanged says that the
+// executor already knows those steps would leave the data as it is
+// (model.DataBuffer), which spares the check.
+func responseParts(r *graphql.Response, unchanged bool) (head, data, tail []byte, err error) {
+	if r.Data != nil && !unchanged && !verbatimJSON(r.Data) {
 		head, err = json.Marshal(r)
 		return head, nil, nil, err
 	}

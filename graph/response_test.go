@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -35,7 +36,7 @@ func TestMarshalResponse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			head, data, tail, err := responseParts(r)
+			head, data, tail, err := responseParts(r, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,5 +69,72 @@ func TestWriteJSONLength(t *testing.T) {
 		if got := rec.Header().Get("Content-Length"); got != strconv.Itoa(len(want)) {
 			t.Errorf("response %d: Content-Length %q, want %d", i, got, len(want))
 		}
+	}
+}
+
+// Data that the executor marshalled into a model.DataBuffer and that the
+// buffer calls unchanged is written without the check, so the buffer must
+// never call unchanged what encoding/json would change: whatever the
+// strings hold and whichever writer wrote them, the response is what
+// json.Marshal writes.
+func TestUnchangedDataIsVerbatim(t *testing.T) {
+	strs := []string{"", "L40.0", "Psoriasis vulgaris", "a\tb", "fracture & dislocation", "<wrist>",
+		"€5 – 6", "a\u2028b", `say "x"`, `back\slash`, "line\nbreak", "ctl\x01"}
+	field := func(alias string) graphql.CollectedField {
+		return graphql.CollectedField{Field: &ast.Field{Alias: alias}}
+	}
+	for _, s := range strs {
+		for name, value := range map[string]graphql.Marshaler{
+			"stringAt":      stringAt{&s},
+			"MarshalString": graphql.MarshalString(s),
+		} {
+			obj := objectJSON{
+				fields: []graphql.CollectedField{field("code"), field("n"), field("list")},
+				values: []graphql.Marshaler{value, graphql.MarshalInt(7), graphql.Array{graphql.MarshalBoolean(true), graphql.Null}},
+			}
+			buf := newDataBuffer()
+			obj.MarshalGQL(buf)
+			data := dataOf(context.Background(), buf)
+			if buf.Unchanged() && !verbatimJSON(data) {
+				t.Errorf("%s(%q): the buffer calls %s unchanged", name, s, data)
+			}
+			r := &graphql.Response{Data: data}
+			want, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head, body, tail, err := responseParts(r, buf.Unchanged())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(head) + string(body) + string(tail); got != string(want) {
+				t.Errorf("%s(%q): got %s, want %s", name, s, got, want)
+			}
+		}
+	}
+}
+
+// The executor's note vouches only for the very bytes it was made of: data
+// that an interceptor replaced, or shortened, is checked again.
+func TestUnchangedDataNote(t *testing.T) {
+	ctx, note := withUnchangedData(context.Background())
+	buf := newDataBuffer()
+	buf.Verbatim(`{"a":1}`)
+	data := dataOf(ctx, buf)
+	if !note.vouches(data) {
+		t.Fatal("the note does not vouch for the data it was made of")
+	}
+	if note.vouches(json.RawMessage(`{"a":1}`)) || note.vouches(data[:3]) {
+		t.Error("the note vouches for other data")
+	}
+	var none *unchangedData
+	if none.vouches(data) {
+		t.Error("no note vouches for data")
+	}
+	buf = newDataBuffer()
+	_, _ = buf.WriteString(`{"a":"x y"}`)
+	ctx, note = withUnchangedData(context.Background())
+	if data := dataOf(ctx, buf); note.vouches(data) {
+		t.Error("the note vouches for data with a space written unchecked")
 	}
 }

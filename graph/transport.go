@@ -75,31 +75,45 @@ type requestError struct {
 
 // writeJSON writes v as the response body with the given status.
 func writeJSON(w http.ResponseWriter, media string, status int, v any) {
-	var head, data, tail []byte
-	var err error
 	if resp, ok := v.(*graphql.Response); ok {
-		head, data, tail, err = responseParts(resp)
-	} else {
-		head, err = json.Marshal(v)
+		writeResponse(w, media, status, resp, nil)
+		return
 	}
+	head, err := json.Marshal(v)
+	writeBody(w, media, status, err, head)
+}
+
+// writeResponse writes an executed operation's response, whose data the
+// executor may have noted as needing no check (unchanged), and gives the
+// data's buffer back.
+func writeResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response, unchanged *unchangedData) {
+	head, data, tail, err := responseParts(resp, unchanged.vouches(resp.Data))
+	writeBody(w, media, status, err, head, data, tail)
+	releaseData(resp.Data)
+}
+
+// writeBody writes the parts of an encoded body, or an internal error if
+// encoding failed.
+func writeBody(w http.ResponseWriter, media string, status int, err error, parts ...[]byte) {
 	if err != nil {
 		status = http.StatusInternalServerError
-		head, data, tail = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`), nil, nil
+		parts = [][]byte{[]byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)}
+	}
+	n := 0
+	for _, part := range parts {
+		n += len(part)
 	}
 	// The length is known, so the body goes out in one piece rather than
 	// chunked, however it was assembled.
 	w.Header().Set("Content-Type", media)
-	w.Header().Set("Content-Length", strconv.Itoa(len(head)+len(data)+len(tail)))
+	w.Header().Set("Content-Length", strconv.Itoa(n))
 	w.WriteHeader(status)
-	for _, part := range [][]byte{head, data, tail} {
+	for _, part := range parts {
 		if len(part) > 0 {
 			if _, err := w.Write(part); err != nil {
 				break // the client is gone
 			}
 		}
-	}
-	if resp, ok := v.(*graphql.Response); ok {
-		releaseData(resp.Data)
 	}
 }
 
@@ -154,7 +168,8 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
-	writeJSON(w, media, http.StatusOK, responses(ctx))
+	ctx, unchanged := withUnchangedData(ctx)
+	writeResponse(w, media, http.StatusOK, responses(ctx), unchanged)
 }
 
 // postTransport serves POST with an application/json body.

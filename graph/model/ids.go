@@ -31,15 +31,18 @@ func AppendGlobalID(b []byte, typ string, key int64) []byte {
 	return base64.RawURLEncoding.AppendEncode(b, r)
 }
 
-// WriteBytes writes b to w, which gqlgen's executor makes a
-// *bytes.Buffer, without b escaping to the heap: a marshaller can then
-// build what it writes in a stack buffer. Another writer gets a copy.
+// WriteBytes writes b to w, which gqlgen's executor makes a *DataBuffer,
+// without b escaping to the heap: a marshaller can then build what it
+// writes in a stack buffer. Another writer gets a copy.
 func WriteBytes(w io.Writer, b []byte) {
-	if bw, ok := w.(*bytes.Buffer); ok {
+	switch bw := w.(type) {
+	case *DataBuffer:
+		_, _ = bw.Write(b)
+	case *bytes.Buffer:
 		bw.Write(b)
-		return
+	default:
+		_, _ = w.Write(bytes.Clone(b))
 	}
-	_, _ = w.Write(bytes.Clone(b))
 }
 
 // ParseGlobalID decodes an ID made by GlobalID. A malformed ID is a

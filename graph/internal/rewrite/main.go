@@ -29,8 +29,15 @@ var substitutions = []substitution{
 	// for objects written by objectJSON (checked in rewrite), which never
 	// reads the field set's own copy of the fields.
 	{"out := graphql.NewFieldSet(fields)", "out := newFieldSet(ctx, fields)"},
-	// A response's data buffer grown from nothing by doubling, every request.
-	{"var buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)", "buf := bytes.NewBuffer(dataBuffer())\n\t\t\tdata.MarshalGQL(buf)"},
+	// A response's data buffer grown from nothing by doubling, every
+	// request, and checked byte by byte again when the response is
+	// written: a pooled model.DataBuffer, which knows whether that check
+	// can find anything (graph/response.go).
+	{"var buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)\n\t\t\tresponse.Data = buf.Bytes()",
+		"buf := newDataBuffer()\n\t\t\tdata.MarshalGQL(buf)\n\t\t\tresponse.Data = dataOf(ctx, buf)"},
+	// The buffer was the generated code's only use of package bytes; if
+	// gqlgen had another, the build says so.
+	{"import (\n\t\"bytes\"\n", "import (\n"},
 	// The cache key gqlgen hashes (an allocation) per object.
 	{"fields := graphql.CollectFields(ec.OperationContext, sel, ", "fields := collectFields(ctx, ec.OperationContext, sel, "},
 }
