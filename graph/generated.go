@@ -11723,7 +11723,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var auditEventConnectionImplementors = []string{"AuditEventConnection"}
@@ -11771,7 +11771,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var auditEventEdgeImplementors = []string{"AuditEventEdge"}
@@ -11809,7 +11809,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var codeImplementors = []string{"Code"}
@@ -11852,7 +11852,7 @@ func (ec *executionContext) _Code(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var codeConnectionImplementors = []string{"CodeConnection"}
@@ -11900,7 +11900,7 @@ func (ec *executionContext) _CodeConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var codeEdgeImplementors = []string{"CodeEdge"}
@@ -11938,7 +11938,7 @@ func (ec *executionContext) _CodeEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var codedValueImplementors = []string{"CodedValue"}
@@ -11991,7 +11991,7 @@ func (ec *executionContext) _CodedValue(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var columnWarningsImplementors = []string{"ColumnWarnings"}
@@ -12029,7 +12029,7 @@ func (ec *executionContext) _ColumnWarnings(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var countImplementors = []string{"Count"}
@@ -12072,7 +12072,7 @@ func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var dataReleaseImplementors = []string{"DataRelease"}
@@ -12155,7 +12155,7 @@ func (ec *executionContext) _DataRelease(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var diagnosisImplementors = []string{"Diagnosis"}
@@ -12208,7 +12208,7 @@ func (ec *executionContext) _Diagnosis(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var episodeImplementors = []string{"Episode", "Node"}
@@ -12234,10 +12234,7 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "patient":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Episode_patient(ctx, field, obj)
-				})
+				true, true, ec, obj, (*executionContext)._Episode_patient)
 		case "financialYear":
 			out.Values[i] = ec._Episode_financialYear(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12345,22 +12342,13 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "primaryDiagnosis":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Episode_primaryDiagnosis(ctx, field, obj)
-				})
+				true, false, ec, obj, (*executionContext)._Episode_primaryDiagnosis)
 		case "diagnoses":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Episode_diagnoses(ctx, field, obj)
-				})
+				true, true, ec, obj, (*executionContext)._Episode_diagnoses)
 		case "procedures":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Episode_procedures(ctx, field, obj)
-				})
+				true, true, ec, obj, (*executionContext)._Episode_procedures)
 		case "episodeStatusLabel":
 			out.Values[i] = ec._Episode_episodeStatusLabel(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -12423,10 +12411,7 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "spell":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Episode_spell(ctx, field, obj)
-				})
+				true, false, ec, obj, (*executionContext)._Episode_spell)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12441,7 +12426,7 @@ func (ec *executionContext) _Episode(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var episodeConnectionImplementors = []string{"EpisodeConnection"}
@@ -12472,10 +12457,7 @@ func (ec *executionContext) _EpisodeConnection(ctx context.Context, sel ast.Sele
 			}
 		case "totalCount":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._EpisodeConnection_totalCount(ctx, field, obj)
-				})
+				true, true, ec, obj, (*executionContext)._EpisodeConnection_totalCount)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12490,7 +12472,7 @@ func (ec *executionContext) _EpisodeConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var episodeEdgeImplementors = []string{"EpisodeEdge"}
@@ -12528,7 +12510,7 @@ func (ec *executionContext) _EpisodeEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -12576,7 +12558,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var patientImplementors = []string{"Patient", "Node"}
@@ -12637,10 +12619,7 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "episodes":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Patient_episodes(ctx, field, obj)
-				})
+				true, true, ec, obj, (*executionContext)._Patient_episodes)
 		case "sexLabel":
 			out.Values[i] = ec._Patient_sexLabel(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -12658,10 +12637,7 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "spells":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Patient_spells(ctx, field, obj)
-				})
+				true, true, ec, obj, (*executionContext)._Patient_spells)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12676,7 +12652,7 @@ func (ec *executionContext) _Patient(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var patientConnectionImplementors = []string{"PatientConnection"}
@@ -12707,10 +12683,7 @@ func (ec *executionContext) _PatientConnection(ctx context.Context, sel ast.Sele
 			}
 		case "totalCount":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PatientConnection_totalCount(ctx, field, obj)
-				})
+				true, true, ec, obj, (*executionContext)._PatientConnection_totalCount)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12725,7 +12698,7 @@ func (ec *executionContext) _PatientConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var patientEdgeImplementors = []string{"PatientEdge"}
@@ -12763,7 +12736,7 @@ func (ec *executionContext) _PatientEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var procedureImplementors = []string{"Procedure"}
@@ -12811,7 +12784,7 @@ func (ec *executionContext) _Procedure(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var queryImplementors = []string{"Query"}
@@ -12945,7 +12918,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var spellImplementors = []string{"Spell", "Node"}
@@ -12966,10 +12939,7 @@ func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "patient":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Spell_patient(ctx, field, obj)
-				})
+				true, true, ec, obj, (*executionContext)._Spell_patient)
 		case "providerCode":
 			out.Values[i] = ec._Spell_providerCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12992,10 +12962,7 @@ func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "admissionMethodGroup":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Spell_admissionMethodGroup(ctx, field, obj)
-				})
+				true, true, ec, obj, (*executionContext)._Spell_admissionMethodGroup)
 		case "dischargeMethod":
 			out.Values[i] = ec._Spell_dischargeMethod(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -13023,16 +12990,10 @@ func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "episodes":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Spell_episodes(ctx, field, obj)
-				})
+				true, true, ec, obj, (*executionContext)._Spell_episodes)
 		case "dischargingEpisode":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Spell_dischargingEpisode(ctx, field, obj)
-				})
+				true, false, ec, obj, (*executionContext)._Spell_dischargingEpisode)
 		case "emergencyReadmissionWithin30Days":
 			out.Values[i] = ec._Spell_emergencyReadmissionWithin30Days(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13052,7 +13013,7 @@ func (ec *executionContext) _Spell(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var spellConnectionImplementors = []string{"SpellConnection"}
@@ -13083,10 +13044,7 @@ func (ec *executionContext) _SpellConnection(ctx context.Context, sel ast.Select
 			}
 		case "totalCount":
 			resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SpellConnection_totalCount(ctx, field, obj)
-				})
+				true, true, ec, obj, (*executionContext)._SpellConnection_totalCount)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13101,7 +13059,7 @@ func (ec *executionContext) _SpellConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var spellEdgeImplementors = []string{"SpellEdge"}
@@ -13139,7 +13097,7 @@ func (ec *executionContext) _SpellEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var tabulationImplementors = []string{"Tabulation"}
@@ -13182,7 +13140,7 @@ func (ec *executionContext) _Tabulation(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var tabulationRowImplementors = []string{"TabulationRow"}
@@ -13240,7 +13198,7 @@ func (ec *executionContext) _TabulationRow(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var viewerImplementors = []string{"Viewer"}
@@ -13288,7 +13246,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -13341,7 +13299,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -13389,7 +13347,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -13447,7 +13405,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -13505,7 +13463,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -13563,7 +13521,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -13646,7 +13604,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectJSON{fields, out.Values}
+	return newObject(ctx, fields, out.Values)
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -93,6 +93,27 @@ type objectJSON struct {
 	values []graphql.Marshaler
 }
 
+// newObject returns the objectJSON of an object's fields and values. Below
+// a fast field it is carved from the field's arena, as the object's field
+// set is (newFieldSet): a struct returned as a Marshaler is boxed, an
+// allocation per object.
+func newObject(ctx context.Context, fields []graphql.CollectedField, values []graphql.Marshaler) graphql.Marshaler {
+	p, ok := ctx.(*fieldCtx)
+	if !ok || p.arena == nil {
+		return objectJSON{fields, values}
+	}
+	a := p.arena
+	a.mu.Lock()
+	if len(a.objects) == 0 {
+		a.objects = make([]objectJSON, fieldSetChunk)
+	}
+	o := &a.objects[0]
+	a.objects = a.objects[1:]
+	a.mu.Unlock()
+	*o = objectJSON{fields, values}
+	return o
+}
+
 func (o objectJSON) MarshalGQL(w io.Writer) {
 	if b, ok := w.(*model.DataBuffer); ok {
 		o.marshalTo(b)
@@ -121,10 +142,16 @@ func aliased(fields []graphql.CollectedField, alias string) bool {
 // and diagnoses. They do no I/O of their own while the page is marshalled
 // (see marshalSlice), so they are resolved in place instead, with the same
 // panic recovery and null accounting. A @defer'd field keeps gqlgen's path.
-func resolveInline(ctx context.Context, out *graphql.FieldSet, field graphql.CollectedField, oc *graphql.OperationContext,
-	deferred *graphql.DeferredGroup, i int, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
+// The field is resolved by resolve(ec, ctx, field, obj), a method
+// expression of the execution context, rather than by a closure holding
+// them, which was an allocation per field per object.
+func resolveInline[E, O any](ctx context.Context, out *graphql.FieldSet, field graphql.CollectedField, oc *graphql.OperationContext,
+	deferred *graphql.DeferredGroup, i int, recoverFromPanic, nonNull bool,
+	ec E, obj O, resolve func(E, context.Context, graphql.CollectedField, O) graphql.Marshaler) {
 	if field.IsDeferred() {
-		out.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
+		out.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, func(ctx context.Context) graphql.Marshaler {
+			return resolve(ec, ctx, field, obj)
+		})
 		return
 	}
 	res := func() (res graphql.Marshaler) {
@@ -136,7 +163,7 @@ func resolveInline(ctx context.Context, out *graphql.FieldSet, field graphql.Col
 				}
 			}()
 		}
-		return resolve(ctx)
+		return resolve(ec, ctx, field, obj)
 	}()
 	out.Values[i] = res
 	// What marks the object invalid, as gqlgen counts it: null for a
@@ -190,6 +217,7 @@ type fieldArena struct {
 	free      []fieldCtx
 	sets      []graphql.FieldSet // see newFieldSet
 	values    []graphql.Marshaler
+	objects   []objectJSON                            // see newObject
 	collected map[collectKey][]graphql.CollectedField // see collectFields
 	// The first few selections collected, looked for before the map:
 	// an operation has only a handful, and comparing keys is cheaper

@@ -28,19 +28,19 @@ func TestResolveInline(t *testing.T) {
 	out := graphql.NewFieldSet(fields)
 	var deferred graphql.DeferredGroup
 	value := constant("x")
-	resolveInline(ctx, out, fields[0], oc, &deferred, 0, true, true, func(context.Context) graphql.Marshaler { return value })
+	resolveInline(ctx, out, fields[0], oc, &deferred, 0, true, true, struct{}{}, 0, func(struct{}, context.Context, graphql.CollectedField, int) graphql.Marshaler { return value })
 	if out.Values[0] != value || out.Invalids != 0 {
 		t.Fatalf("value: %v, invalids %d", out.Values[0], out.Invalids)
 	}
-	resolveInline(ctx, out, fields[1], oc, &deferred, 1, true, true, func(context.Context) graphql.Marshaler { return graphql.Null })
+	resolveInline(ctx, out, fields[1], oc, &deferred, 1, true, true, struct{}{}, 0, func(struct{}, context.Context, graphql.CollectedField, int) graphql.Marshaler { return graphql.Null })
 	if out.Invalids != 1 {
 		t.Errorf("null non-null field: invalids %d, want 1", out.Invalids)
 	}
-	resolveInline(ctx, out, fields[2], oc, &deferred, 2, true, false, func(context.Context) graphql.Marshaler { return graphql.Null })
+	resolveInline(ctx, out, fields[2], oc, &deferred, 2, true, false, struct{}{}, 0, func(struct{}, context.Context, graphql.CollectedField, int) graphql.Marshaler { return graphql.Null })
 	if out.Invalids != 1 {
 		t.Errorf("null nullable field counted: invalids %d, want 1", out.Invalids)
 	}
-	resolveInline(ctx, out, fields[3], oc, &deferred, 3, true, true, func(context.Context) graphql.Marshaler { panic("boom") })
+	resolveInline(ctx, out, fields[3], oc, &deferred, 3, true, true, struct{}{}, 0, func(struct{}, context.Context, graphql.CollectedField, int) graphql.Marshaler { panic("boom") })
 	if out.Values[3] != graphql.Null || out.Invalids != 2 || len(graphql.GetErrors(ctx)) != 1 {
 		t.Errorf("panic: value %v, invalids %d, errors %v", out.Values[3], out.Invalids, graphql.GetErrors(ctx))
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"go/format"
 	"os"
+	"regexp"
 )
 
 // substitutions are the calls replaced, upstream → local.
@@ -24,7 +25,7 @@ var substitutions = []substitution{
 	// A goroutine per object for its second and later resolver fields.
 	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "resolveInline(ctx, out, field, ec.OperationContext, &deferred, i,"},
 	// A copy of each field, a map and an iterator per object written.
-	{"ec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "ec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn objectJSON{fields, out.Values}\n}"},
+	{"ec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "ec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn newObject(ctx, fields, out.Values)\n}"},
 	// Two allocations per object: the field set and its values. Only
 	// for objects written by objectJSON (checked in rewrite), which never
 	// reads the field set's own copy of the fields.
@@ -103,8 +104,11 @@ func rewrite(path string) error {
 	if src, err = substitute(path, src, substitutions); err != nil {
 		return err
 	}
-	if bytes.Count(src, []byte("out := newFieldSet(ctx, fields)")) != bytes.Count(src, []byte("return objectJSON{fields, out.Values}")) {
+	if bytes.Count(src, []byte("out := newFieldSet(ctx, fields)")) != bytes.Count(src, []byte("return newObject(ctx, fields, out.Values)")) {
 		return fmt.Errorf("%s: an object's field set is not written by objectJSON; check the gqlgen version", path)
+	}
+	if src, err = resolveWithoutClosures(path, src); err != nil {
+		return err
 	}
 	src, err = rewritePlainFields(path, src)
 	if err != nil {
@@ -114,4 +118,22 @@ func rewrite(path string) error {
 		return err
 	}
 	return os.WriteFile(path, src, 0o644)
+}
+
+// resolverClosure is the closure that gqlgen's call resolving a field with
+// a resolver of an object (resolveInline, after substitutions) is given:
+// one allocated per field per object, holding the field and the object.
+var resolverClosure = regexp.MustCompile(`(resolveInline\(ctx, out, field, ec\.OperationContext, &deferred, i,\s+(?:true|false), (?:true|false),)` +
+	`\s+func\(ctx context\.Context\) graphql\.Marshaler \{\s+return ec\.(\w+)\(ctx, field, obj\)\s+\}\)`)
+
+// resolveWithoutClosures passes resolveInline the execution context, the
+// object and the field's method expression, a static function, in place of
+// the closure.
+func resolveWithoutClosures(path string, src []byte) ([]byte, error) {
+	calls := bytes.Count(src, []byte("resolveInline("))
+	src = resolverClosure.ReplaceAll(src, []byte("$1 ec, obj, (*executionContext).$2)"))
+	if n := bytes.Count(src, []byte("(*executionContext)._")); n != calls {
+		return nil, fmt.Errorf("%s: %d of %d resolveInline calls without their closure; check the gqlgen version", path, n, calls)
+	}
+	return src, nil
 }
