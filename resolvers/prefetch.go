@@ -271,12 +271,16 @@ func (r *Resolver) prefetchEpisodes(ctx context.Context, episodes []*model.Episo
 	case 1:
 		jobs[0](ctx)
 	default:
+		// The first job runs here, on a stack already grown to the
+		// depth of a statement: a new goroutine's grows, by copying,
+		// on its first statement.
 		ctx = db.ConcurrentGroup(ctx)
 		var wg sync.WaitGroup
-		for _, job := range jobs {
+		for _, job := range jobs[1:] {
 			wg.Add(1)
 			go func() { defer wg.Done(); job(ctx) }()
 		}
+		jobs[0](ctx)
 		wg.Wait()
 	}
 }
