@@ -342,7 +342,7 @@ func (r *exportRow) format(cols []exportColumn) []string {
 			s = model.GlobalID(model.TypePatient, r.ints[i].Int64)
 		case exportDate:
 			if r.dates[i].Valid {
-				s = r.dates[i].Time.UTC().Format(model.DateLayout)
+				s = model.Date{Time: r.dates[i].Time.UTC()}.String()
 			}
 		case exportSex:
 			if r.text[i].Valid {
@@ -371,7 +371,7 @@ func (r *exportRow) position() position {
 			}
 		case *sql.NullTime:
 			if v.Valid {
-				p.Values[i] = v.Time.UTC().Format(model.DateLayout)
+				p.Values[i] = model.Date{Time: v.Time.UTC()}.String()
 			}
 		case *sql.NullString:
 			if v.Valid {
