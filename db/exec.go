@@ -17,6 +17,7 @@ type querier interface {
 
 // query runs a built SELECT and counts it.
 func (d *DB) query(ctx context.Context, q querier, b sq.Sqlizer) (*sql.Rows, error) {
+	ctx = withDoneOnce(ctx)
 	text, args, err := b.ToSql()
 	if err != nil {
 		return nil, err
@@ -41,6 +42,7 @@ func callerGone(ctx context.Context, err error) error {
 
 // exec runs a built statement and counts it.
 func (d *DB) exec(ctx context.Context, q querier, b sq.Sqlizer) (sql.Result, error) {
+	ctx = withDoneOnce(ctx)
 	text, args, err := b.ToSql()
 	if err != nil {
 		return nil, err
@@ -61,6 +63,7 @@ func (d *DB) scanAll(ctx context.Context, b sq.Sqlizer, scan func(*sql.Rows) err
 // scanPrimary is scanAll on the primary, for reads that must see the
 // latest writes (the audit log).
 func (d *DB) scanPrimary(ctx context.Context, b sq.Sqlizer, scan func(*sql.Rows) error) error {
+	ctx = withDoneOnce(ctx)
 	return d.pinnedOn(ctx, d.primary, func(c *sql.Conn) error { return d.scanWith(ctx, c, b, scan) })
 }
 

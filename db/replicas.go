@@ -354,6 +354,7 @@ func (d *DB) markDown(b *backend, err error) {
 // went), the replica leaves rotation and the statement is run again on the
 // primary: only a statement that had begun streaming rows fails.
 func (d *DB) scanRead(ctx context.Context, q sq.Sqlizer, scan func(*sql.Rows) error) error {
+	ctx = withDoneOnce(ctx)
 	b := d.readBackend()
 	delivered := false
 	err := d.pinnedOn(ctx, b, func(c *sql.Conn) error {
