@@ -261,31 +261,57 @@ func (unsupported) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExe
 // decodeBody reads a POST body: exactly one JSON object, nothing after it,
 // with parameters of the types GraphQL over HTTP gives them.
 func decodeBody(body []byte, p *graphql.RawParams) error {
+	// One pass decodes the parameters with their values, rather than
+	// keeping each as raw JSON to decode again: the query text was read
+	// four times over.
 	dec := json.NewDecoder(bytes.NewReader(body))
-	var raw map[string]json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
+	dec.UseNumber() // variables' numbers kept exact for the variable coercion
+	var params map[string]any
+	if err := dec.Decode(&params); err != nil {
 		return fmt.Errorf("the request body is not a JSON object: %v", jsonProblem(err))
 	}
-	if raw == nil {
+	if params == nil {
 		return errors.New("the request body is not a JSON object: null")
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("the request body has data after its JSON object: send exactly one object")
 	}
 	var err error
-	if p.Query, err = stringParam(raw["query"], "query"); err != nil {
+	if p.Query, err = stringValue(params["query"], "query"); err != nil {
 		return err
 	}
-	if p.OperationName, err = stringParam(raw["operationName"], "operationName"); err != nil {
+	if p.OperationName, err = stringValue(params["operationName"], "operationName"); err != nil {
 		return err
 	}
-	if p.Variables, err = objectParam(raw["variables"], "variables"); err != nil {
+	if p.Variables, err = objectValue(params["variables"], "variables"); err != nil {
 		return err
 	}
-	if p.Extensions, err = objectParam(raw["extensions"], "extensions"); err != nil {
+	if p.Extensions, err = objectValue(params["extensions"], "extensions"); err != nil {
 		return err
 	}
 	return needQuery(p)
+}
+
+// stringValue is a decoded parameter that must be a string or null.
+func stringValue(v any, name string) (string, error) {
+	switch v := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return v, nil
+	}
+	return "", fmt.Errorf("%s: must be a string, not %s", name, kindOf(v))
+}
+
+// objectValue is a decoded parameter that must be an object or null.
+func objectValue(v any, name string) (map[string]any, error) {
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case map[string]any:
+		return v, nil
+	}
+	return nil, fmt.Errorf("%s: must be a JSON object, not %s", name, kindOf(v))
 }
 
 // decodeQueryString reads GET parameters. A malformed query string is
@@ -325,18 +351,6 @@ func needQuery(p *graphql.RawParams) error {
 	return errors.New("query: the request has no query (give the GraphQL document in \"query\")")
 }
 
-// stringParam decodes a parameter that is a string or null.
-func stringParam(raw json.RawMessage, name string) (string, error) {
-	if raw == nil || string(raw) == "null" {
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", fmt.Errorf("%s: must be a string, not %s", name, jsonKind(raw))
-	}
-	return s, nil
-}
-
 // objectParam decodes a parameter that is a JSON object or null, numbers
 // kept exact for the variable coercion.
 func objectParam(raw json.RawMessage, name string) (map[string]any, error) {
@@ -365,10 +379,15 @@ func jsonKind(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &v) != nil {
 		return ""
 	}
+	return kindOf(v)
+}
+
+// kindOf names the kind of a decoded JSON value.
+func kindOf(v any) string {
 	switch v.(type) {
 	case string:
 		return "a string"
-	case float64:
+	case float64, json.Number:
 		return "a number"
 	case bool:
 		return "a boolean"
