@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"sync"
@@ -132,9 +131,28 @@ func newRequest(name, query string, vars map[string]any) request {
 // do posts r and returns the response body, failing on a transport error,
 // a non-200 status or a response carrying errors.
 func (c *client) do(ctx context.Context, r request, trace bool) ([]byte, error) {
+	var body []byte
+	err := c.post(ctx, r, trace, func(b []byte) { body = bytes.Clone(b) })
+	return body, err
+}
+
+// run posts r as do does, keeping nothing of the response: the latency
+// and throughput phases read each body into a pooled buffer, so that the
+// client, which shares the process and its garbage collector with the
+// server, does not allocate a response's worth per request.
+func (c *client) run(ctx context.Context, r request) error {
+	return c.post(ctx, r, false, nil)
+}
+
+// bodies are the buffers responses are read into.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// post posts r and hands the response body to keep, if any, before
+// checking it.
+func (c *client) post(ctx context.Context, r request, trace bool, keep func([]byte)) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(r.body))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.setHeaders(req.Header, c.token)
 	if trace {
@@ -142,19 +160,25 @@ func (c *client) do(ctx context.Context, r request, trace bool) ([]byte, error) 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
+	buf := bodies.Get().(*bytes.Buffer)
+	defer bodies.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return err
+	}
+	body := buf.Bytes()
+	if keep != nil {
+		keep(body)
 	}
 	// A prefix check keeps the client's own cost small: gqlgen writes a
 	// response's "errors" member first.
 	if resp.StatusCode != http.StatusOK || bytes.HasPrefix(body, []byte(`{"errors"`)) {
-		return body, fmt.Errorf("%w: status %d: %.300s", errResponse, resp.StatusCode, body)
+		return fmt.Errorf("%w: status %d: %.300s", errResponse, resp.StatusCode, body)
 	}
-	return body, nil
+	return nil
 }
 
 // query posts r and decodes its data into v.
@@ -184,7 +208,7 @@ func measure(ctx context.Context, cl *client, rec *recorder, d *db.DB, w workloa
 		return res, fmt.Errorf("floor: %w", err)
 	}
 
-	gql := func(ctx context.Context) error { _, err := cl.do(ctx, w.req, false); return err }
+	gql := func(ctx context.Context) error { return cl.run(ctx, w.req) }
 	sql := func(ctx context.Context) error { _, err := d.Replay(ctx, floor); return err }
 
 	for range cfg.Warmup {
