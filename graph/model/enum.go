@@ -18,5 +18,5 @@ func writeEnum(w io.Writer, name string) {
 	}
 	b := append(buf[:0], '"')
 	b = append(b, name...)
-	_, _ = w.Write(append(b, '"'))
+	WriteBytes(w, append(b, '"')) // the buffer stays on the stack
 }
