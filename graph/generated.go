@@ -3684,7 +3684,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -3713,7 +3713,7 @@ func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _AuditEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -3742,7 +3742,7 @@ func (ec *executionContext) fieldContext_AuditEvent_at(_ context.Context, field 
 }
 
 func (ec *executionContext) _AuditEvent_subject(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -3768,7 +3768,7 @@ func (ec *executionContext) fieldContext_AuditEvent_subject(_ context.Context, f
 }
 
 func (ec *executionContext) _AuditEvent_roles(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -3797,7 +3797,7 @@ func (ec *executionContext) fieldContext_AuditEvent_roles(_ context.Context, fie
 }
 
 func (ec *executionContext) _AuditEvent_orgs(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -3826,7 +3826,7 @@ func (ec *executionContext) fieldContext_AuditEvent_orgs(_ context.Context, fiel
 }
 
 func (ec *executionContext) _AuditEvent_operationName(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -3855,7 +3855,7 @@ func (ec *executionContext) fieldContext_AuditEvent_operationName(_ context.Cont
 }
 
 func (ec *executionContext) _AuditEvent_queryHash(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -3881,7 +3881,7 @@ func (ec *executionContext) fieldContext_AuditEvent_queryHash(_ context.Context,
 }
 
 func (ec *executionContext) _AuditEvent_fields(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -3910,7 +3910,7 @@ func (ec *executionContext) fieldContext_AuditEvent_fields(_ context.Context, fi
 }
 
 func (ec *executionContext) _AuditEvent_patientCount(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -3936,7 +3936,7 @@ func (ec *executionContext) fieldContext_AuditEvent_patientCount(_ context.Conte
 }
 
 func (ec *executionContext) _AuditEvent_requestId(ctx context.Context, field graphql.CollectedField, obj *model.AuditEvent) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -3965,7 +3965,7 @@ func (ec *executionContext) fieldContext_AuditEvent_requestId(_ context.Context,
 }
 
 func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4004,7 +4004,7 @@ func (ec *executionContext) fieldContext_AuditEventConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _AuditEventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4043,7 +4043,7 @@ func (ec *executionContext) fieldContext_AuditEventConnection_nodes(_ context.Co
 }
 
 func (ec *executionContext) _AuditEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4082,7 +4082,7 @@ func (ec *executionContext) fieldContext_AuditEventConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AuditEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4108,7 +4108,7 @@ func (ec *executionContext) fieldContext_AuditEventConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventEdge) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4134,7 +4134,7 @@ func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventEdge) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4173,7 +4173,7 @@ func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _Code_code(ctx context.Context, field graphql.CollectedField, obj *model.Code) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4199,7 +4199,7 @@ func (ec *executionContext) fieldContext_Code_code(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Code_description(ctx context.Context, field graphql.CollectedField, obj *model.Code) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4228,7 +4228,7 @@ func (ec *executionContext) fieldContext_Code_description(_ context.Context, fie
 }
 
 func (ec *executionContext) _Code_chapter(ctx context.Context, field graphql.CollectedField, obj *model.Code) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4257,7 +4257,7 @@ func (ec *executionContext) fieldContext_Code_chapter(_ context.Context, field g
 }
 
 func (ec *executionContext) _CodeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CodeConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4296,7 +4296,7 @@ func (ec *executionContext) fieldContext_CodeConnection_edges(_ context.Context,
 }
 
 func (ec *executionContext) _CodeConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.CodeConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4335,7 +4335,7 @@ func (ec *executionContext) fieldContext_CodeConnection_nodes(_ context.Context,
 }
 
 func (ec *executionContext) _CodeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CodeConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4374,7 +4374,7 @@ func (ec *executionContext) fieldContext_CodeConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _CodeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CodeConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4400,7 +4400,7 @@ func (ec *executionContext) fieldContext_CodeConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _CodeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CodeEdge) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4426,7 +4426,7 @@ func (ec *executionContext) fieldContext_CodeEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _CodeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CodeEdge) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4465,7 +4465,7 @@ func (ec *executionContext) fieldContext_CodeEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _CodedValue_code(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4491,7 +4491,7 @@ func (ec *executionContext) fieldContext_CodedValue_code(_ context.Context, fiel
 }
 
 func (ec *executionContext) _CodedValue_label(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4517,7 +4517,7 @@ func (ec *executionContext) fieldContext_CodedValue_label(_ context.Context, fie
 }
 
 func (ec *executionContext) _CodedValue_description(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4546,7 +4546,7 @@ func (ec *executionContext) fieldContext_CodedValue_description(_ context.Contex
 }
 
 func (ec *executionContext) _CodedValue_period(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4575,7 +4575,7 @@ func (ec *executionContext) fieldContext_CodedValue_period(_ context.Context, fi
 }
 
 func (ec *executionContext) _CodedValue_group(ctx context.Context, field graphql.CollectedField, obj *model.CodedValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4604,7 +4604,7 @@ func (ec *executionContext) fieldContext_CodedValue_group(_ context.Context, fie
 }
 
 func (ec *executionContext) _ColumnWarnings_column(ctx context.Context, field graphql.CollectedField, obj *model.ColumnWarnings) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4630,7 +4630,7 @@ func (ec *executionContext) fieldContext_ColumnWarnings_column(_ context.Context
 }
 
 func (ec *executionContext) _ColumnWarnings_count(ctx context.Context, field graphql.CollectedField, obj *model.ColumnWarnings) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4656,7 +4656,7 @@ func (ec *executionContext) fieldContext_ColumnWarnings_count(_ context.Context,
 }
 
 func (ec *executionContext) _Count_value(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4685,7 +4685,7 @@ func (ec *executionContext) fieldContext_Count_value(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Count_display(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4711,7 +4711,7 @@ func (ec *executionContext) fieldContext_Count_display(_ context.Context, field 
 }
 
 func (ec *executionContext) _Count_suppressed(ctx context.Context, field graphql.CollectedField, obj *model.Count) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4737,7 +4737,7 @@ func (ec *executionContext) fieldContext_Count_suppressed(_ context.Context, fie
 }
 
 func (ec *executionContext) _DataRelease_id(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4766,7 +4766,7 @@ func (ec *executionContext) fieldContext_DataRelease_id(_ context.Context, field
 }
 
 func (ec *executionContext) _DataRelease_fileName(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4792,7 +4792,7 @@ func (ec *executionContext) fieldContext_DataRelease_fileName(_ context.Context,
 }
 
 func (ec *executionContext) _DataRelease_checksum(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4818,7 +4818,7 @@ func (ec *executionContext) fieldContext_DataRelease_checksum(_ context.Context,
 }
 
 func (ec *executionContext) _DataRelease_financialYears(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4847,7 +4847,7 @@ func (ec *executionContext) fieldContext_DataRelease_financialYears(_ context.Co
 }
 
 func (ec *executionContext) _DataRelease_rowsRead(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4873,7 +4873,7 @@ func (ec *executionContext) fieldContext_DataRelease_rowsRead(_ context.Context,
 }
 
 func (ec *executionContext) _DataRelease_rowsLoaded(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4899,7 +4899,7 @@ func (ec *executionContext) fieldContext_DataRelease_rowsLoaded(_ context.Contex
 }
 
 func (ec *executionContext) _DataRelease_rowsUpdated(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4925,7 +4925,7 @@ func (ec *executionContext) fieldContext_DataRelease_rowsUpdated(_ context.Conte
 }
 
 func (ec *executionContext) _DataRelease_rowsRejected(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4951,7 +4951,7 @@ func (ec *executionContext) fieldContext_DataRelease_rowsRejected(_ context.Cont
 }
 
 func (ec *executionContext) _DataRelease_warningCount(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -4977,7 +4977,7 @@ func (ec *executionContext) fieldContext_DataRelease_warningCount(_ context.Cont
 }
 
 func (ec *executionContext) _DataRelease_warnings(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5016,7 +5016,7 @@ func (ec *executionContext) fieldContext_DataRelease_warnings(_ context.Context,
 }
 
 func (ec *executionContext) _DataRelease_loadedAt(ctx context.Context, field graphql.CollectedField, obj *model.DataRelease) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5045,7 +5045,7 @@ func (ec *executionContext) fieldContext_DataRelease_loadedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Diagnosis_position(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5071,7 +5071,7 @@ func (ec *executionContext) fieldContext_Diagnosis_position(_ context.Context, f
 }
 
 func (ec *executionContext) _Diagnosis_code(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5097,7 +5097,7 @@ func (ec *executionContext) fieldContext_Diagnosis_code(_ context.Context, field
 }
 
 func (ec *executionContext) _Diagnosis_classification(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5126,7 +5126,7 @@ func (ec *executionContext) fieldContext_Diagnosis_classification(_ context.Cont
 }
 
 func (ec *executionContext) _Diagnosis_description(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5155,7 +5155,7 @@ func (ec *executionContext) fieldContext_Diagnosis_description(_ context.Context
 }
 
 func (ec *executionContext) _Diagnosis_chapter(ctx context.Context, field graphql.CollectedField, obj *model.Diagnosis) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5184,7 +5184,7 @@ func (ec *executionContext) fieldContext_Diagnosis_chapter(_ context.Context, fi
 }
 
 func (ec *executionContext) _Episode_id(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5210,7 +5210,7 @@ func (ec *executionContext) fieldContext_Episode_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Episode_episodeKey(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5236,7 +5236,7 @@ func (ec *executionContext) fieldContext_Episode_episodeKey(_ context.Context, f
 }
 
 func (ec *executionContext) _Episode_patient(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5278,7 +5278,7 @@ func (ec *executionContext) fieldContext_Episode_patient(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Episode_financialYear(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5304,7 +5304,7 @@ func (ec *executionContext) fieldContext_Episode_financialYear(_ context.Context
 }
 
 func (ec *executionContext) _Episode_providerCode(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5333,7 +5333,7 @@ func (ec *executionContext) fieldContext_Episode_providerCode(_ context.Context,
 }
 
 func (ec *executionContext) _Episode_siteCode(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5362,7 +5362,7 @@ func (ec *executionContext) fieldContext_Episode_siteCode(_ context.Context, fie
 }
 
 func (ec *executionContext) _Episode_admissionDate(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5388,7 +5388,7 @@ func (ec *executionContext) fieldContext_Episode_admissionDate(_ context.Context
 }
 
 func (ec *executionContext) _Episode_episodeStart(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5414,7 +5414,7 @@ func (ec *executionContext) fieldContext_Episode_episodeStart(_ context.Context,
 }
 
 func (ec *executionContext) _Episode_episodeEnd(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5440,7 +5440,7 @@ func (ec *executionContext) fieldContext_Episode_episodeEnd(_ context.Context, f
 }
 
 func (ec *executionContext) _Episode_dischargeDate(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5466,7 +5466,7 @@ func (ec *executionContext) fieldContext_Episode_dischargeDate(_ context.Context
 }
 
 func (ec *executionContext) _Episode_episodeOrder(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5495,7 +5495,7 @@ func (ec *executionContext) fieldContext_Episode_episodeOrder(_ context.Context,
 }
 
 func (ec *executionContext) _Episode_episodeStatus(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5524,7 +5524,7 @@ func (ec *executionContext) fieldContext_Episode_episodeStatus(_ context.Context
 }
 
 func (ec *executionContext) _Episode_episodeType(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5553,7 +5553,7 @@ func (ec *executionContext) fieldContext_Episode_episodeType(_ context.Context, 
 }
 
 func (ec *executionContext) _Episode_patientClassification(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5582,7 +5582,7 @@ func (ec *executionContext) fieldContext_Episode_patientClassification(_ context
 }
 
 func (ec *executionContext) _Episode_admissionMethod(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5611,7 +5611,7 @@ func (ec *executionContext) fieldContext_Episode_admissionMethod(_ context.Conte
 }
 
 func (ec *executionContext) _Episode_admissionSource(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5640,7 +5640,7 @@ func (ec *executionContext) fieldContext_Episode_admissionSource(_ context.Conte
 }
 
 func (ec *executionContext) _Episode_dischargeMethod(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5669,7 +5669,7 @@ func (ec *executionContext) fieldContext_Episode_dischargeMethod(_ context.Conte
 }
 
 func (ec *executionContext) _Episode_dischargeDestination(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5698,7 +5698,7 @@ func (ec *executionContext) fieldContext_Episode_dischargeDestination(_ context.
 }
 
 func (ec *executionContext) _Episode_administrativeCategory(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5727,7 +5727,7 @@ func (ec *executionContext) fieldContext_Episode_administrativeCategory(_ contex
 }
 
 func (ec *executionContext) _Episode_treatmentSpecialty(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5756,7 +5756,7 @@ func (ec *executionContext) fieldContext_Episode_treatmentSpecialty(_ context.Co
 }
 
 func (ec *executionContext) _Episode_mainSpecialty(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5785,7 +5785,7 @@ func (ec *executionContext) fieldContext_Episode_mainSpecialty(_ context.Context
 }
 
 func (ec *executionContext) _Episode_startAge(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5814,7 +5814,7 @@ func (ec *executionContext) fieldContext_Episode_startAge(_ context.Context, fie
 }
 
 func (ec *executionContext) _Episode_episodeDuration(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5843,7 +5843,7 @@ func (ec *executionContext) fieldContext_Episode_episodeDuration(_ context.Conte
 }
 
 func (ec *executionContext) _Episode_spellDuration(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5872,7 +5872,7 @@ func (ec *executionContext) fieldContext_Episode_spellDuration(_ context.Context
 }
 
 func (ec *executionContext) _Episode_primaryDiagnosis(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5914,7 +5914,7 @@ func (ec *executionContext) fieldContext_Episode_primaryDiagnosis(_ context.Cont
 }
 
 func (ec *executionContext) _Episode_diagnoses(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5956,7 +5956,7 @@ func (ec *executionContext) fieldContext_Episode_diagnoses(_ context.Context, fi
 }
 
 func (ec *executionContext) _Episode_procedures(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -5998,7 +5998,7 @@ func (ec *executionContext) fieldContext_Episode_procedures(_ context.Context, f
 }
 
 func (ec *executionContext) _Episode_episodeStatusLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6030,7 +6030,7 @@ func (ec *executionContext) fieldContext_Episode_episodeStatusLabel(_ context.Co
 }
 
 func (ec *executionContext) _Episode_episodeTypeLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6062,7 +6062,7 @@ func (ec *executionContext) fieldContext_Episode_episodeTypeLabel(_ context.Cont
 }
 
 func (ec *executionContext) _Episode_patientClassificationLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6094,7 +6094,7 @@ func (ec *executionContext) fieldContext_Episode_patientClassificationLabel(_ co
 }
 
 func (ec *executionContext) _Episode_admissionMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6126,7 +6126,7 @@ func (ec *executionContext) fieldContext_Episode_admissionMethodLabel(_ context.
 }
 
 func (ec *executionContext) _Episode_admissionMethodGroup(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6158,7 +6158,7 @@ func (ec *executionContext) fieldContext_Episode_admissionMethodGroup(_ context.
 }
 
 func (ec *executionContext) _Episode_admissionMethodGroupLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6190,7 +6190,7 @@ func (ec *executionContext) fieldContext_Episode_admissionMethodGroupLabel(_ con
 }
 
 func (ec *executionContext) _Episode_admissionSourceLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6222,7 +6222,7 @@ func (ec *executionContext) fieldContext_Episode_admissionSourceLabel(_ context.
 }
 
 func (ec *executionContext) _Episode_dischargeMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6254,7 +6254,7 @@ func (ec *executionContext) fieldContext_Episode_dischargeMethodLabel(_ context.
 }
 
 func (ec *executionContext) _Episode_dischargeDestinationLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6286,7 +6286,7 @@ func (ec *executionContext) fieldContext_Episode_dischargeDestinationLabel(_ con
 }
 
 func (ec *executionContext) _Episode_administrativeCategoryLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6318,7 +6318,7 @@ func (ec *executionContext) fieldContext_Episode_administrativeCategoryLabel(_ c
 }
 
 func (ec *executionContext) _Episode_treatmentSpecialtyLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6350,7 +6350,7 @@ func (ec *executionContext) fieldContext_Episode_treatmentSpecialtyLabel(_ conte
 }
 
 func (ec *executionContext) _Episode_mainSpecialtyLabel(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6382,7 +6382,7 @@ func (ec *executionContext) fieldContext_Episode_mainSpecialtyLabel(_ context.Co
 }
 
 func (ec *executionContext) _Episode_spell(ctx context.Context, field graphql.CollectedField, obj *model.Episode) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6424,7 +6424,7 @@ func (ec *executionContext) fieldContext_Episode_spell(_ context.Context, field 
 }
 
 func (ec *executionContext) _EpisodeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6463,7 +6463,7 @@ func (ec *executionContext) fieldContext_EpisodeConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _EpisodeConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6502,7 +6502,7 @@ func (ec *executionContext) fieldContext_EpisodeConnection_nodes(_ context.Conte
 }
 
 func (ec *executionContext) _EpisodeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6541,7 +6541,7 @@ func (ec *executionContext) fieldContext_EpisodeConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _EpisodeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6573,7 +6573,7 @@ func (ec *executionContext) fieldContext_EpisodeConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _EpisodeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeEdge) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6599,7 +6599,7 @@ func (ec *executionContext) fieldContext_EpisodeEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _EpisodeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.EpisodeEdge) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6638,7 +6638,7 @@ func (ec *executionContext) fieldContext_EpisodeEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6664,7 +6664,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6690,7 +6690,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6719,7 +6719,7 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6748,7 +6748,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Patient_id(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6774,7 +6774,7 @@ func (ec *executionContext) fieldContext_Patient_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Patient_pseudoId(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6800,7 +6800,7 @@ func (ec *executionContext) fieldContext_Patient_pseudoId(_ context.Context, fie
 }
 
 func (ec *executionContext) _Patient_sex(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6826,7 +6826,7 @@ func (ec *executionContext) fieldContext_Patient_sex(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Patient_ethnicity(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6855,7 +6855,7 @@ func (ec *executionContext) fieldContext_Patient_ethnicity(_ context.Context, fi
 }
 
 func (ec *executionContext) _Patient_birthYear(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6884,7 +6884,7 @@ func (ec *executionContext) fieldContext_Patient_birthYear(_ context.Context, fi
 }
 
 func (ec *executionContext) _Patient_nhsNumber(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -6949,7 +6949,7 @@ func (ec *executionContext) fieldContext_Patient_nhsNumber(_ context.Context, fi
 }
 
 func (ec *executionContext) _Patient_dateOfBirth(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7011,7 +7011,7 @@ func (ec *executionContext) fieldContext_Patient_dateOfBirth(_ context.Context, 
 }
 
 func (ec *executionContext) _Patient_postcode(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7076,7 +7076,7 @@ func (ec *executionContext) fieldContext_Patient_postcode(_ context.Context, fie
 }
 
 func (ec *executionContext) _Patient_region(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7105,7 +7105,7 @@ func (ec *executionContext) fieldContext_Patient_region(_ context.Context, field
 }
 
 func (ec *executionContext) _Patient_episodes(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7165,7 +7165,7 @@ func (ec *executionContext) fieldContext_Patient_episodes(ctx context.Context, f
 }
 
 func (ec *executionContext) _Patient_sexLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7197,7 +7197,7 @@ func (ec *executionContext) fieldContext_Patient_sexLabel(_ context.Context, fie
 }
 
 func (ec *executionContext) _Patient_ethnicityLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7229,7 +7229,7 @@ func (ec *executionContext) fieldContext_Patient_ethnicityLabel(_ context.Contex
 }
 
 func (ec *executionContext) _Patient_regionLabel(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7261,7 +7261,7 @@ func (ec *executionContext) fieldContext_Patient_regionLabel(_ context.Context, 
 }
 
 func (ec *executionContext) _Patient_spells(ctx context.Context, field graphql.CollectedField, obj *model.Patient) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7321,7 +7321,7 @@ func (ec *executionContext) fieldContext_Patient_spells(ctx context.Context, fie
 }
 
 func (ec *executionContext) _PatientConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7360,7 +7360,7 @@ func (ec *executionContext) fieldContext_PatientConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _PatientConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7399,7 +7399,7 @@ func (ec *executionContext) fieldContext_PatientConnection_nodes(_ context.Conte
 }
 
 func (ec *executionContext) _PatientConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7438,7 +7438,7 @@ func (ec *executionContext) fieldContext_PatientConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _PatientConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.PatientConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7470,7 +7470,7 @@ func (ec *executionContext) fieldContext_PatientConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _PatientEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PatientEdge) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7496,7 +7496,7 @@ func (ec *executionContext) fieldContext_PatientEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _PatientEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PatientEdge) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7535,7 +7535,7 @@ func (ec *executionContext) fieldContext_PatientEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _Procedure_position(ctx context.Context, field graphql.CollectedField, obj *model.Procedure) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7561,7 +7561,7 @@ func (ec *executionContext) fieldContext_Procedure_position(_ context.Context, f
 }
 
 func (ec *executionContext) _Procedure_code(ctx context.Context, field graphql.CollectedField, obj *model.Procedure) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7587,7 +7587,7 @@ func (ec *executionContext) fieldContext_Procedure_code(_ context.Context, field
 }
 
 func (ec *executionContext) _Procedure_description(ctx context.Context, field graphql.CollectedField, obj *model.Procedure) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -7616,7 +7616,7 @@ func (ec *executionContext) fieldContext_Procedure_description(_ context.Context
 }
 
 func (ec *executionContext) _Procedure_date(ctx context.Context, field graphql.CollectedField, obj *model.Procedure) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8310,7 +8310,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _Spell_id(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8336,7 +8336,7 @@ func (ec *executionContext) fieldContext_Spell_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Spell_patient(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8378,7 +8378,7 @@ func (ec *executionContext) fieldContext_Spell_patient(_ context.Context, field 
 }
 
 func (ec *executionContext) _Spell_providerCode(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8404,7 +8404,7 @@ func (ec *executionContext) fieldContext_Spell_providerCode(_ context.Context, f
 }
 
 func (ec *executionContext) _Spell_admissionDate(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8433,7 +8433,7 @@ func (ec *executionContext) fieldContext_Spell_admissionDate(_ context.Context, 
 }
 
 func (ec *executionContext) _Spell_dischargeDate(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8459,7 +8459,7 @@ func (ec *executionContext) fieldContext_Spell_dischargeDate(_ context.Context, 
 }
 
 func (ec *executionContext) _Spell_admissionMethod(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8488,7 +8488,7 @@ func (ec *executionContext) fieldContext_Spell_admissionMethod(_ context.Context
 }
 
 func (ec *executionContext) _Spell_admissionMethodGroup(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8520,7 +8520,7 @@ func (ec *executionContext) fieldContext_Spell_admissionMethodGroup(_ context.Co
 }
 
 func (ec *executionContext) _Spell_dischargeMethod(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8549,7 +8549,7 @@ func (ec *executionContext) fieldContext_Spell_dischargeMethod(_ context.Context
 }
 
 func (ec *executionContext) _Spell_admissionMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8581,7 +8581,7 @@ func (ec *executionContext) fieldContext_Spell_admissionMethodLabel(_ context.Co
 }
 
 func (ec *executionContext) _Spell_dischargeMethodLabel(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8613,7 +8613,7 @@ func (ec *executionContext) fieldContext_Spell_dischargeMethodLabel(_ context.Co
 }
 
 func (ec *executionContext) _Spell_lengthOfStay(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8642,7 +8642,7 @@ func (ec *executionContext) fieldContext_Spell_lengthOfStay(_ context.Context, f
 }
 
 func (ec *executionContext) _Spell_episodeCount(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8668,7 +8668,7 @@ func (ec *executionContext) fieldContext_Spell_episodeCount(_ context.Context, f
 }
 
 func (ec *executionContext) _Spell_episodes(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8710,7 +8710,7 @@ func (ec *executionContext) fieldContext_Spell_episodes(_ context.Context, field
 }
 
 func (ec *executionContext) _Spell_dischargingEpisode(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8752,7 +8752,7 @@ func (ec *executionContext) fieldContext_Spell_dischargingEpisode(_ context.Cont
 }
 
 func (ec *executionContext) _Spell_emergencyReadmissionWithin30Days(ctx context.Context, field graphql.CollectedField, obj *model.Spell) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8778,7 +8778,7 @@ func (ec *executionContext) fieldContext_Spell_emergencyReadmissionWithin30Days(
 }
 
 func (ec *executionContext) _SpellConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8817,7 +8817,7 @@ func (ec *executionContext) fieldContext_SpellConnection_edges(_ context.Context
 }
 
 func (ec *executionContext) _SpellConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8856,7 +8856,7 @@ func (ec *executionContext) fieldContext_SpellConnection_nodes(_ context.Context
 }
 
 func (ec *executionContext) _SpellConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8895,7 +8895,7 @@ func (ec *executionContext) fieldContext_SpellConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _SpellConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SpellConnection) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8927,7 +8927,7 @@ func (ec *executionContext) fieldContext_SpellConnection_totalCount(_ context.Co
 }
 
 func (ec *executionContext) _SpellEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SpellEdge) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8953,7 +8953,7 @@ func (ec *executionContext) fieldContext_SpellEdge_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _SpellEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SpellEdge) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -8992,7 +8992,7 @@ func (ec *executionContext) fieldContext_SpellEdge_node(_ context.Context, field
 }
 
 func (ec *executionContext) _Tabulation_rows(ctx context.Context, field graphql.CollectedField, obj *model.Tabulation) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9031,7 +9031,7 @@ func (ec *executionContext) fieldContext_Tabulation_rows(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Tabulation_disclosureControl(ctx context.Context, field graphql.CollectedField, obj *model.Tabulation) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9057,7 +9057,7 @@ func (ec *executionContext) fieldContext_Tabulation_disclosureControl(_ context.
 }
 
 func (ec *executionContext) _Tabulation_note(ctx context.Context, field graphql.CollectedField, obj *model.Tabulation) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9086,7 +9086,7 @@ func (ec *executionContext) fieldContext_Tabulation_note(_ context.Context, fiel
 }
 
 func (ec *executionContext) _TabulationRow_keys(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9115,7 +9115,7 @@ func (ec *executionContext) fieldContext_TabulationRow_keys(_ context.Context, f
 }
 
 func (ec *executionContext) _TabulationRow_episodes(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9154,7 +9154,7 @@ func (ec *executionContext) fieldContext_TabulationRow_episodes(_ context.Contex
 }
 
 func (ec *executionContext) _TabulationRow_admissions(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9193,7 +9193,7 @@ func (ec *executionContext) fieldContext_TabulationRow_admissions(_ context.Cont
 }
 
 func (ec *executionContext) _TabulationRow_patients(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9232,7 +9232,7 @@ func (ec *executionContext) fieldContext_TabulationRow_patients(_ context.Contex
 }
 
 func (ec *executionContext) _TabulationRow_labels(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9261,7 +9261,7 @@ func (ec *executionContext) fieldContext_TabulationRow_labels(_ context.Context,
 }
 
 func (ec *executionContext) _TabulationRow_spells(ctx context.Context, field graphql.CollectedField, obj *model.TabulationRow) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9300,7 +9300,7 @@ func (ec *executionContext) fieldContext_TabulationRow_spells(_ context.Context,
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9329,7 +9329,7 @@ func (ec *executionContext) fieldContext_Viewer_subject(_ context.Context, field
 }
 
 func (ec *executionContext) _Viewer_roles(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9358,7 +9358,7 @@ func (ec *executionContext) fieldContext_Viewer_roles(_ context.Context, field g
 }
 
 func (ec *executionContext) _Viewer_orgs(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9387,7 +9387,7 @@ func (ec *executionContext) fieldContext_Viewer_orgs(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Viewer_authenticated(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9413,7 +9413,7 @@ func (ec *executionContext) fieldContext_Viewer_authenticated(_ context.Context,
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9439,7 +9439,7 @@ func (ec *executionContext) fieldContext___Directive_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9471,7 +9471,7 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9497,7 +9497,7 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9570,7 +9570,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9596,7 +9596,7 @@ func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9628,7 +9628,7 @@ func (ec *executionContext) fieldContext___EnumValue_description(_ context.Conte
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9657,7 +9657,7 @@ func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Cont
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9689,7 +9689,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9715,7 +9715,7 @@ func (ec *executionContext) fieldContext___Field_name(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9791,7 +9791,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9830,7 +9830,7 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9859,7 +9859,7 @@ func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context,
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9891,7 +9891,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9917,7 +9917,7 @@ func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9949,7 +9949,7 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -9988,7 +9988,7 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10017,7 +10017,7 @@ func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10046,7 +10046,7 @@ func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10078,7 +10078,7 @@ func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ contex
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10110,7 +10110,7 @@ func (ec *executionContext) fieldContext___Schema_description(_ context.Context,
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10149,7 +10149,7 @@ func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field
 }
 
 func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10188,7 +10188,7 @@ func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, f
 }
 
 func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10227,7 +10227,7 @@ func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context
 }
 
 func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10266,7 +10266,7 @@ func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Con
 }
 
 func (ec *executionContext) ___Schema_directives(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10305,7 +10305,7 @@ func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, 
 }
 
 func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10334,7 +10334,7 @@ func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10366,7 +10366,7 @@ func (ec *executionContext) fieldContext___Type_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10398,7 +10398,7 @@ func (ec *executionContext) fieldContext___Type_description(_ context.Context, f
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10474,7 +10474,7 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 }
 
 func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10513,7 +10513,7 @@ func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, fi
 }
 
 func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10640,7 +10640,7 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 }
 
 func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,
@@ -10679,7 +10679,7 @@ func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field 
 }
 
 func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	if !plainFieldsFast(ec.OperationContext) {
+	if !fastBelow(ctx, ec.OperationContext) {
 		return graphql.ResolveField(
 			ctx,
 			ec.OperationContext,

@@ -226,6 +226,9 @@ type fieldArena struct {
 	nCollected     int
 	next           int                           // size of the next chunk
 	args           map[*ast.Field]map[string]any // see fieldArgs
+	// fast is set on an arena a fast field started: its operation's plain
+	// fields take the fast path (fastBelow). Written once, at the start.
+	fast bool
 }
 
 // The chunks grow from small, for queries reading a few fields, to a
@@ -263,7 +266,7 @@ func newFieldCtx(ctx context.Context, field graphql.CollectedField, object strin
 		arena = p.arena
 	}
 	if arena == nil {
-		arena = &fieldArena{}
+		arena = &fieldArena{fast: true} // only a fast field starts a context
 	}
 	c := arena.get()
 	*c = fieldCtx{Context: ctx, arena: arena, fc: graphql.FieldContext{
@@ -299,6 +302,17 @@ func fieldError(ctx *fieldCtx, oc *graphql.OperationContext, err error) graphql.
 // field then takes gqlgen's path with the middleware.
 func plainFieldsFast(oc *graphql.OperationContext) bool {
 	return reflect.ValueOf(oc.ResolverMiddleware).Pointer() == passThroughFieldMiddleware
+}
+
+// fastBelow is plainFieldsFast for a field resolved under ctx. Below a field
+// that took the fast path the answer is known, being the operation's, and
+// is kept in the arena that field started (fieldArena.fast), rather than
+// read off the middleware again for every field of a page.
+func fastBelow(ctx context.Context, oc *graphql.OperationContext) bool {
+	if p, ok := ctx.(*fieldCtx); ok && p.arena != nil && p.arena.fast {
+		return true
+	}
+	return plainFieldsFast(oc)
 }
 
 // passThroughFieldMiddleware is the code of the field middleware gqlgen's

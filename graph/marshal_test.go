@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -123,4 +124,32 @@ func TestStringAt(t *testing.T) {
 		t.Errorf("boxing a stringAt allocates %v times", n)
 	}
 	_ = m
+}
+
+// Below a fast field its operation's answer is kept; anywhere else, and in
+// the elements of a list marshalled outside the fast path (an interceptor's
+// operation), the field middleware decides.
+func TestFastBelow(t *testing.T) {
+	ctx, _ := responseCtx()
+	newOC := func() *graphql.OperationContext {
+		oc, _ := executor.New(nil).CreateOperationContext(graphql.StartOperationTrace(context.Background()), &graphql.RawParams{})
+		return oc
+	}
+	plain, intercepted := newOC(), newOC()
+	intercepted.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) { return next(ctx) }
+	if fastBelow(ctx, plain) != true || fastBelow(ctx, intercepted) != false {
+		t.Fatal("outside a fast field fastBelow is not plainFieldsFast")
+	}
+	fc := newFieldCtx(ctx, graphql.CollectedField{Field: &ast.Field{Alias: "f"}}, "Query", true, true)
+	if !fastBelow(fc, intercepted) {
+		t.Error("below a fast field the operation's answer is not kept")
+	}
+	var inElements []bool
+	marshalSlice(ctx, 2, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		inElements = append(inElements, fastBelow(ctx, intercepted))
+		return graphql.Null
+	})
+	if len(inElements) != 2 || inElements[0] || inElements[1] {
+		t.Errorf("the elements of a list outside the fast path take it: %v", inElements)
+	}
 }

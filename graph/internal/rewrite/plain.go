@@ -75,7 +75,7 @@ func rewritePlainFields(path string, src []byte) ([]byte, error) {
 		start, end := fset.Position(p.body.Lbrace).Offset, fset.Position(p.body.Rbrace).Offset+1
 		out.Write(src[last:start])
 		call := src[fset.Position(p.call.Pos()).Offset:fset.Position(p.call.End()).Offset]
-		fmt.Fprintf(&out, "{\n\tif !plainFieldsFast(ec.OperationContext) {\n\t\t%s\n\t}\n", call)
+		fmt.Fprintf(&out, "{\n\tif !fastBelow(ctx, ec.OperationContext) {\n\t\t%s\n\t}\n", call)
 		if p.nodeID() {
 			// The node's ID, written from its parts (graph/scalars.go).
 			out.WriteString("\treturn newIDAt(obj)\n}")

@@ -21,7 +21,7 @@ func TestRewritePlainFields(t *testing.T) {
 			continue // the package clause
 		}
 		name = name[:strings.IndexByte(name, '(')]
-		fast[name] = strings.Contains(f, "if !plainFieldsFast(ec.OperationContext) {")
+		fast[name] = strings.Contains(f, "if !fastBelow(ctx, ec.OperationContext) {")
 	}
 	want := map[string]bool{"_Patient_birthYear": true, "_Episode_id": true, "_EpisodeEdge_node": true, "_Episode_patient": true, "_Patient_nhsNumber": true, "_Patient_episodes": true}
 	for name, w := range want {
