@@ -36,10 +36,7 @@ func marshalSlice(ctx context.Context, length int, _ int64, omitPanicHandler boo
 	// One allocation for all the elements' contexts, field contexts and
 	// indexes, where WithFieldContext would make one context each.
 	parent := graphql.GetFieldContext(ctx)
-	var arena *fieldArena
-	if p, ok := ctx.(*fieldCtx); ok {
-		arena = p.arena
-	}
+	arena := arenaOf(ctx)
 	if arena == nil {
 		arena = &fieldArena{}
 	}
@@ -98,17 +95,12 @@ type objectJSON struct {
 // set is (newFieldSet): a struct returned as a Marshaler is boxed, an
 // allocation per object.
 func newObject(ctx context.Context, fields []graphql.CollectedField, values []graphql.Marshaler) graphql.Marshaler {
-	p, ok := ctx.(*fieldCtx)
-	if !ok || p.arena == nil {
+	a := arenaOf(ctx)
+	if a == nil {
 		return objectJSON{fields, values}
 	}
-	a := p.arena
 	a.mu.Lock()
-	if len(a.objects) == 0 {
-		a.objects = make([]objectJSON, fieldSetChunk)
-	}
-	o := &a.objects[0]
-	a.objects = a.objects[1:]
+	o := &carve(&a.objects, 1, fieldSetChunk)[0]
 	a.mu.Unlock()
 	*o = objectJSON{fields, values}
 	return o
@@ -261,10 +253,7 @@ func (c *fieldCtx) Value(key any) any {
 
 // newFieldCtx starts a field of object below ctx.
 func newFieldCtx(ctx context.Context, field graphql.CollectedField, object string, isMethod, isResolver bool) *fieldCtx {
-	var arena *fieldArena
-	if p, ok := ctx.(*fieldCtx); ok {
-		arena = p.arena
-	}
+	arena := arenaOf(ctx)
 	if arena == nil {
 		arena = &fieldArena{fast: true} // only a fast field starts a context
 	}
@@ -309,7 +298,7 @@ func plainFieldsFast(oc *graphql.OperationContext) bool {
 // is kept in the arena that field started (fieldArena.fast), rather than
 // read off the middleware again for every field of a page.
 func fastBelow(ctx context.Context, oc *graphql.OperationContext) bool {
-	if p, ok := ctx.(*fieldCtx); ok && p.arena != nil && p.arena.fast {
+	if a := arenaOf(ctx); a != nil && a.fast {
 		return true
 	}
 	return plainFieldsFast(oc)
@@ -405,8 +394,8 @@ func fieldArgs(fc *fieldCtx, parse func(context.Context, map[string]any) (map[st
 // FieldSet.MarshalGQL and @defer's views read: the object is written by
 // objectJSON, and an object with a deferred field gets gqlgen's set.
 func newFieldSet(ctx context.Context, fields []graphql.CollectedField) *graphql.FieldSet {
-	p, ok := ctx.(*fieldCtx)
-	if !ok || p.arena == nil {
+	a := arenaOf(ctx)
+	if a == nil {
 		return graphql.NewFieldSet(fields)
 	}
 	for i := range fields {
@@ -414,18 +403,9 @@ func newFieldSet(ctx context.Context, fields []graphql.CollectedField) *graphql.
 			return graphql.NewFieldSet(fields)
 		}
 	}
-	a, n := p.arena, len(fields)
 	a.mu.Lock()
-	if len(a.sets) == 0 {
-		a.sets = make([]graphql.FieldSet, fieldSetChunk)
-	}
-	fs := &a.sets[0]
-	a.sets = a.sets[1:]
-	if len(a.values) < n {
-		a.values = make([]graphql.Marshaler, max(valuesChunk, n))
-	}
-	fs.Values = a.values[:n:n]
-	a.values = a.values[n:]
+	fs := &carve(&a.sets, 1, fieldSetChunk)[0]
+	fs.Values = carve(&a.values, len(fields), valuesChunk)
 	a.mu.Unlock()
 	return fs
 }
@@ -435,6 +415,25 @@ const (
 	valuesChunk   = 128
 )
 
+// arenaOf returns the arena of the fast field ctx is below, or nil.
+func arenaOf(ctx context.Context) *fieldArena {
+	if p, ok := ctx.(*fieldCtx); ok {
+		return p.arena
+	}
+	return nil
+}
+
+// carve takes n elements from *free, first starting a chunk of at least
+// size when it holds fewer. The caller holds the arena's lock.
+func carve[T any](free *[]T, n, size int) []T {
+	if len(*free) < n {
+		*free = make([]T, max(size, n))
+	}
+	s := (*free)[:n:n]
+	*free = (*free)[n:]
+	return s
+}
+
 // collectFields stands, in the generated code, for graphql.CollectFields
 // at the start of every object: below a fast field, the objects of a page
 // sharing a selection find its collected fields in the field's arena
@@ -442,11 +441,11 @@ const (
 // object. The result is gqlgen's; it depends on the operation only (its
 // fragments and variables), as the arena does.
 func collectFields(ctx context.Context, oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
-	p, ok := ctx.(*fieldCtx)
-	if !ok || p.arena == nil || len(sel) == 0 || len(satisfies) == 0 {
+	a := arenaOf(ctx)
+	if a == nil || len(sel) == 0 || len(satisfies) == 0 {
 		return graphql.CollectFields(oc, sel, satisfies)
 	}
-	a, key := p.arena, collectKey{&sel[0], len(sel), &satisfies[0], len(satisfies)}
+	key := collectKey{&sel[0], len(sel), &satisfies[0], len(satisfies)}
 	a.mu.Lock()
 	fields, ok := a.lookupCollected(key)
 	a.mu.Unlock()
