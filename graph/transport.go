@@ -351,35 +351,19 @@ func needQuery(p *graphql.RawParams) error {
 	return errors.New("query: the request has no query (give the GraphQL document in \"query\")")
 }
 
-// objectParam decodes a parameter that is a JSON object or null, numbers
-// kept exact for the variable coercion.
+// objectParam decodes a GET parameter that is a JSON object or null,
+// numbers kept exact for the variable coercion.
 func objectParam(raw json.RawMessage, name string) (map[string]any, error) {
-	if raw == nil || string(bytes.TrimSpace(raw)) == "null" {
-		return nil, nil
-	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		if kind := jsonKind(raw); kind != "" && kind != "an object" {
-			return nil, fmt.Errorf("%s: must be a JSON object, not %s", name, kind)
-		}
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("%s: not valid JSON: %v", name, jsonProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%s: data after the JSON object", name)
 	}
-	return m, nil
-}
-
-// jsonKind names the kind of JSON value raw starts with, or "" if it is
-// not valid JSON.
-func jsonKind(raw json.RawMessage) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return ""
-	}
-	return kindOf(v)
+	return objectValue(v, name)
 }
 
 // kindOf names the kind of a decoded JSON value.
