@@ -3,6 +3,8 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -79,4 +81,29 @@ func BenchmarkDecodeBody(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A GET request's variables and extensions are a JSON object or null, and
+// anything else is refused with what it is.
+func TestDecodeQueryStringObjects(t *testing.T) {
+	for raw, want := range map[string]string{
+		`[1]`:        "variables: must be a JSON object, not an array",
+		`"x"`:        "variables: must be a JSON object, not a string",
+		`{"n":`:      "variables: not valid JSON",
+		`{"n":1} {}`: "variables: data after the JSON object",
+		`null`:       "",
+		`{"n":1.50}`: "",
+	} {
+		var p graphql.RawParams
+		err := decodeQueryString("query=%7Ba%7D&variables="+url.QueryEscape(raw), &p)
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", raw, err)
+		case want != "" && (err == nil || !strings.HasPrefix(err.Error(), want)):
+			t.Errorf("%s: error %v, want %q", raw, err, want)
+		}
+		if raw == `{"n":1.50}` && p.Variables["n"] != json.Number("1.50") {
+			t.Errorf("number not kept exact: %#v", p.Variables["n"])
+		}
+	}
 }
