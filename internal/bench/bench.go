@@ -153,7 +153,7 @@ func Run(ctx context.Context, d *db.DB, cfg Config) error {
 	gc := server.GCPercent()
 	fmt.Fprintf(out, "machine:  %d cores (GOMAXPROCS %d, GOGC %d), %s %s/%s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), gc, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(out, "method:   latency = %d sequential requests per side after %d warm-up, GraphQL and floor interleaved;\n", cfg.Iterations, cfg.Warmup)
-	fmt.Fprintf(out, "          throughput = %d clients for %s per side; floor = the request's own SQL replayed through go-sql-driver\n", cfg.Concurrency, cfg.Duration)
+	fmt.Fprintf(out, "          throughput = %d clients for %s per side, the sides taking turns; floor = the request's own SQL replayed through go-sql-driver\n", cfg.Concurrency, cfg.Duration)
 	fmt.Fprintf(out, "          server cost = the API handler called in-process (no client, no loopback HTTP), process utime+stime and\n")
 	fmt.Fprintf(out, "          heap allocations over as many sequential requests as latency samples; its floor adds encoding/json of the response\n\n")
 
@@ -267,6 +267,7 @@ type side struct {
 	p50, p95, p99 time.Duration
 	rps           float64
 	cpu           time.Duration // process CPU per request, at concurrency 1
+	loadedCPU     time.Duration // process CPU per request in the throughput phase
 	errors        int
 }
 
@@ -284,8 +285,9 @@ func report(w io.Writer, rs []result, cfg Config) {
 	}
 	fmt.Fprintln(w)
 	for _, r := range rs {
-		fmt.Fprintf(w, "%s: %s; response %d bytes; floor reads %d rows; loopback process CPU (client and server) per request: GraphQL %s, floor %s",
-			r.name, r.note, r.respBytes, r.floorRows, ms(r.gql.cpu)+" ms", ms(r.floor.cpu)+" ms")
+		fmt.Fprintf(w, "%s: %s; response %d bytes; floor reads %d rows; loopback process CPU (client and server) per request, 1 client: GraphQL %s, floor %s; %d clients: GraphQL %s, floor %s",
+			r.name, r.note, r.respBytes, r.floorRows, ms(r.gql.cpu)+" ms", ms(r.floor.cpu)+" ms",
+			cfg.Concurrency, ms(r.gql.loadedCPU)+" ms", ms(r.floor.loadedCPU)+" ms")
 		if r.samples < cfg.Iterations {
 			fmt.Fprintf(w, "; %d latency samples (time limit)", r.samples)
 		}

@@ -262,11 +262,9 @@ func measure(ctx context.Context, cl *client, rec *recorder, d *db.DB, w workloa
 	res.floor.p50, res.floor.p95, res.floor.p99 = percentiles(st)
 	res.statements = rec.statementsPerRequest(w.req.name)
 
-	var errs int
-	res.gql.rps, errs = throughput(ctx, gql, cfg.Concurrency, cfg.Duration)
-	res.gql.errors += errs
-	res.floor.rps, errs = throughput(ctx, sql, cfg.Concurrency, cfg.Duration)
-	res.floor.errors += errs
+	g, f := throughputPair(ctx, gql, sql, cfg.Concurrency, cfg.Duration)
+	res.gql.rps, res.gql.loadedCPU, res.gql.errors = g.rps(), g.cpuPerCall(), res.gql.errors+g.failed
+	res.floor.rps, res.floor.loadedCPU, res.floor.errors = f.rps(), f.cpuPerCall(), res.floor.errors+f.failed
 	return res, nil
 }
 
@@ -301,12 +299,59 @@ func measureCostOnly(ctx context.Context, cl *client, rec *recorder, d *db.DB, w
 	return res, nil
 }
 
-// throughput runs f from n clients for duration and returns completed
-// calls per second and the number that failed.
-func throughput(ctx context.Context, f func(context.Context) error, n int, duration time.Duration) (float64, int) {
+// throughputSlices is how many turns each side of a throughput phase
+// takes. Load elsewhere on a shared machine comes and goes over seconds;
+// alternating the sides in short turns lets it slow both alike rather than
+// whichever ran at the time.
+const throughputSlices = 5
+
+// loadRun is what a throughput phase of one side did.
+type loadRun struct {
+	done, failed int
+	elapsed      time.Duration
+	cpu          time.Duration // process CPU, client and server
+}
+
+func (l loadRun) rps() float64 {
+	if l.elapsed <= 0 {
+		return 0
+	}
+	return float64(l.done) / l.elapsed.Seconds()
+}
+
+func (l loadRun) cpuPerCall() time.Duration {
+	if l.done == 0 {
+		return 0
+	}
+	return l.cpu / time.Duration(l.done)
+}
+
+// throughputPair runs a and b, each from n clients for duration in all,
+// in alternating turns.
+func throughputPair(ctx context.Context, a, b func(context.Context) error, n int, duration time.Duration) (ra, rb loadRun) {
+	turn := duration / throughputSlices
+	for range throughputSlices {
+		ra.add(throughput(ctx, a, n, turn))
+		rb.add(throughput(ctx, b, n, turn))
+	}
+	return ra, rb
+}
+
+func (l *loadRun) add(o loadRun) {
+	l.done += o.done
+	l.failed += o.failed
+	l.elapsed += o.elapsed
+	l.cpu += o.cpu
+}
+
+// throughput runs f from n clients for duration and returns what they
+// completed, what failed and the time and process CPU it took, until the
+// last call in flight returned.
+func throughput(ctx context.Context, f func(context.Context) error, n int, duration time.Duration) loadRun {
 	var done, failed atomic.Int64
-	deadline := time.Now().Add(duration)
+	cpu0 := processCPU()
 	start := time.Now()
+	deadline := start.Add(duration)
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
@@ -322,7 +367,7 @@ func throughput(ctx context.Context, f func(context.Context) error, n int, durat
 		}()
 	}
 	wg.Wait()
-	return float64(done.Load()) / time.Since(start).Seconds(), int(failed.Load())
+	return loadRun{done: int(done.Load()), failed: int(failed.Load()), elapsed: time.Since(start), cpu: processCPU() - cpu0}
 }
 
 func percentiles(ds []time.Duration) (p50, p95, p99 time.Duration) {
