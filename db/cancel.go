@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"time"
 
@@ -40,10 +41,12 @@ type serverConn interface {
 }
 
 // threadConn is a driver connection with its server thread id
-// (CONNECTION_ID()), the argument KILL QUERY needs.
+// (CONNECTION_ID()), the argument KILL QUERY needs, and its socket, which
+// closing ends a statement's wait for the server at once (pinOn).
 type threadConn struct {
 	serverConn
 	thread int64
+	socket net.Conn // nil when the connection was not dialled by dialSocket
 }
 
 // threadConnector asks each new connection its thread id once, so that a
@@ -51,7 +54,8 @@ type threadConn struct {
 type threadConnector struct{ driver.Connector }
 
 func (c threadConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	dc, err := c.Connector.Connect(ctx)
+	var socket net.Conn
+	dc, err := c.Connector.Connect(context.WithValue(ctx, socketSlot{}, &socket))
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +69,7 @@ func (c threadConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		sc.Close()
 		return nil, fmt.Errorf("db: read the connection id: %w", err)
 	}
-	return &threadConn{serverConn: sc, thread: thread}, nil
+	return &threadConn{serverConn: sc, thread: thread, socket: socket}, nil
 }
 
 func threadID(ctx context.Context, c driver.QueryerContext) (int64, error) {
@@ -102,10 +106,12 @@ func newKiller(c driver.Connector) *sql.DB {
 }
 
 // pin takes one pooled connection until release; if ctx ends before
-// release, the statement then running on it is killed on the server. Every
-// statement of the API goes through it (scanAll), and so does the extract,
-// which keeps one connection for all its batches.
-func (d *DB) pin(ctx context.Context) (conn *sql.Conn, release func(), err error) {
+// release, the statement then running on it is stopped: its socket is
+// closed, so that the caller's wait for the server ends at once, and the
+// statement is killed on the server. Every statement of the API goes
+// through it (scanAll), and so does the extract, which keeps one
+// connection for all its batches.
+func (d *DB) pin(ctx context.Context) (conn *pinnedConn, release func(), err error) {
 	b := d.readBackend()
 	conn, release, err = d.pinOn(ctx, b)
 	if err != nil && b != d.primary && ctx.Err() == nil && unreachable(err) {
@@ -119,39 +125,43 @@ func (d *DB) pin(ctx context.Context) (conn *sql.Conn, release func(), err error
 }
 
 // pinOn is pin on one given server.
-func (d *DB) pinOn(ctx context.Context, b *backend) (conn *sql.Conn, release func(), err error) {
+func (d *DB) pinOn(ctx context.Context, b *backend) (conn *pinnedConn, release func(), err error) {
 	b.reads.Add(1)
-	conn, err = b.pool.Conn(ctx)
+	c, err := b.pool.Conn(ctx)
 	if err != nil {
 		return nil, nil, unavailable(ctx, err)
 	}
-	var thread int64
-	if err := conn.Raw(func(dc any) error {
-		tc, ok := dc.(*threadConn)
-		if !ok {
+	var tc *threadConn
+	if err := c.Raw(func(dc any) error {
+		var ok bool
+		if tc, ok = dc.(*threadConn); !ok {
 			return fmt.Errorf("db: pooled connection %T has no thread id", dc)
 		}
-		thread = tc.thread
 		return nil
 	}); err != nil {
-		conn.Close()
+		c.Close()
 		return nil, nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { d.killQuery(b.killer, thread) })
-	return conn, func() {
+	stop := context.AfterFunc(ctx, func() {
+		if tc.socket != nil {
+			tc.socket.Close()
+		}
+		d.killQuery(b.killer, tc.thread)
+	})
+	return &pinnedConn{Conn: c, watched: tc.socket != nil}, func() {
 		if !stop() {
 			// The kill ran, or is running: it may land after the statement
 			// ended. Never hand a connection that may carry it back to the
 			// pool, where it would interrupt the next caller's statement.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			_ = c.Raw(func(any) error { return driver.ErrBadConn })
 		}
-		conn.Close()
+		c.Close()
 	}, nil
 }
 
 // pinnedOn runs fn on a connection of b taken with pinOn; a replica that
 // cannot be reached is left for the primary, as in pin.
-func (d *DB) pinnedOn(ctx context.Context, b *backend, fn func(*sql.Conn) error) error {
+func (d *DB) pinnedOn(ctx context.Context, b *backend, fn func(*pinnedConn) error) error {
 	conn, release, err := d.pinOn(ctx, b)
 	if err != nil && b != d.primary && ctx.Err() == nil && unreachable(err) {
 		d.markDown(b, err)

@@ -4,7 +4,8 @@ import "context"
 
 // doneOnce is a statement's context with its Done channel looked up once.
 // database/sql and the driver ask for it several times per statement (to
-// take a connection, watch it for cancellation, await the rows' end), and
+// take a connection and, outside pinned connections, to watch it for
+// cancellation and await the rows' end), and
 // below a GraphQL field the context is a chain of dozens of values, which
 // each asking walked up to the cancellable context at its root: about a
 // fiftieth of a listing's instructions. Values and Err still come from

@@ -154,6 +154,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 // openPool makes the connection pool for cfg; each connection knows its
 // server thread id, for KILL QUERY.
 func openPool(cfg *mysql.Config, maxOpen int) (*sql.DB, driver.Connector, error) {
+	cfg = cfg.Clone()
+	cfg.DialFunc = dialSocket
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, nil, err

@@ -2,8 +2,10 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -28,6 +30,11 @@ func newDriverLog(log *slog.Logger) driverLog {
 
 // Print implements mysql.Logger.
 func (l driverLog) Print(v ...any) {
+	if closedByUs(v) {
+		l.log.LogAttrs(context.Background(), slog.LevelDebug, "database driver",
+			slog.String("said", strings.TrimSpace(fmt.Sprint(v...))))
+		return
+	}
 	if !l.limit.Allow() {
 		l.suppressed.Add(1)
 		return
@@ -35,4 +42,16 @@ func (l driverLog) Print(v ...any) {
 	l.log.LogAttrs(context.Background(), slog.LevelWarn, "database driver",
 		slog.String("said", strings.TrimSpace(fmt.Sprint(v...))),
 		slog.Int64("messages_not_logged", l.suppressed.Swap(0)))
+}
+
+// closedByUs reports a message about a socket closed in this process: only
+// pinOn closes the sockets the driver reads, to stop the statement of a
+// caller that left, so the driver's report of it is no warning.
+func closedByUs(v []any) bool {
+	for _, x := range v {
+		if err, ok := x.(error); ok && errors.Is(err, net.ErrClosed) {
+			return true
+		}
+	}
+	return false
 }

@@ -64,7 +64,7 @@ func (d *DB) scanAll(ctx context.Context, b sq.Sqlizer, scan func(*sql.Rows) err
 // latest writes (the audit log).
 func (d *DB) scanPrimary(ctx context.Context, b sq.Sqlizer, scan func(*sql.Rows) error) error {
 	ctx = withDoneOnce(ctx)
-	return d.pinnedOn(ctx, d.primary, func(c *sql.Conn) error { return d.scanWith(ctx, c, b, scan) })
+	return d.pinnedOn(ctx, d.primary, func(c *pinnedConn) error { return d.scanWith(ctx, c, b, scan) })
 }
 
 // scanWith runs b on q (the pool, a transaction or a pinned connection)

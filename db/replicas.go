@@ -357,7 +357,7 @@ func (d *DB) scanRead(ctx context.Context, q sq.Sqlizer, scan func(*sql.Rows) er
 	ctx = withDoneOnce(ctx)
 	b := d.readBackend()
 	delivered := false
-	err := d.pinnedOn(ctx, b, func(c *sql.Conn) error {
+	err := d.pinnedOn(ctx, b, func(c *pinnedConn) error {
 		return d.scanWith(ctx, c, q, func(r *sql.Rows) error {
 			delivered = true
 			return scan(r)
@@ -367,7 +367,7 @@ func (d *DB) scanRead(ctx context.Context, q sq.Sqlizer, scan func(*sql.Rows) er
 		return err
 	}
 	d.markDown(b, err)
-	return d.pinnedOn(ctx, d.primary, func(c *sql.Conn) error { return d.scanWith(ctx, c, q, scan) })
+	return d.pinnedOn(ctx, d.primary, func(c *pinnedConn) error { return d.scanWith(ctx, c, q, scan) })
 }
 
 func (b *backend) inRotation(want int64) bool {
