@@ -15,15 +15,16 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// Cancellation on the server. When a context ends mid-statement,
-// go-sql-driver closes the socket and returns; the server does not notice
-// until it next looks at the connection: a statement computing a result
-// runs to its end (a 2.3 s statistics query ran 2.3 s after its client left),
-// one waiting for a lock lingers until the wait's next connection check
-// (once a second on MariaDB 10.11, measured). Each pooled connection
-// therefore knows its server thread id, and a statement whose context ends
-// is stopped with KILL QUERY, sent over a small pool of its own so that it
-// gets through even when every pooled connection is busy.
+// Cancellation on the server. Closing a statement's socket, which is what
+// go-sql-driver does when a context ends mid-statement, frees the caller at
+// once, but the server does not notice until it next looks at the
+// connection: a statement computing a result runs to its end (a 2.3 s
+// statistics query ran 2.3 s after its client left), one waiting for a
+// lock lingers until the wait's next connection check (once a second on
+// MariaDB 10.11, measured). Each pooled connection therefore knows its
+// server thread id, and a statement whose context ends is stopped with
+// KILL QUERY, sent over a small pool of its own so that it gets through
+// even when every pooled connection is busy.
 
 // serverConn is what database/sql uses of a go-sql-driver connection.
 // Embedding it whole keeps every optional interface the driver implements
