@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,10 +63,20 @@ func (d *DB) budgeted(ctx context.Context, text string) string {
 	// What is left, but never nothing: a statement with a millisecond
 	// ends in the coded error unless it is trivial.
 	left := max(b.Limit-time.Since(b.start), time.Millisecond)
+	// Every statement of a budgeted caller is rewritten here: appended
+	// rather than formatted by fmt, which took half a per cent of a
+	// public statistics request's CPU.
+	out := make([]byte, 0, len(text)+48)
 	if d.flavor == FlavorMariaDB {
-		return fmt.Sprintf("SET STATEMENT max_statement_time = %.6f FOR %s", left.Seconds(), text)
+		out = append(out, "SET STATEMENT max_statement_time = "...)
+		out = strconv.AppendFloat(out, left.Seconds(), 'f', 6, 64)
+		out = append(out, " FOR "...)
+		return string(append(out, text...))
 	}
-	return fmt.Sprintf("SELECT /*+ MAX_EXECUTION_TIME(%d) */%s", max(left.Milliseconds(), 1), rest)
+	out = append(out, "SELECT /*+ MAX_EXECUTION_TIME("...)
+	out = strconv.AppendInt(out, max(left.Milliseconds(), 1), 10)
+	out = append(out, ") */"...)
+	return string(append(out, rest...))
 }
 
 // cutSelect returns what follows a leading SELECT keyword.

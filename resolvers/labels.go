@@ -1,7 +1,6 @@
 package resolvers
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -112,7 +111,7 @@ func financialYearLabel(fy string) (string, bool) {
 	if start >= 89 {
 		century = 1900
 	}
-	return fmt.Sprintf("%d-%s", century+start, fy[2:]), true
+	return strconv.Itoa(century+start) + "-" + fy[2:], true
 }
 
 // ageBandLabel words an AGE_BAND key ("0", "1-4", "90+").
