@@ -29,18 +29,19 @@ import (
 // omitPanicHandler is set, a panicking element becomes null with an error
 // while its siblings are still marshalled.
 func marshalSlice(ctx context.Context, length int, _ int64, omitPanicHandler bool, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
-	ret := make(graphql.Array, length)
 	if length == 0 {
-		return ret
+		return graphql.Array{}
 	}
-	// One allocation for all the elements' contexts, field contexts and
-	// indexes, where WithFieldContext would make one context each.
+	// The elements' contexts, field contexts and indexes, where
+	// WithFieldContext would make one context each, and the array are
+	// carved from the arena below a fast field: on a page, every episode's
+	// list of diagnoses would otherwise be two allocations of its own.
 	parent := graphql.GetFieldContext(ctx)
 	arena := arenaOf(ctx)
 	if arena == nil {
 		arena = &fieldArena{}
 	}
-	elems := make([]fieldCtx, length)
+	ret, elems := arena.list(length)
 	for i := range length {
 		elem := &elems[i]
 		elem.Context, elem.index, elem.arena = ctx, i, arena
@@ -240,6 +241,26 @@ func (a *fieldArena) get() *fieldCtx {
 	a.free = a.free[1:]
 	a.mu.Unlock()
 	return c
+}
+
+// list returns the array and the element contexts of a list of n.
+func (a *fieldArena) list(n int) (graphql.Array, []fieldCtx) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ret := carve(&a.values, n, valuesChunk)
+	if n > maxFieldChunk/2 {
+		// A long list takes a slice of its own rather than discard what
+		// is left of the chunk.
+		return ret, make([]fieldCtx, n)
+	}
+	if len(a.free) < n {
+		size := max(a.next, firstFieldChunk, n)
+		a.next = min(2*size, maxFieldChunk)
+		a.free = make([]fieldCtx, size)
+	}
+	elems := a.free[:n:n]
+	a.free = a.free[n:]
+	return ret, elems
 }
 
 // Value answers gqlgen's field-context key with the field's own context,

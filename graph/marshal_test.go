@@ -153,3 +153,30 @@ func TestFastBelow(t *testing.T) {
 		t.Errorf("the elements of a list outside the fast path take it: %v", inElements)
 	}
 }
+
+// Below a fast field, lists take their arrays and element contexts from
+// the field's arena: a page's many short lists (an episode's diagnoses)
+// cost no allocation each, and their elements stay distinct.
+func TestMarshalSliceCarvesFromTheArena(t *testing.T) {
+	ctx, _ := responseCtx()
+	field := newFieldCtx(ctx, graphql.CollectedField{Field: &ast.Field{Alias: "episodes"}}, "Query", false, true)
+	elem := func(ctx context.Context, i int) graphql.Marshaler { return constant("v") }
+	seen := map[*graphql.FieldContext]bool{}
+	for range 10 {
+		ret := marshalSlice(field, 3, 0, true, func(ctx context.Context, i int) graphql.Marshaler {
+			fc := graphql.GetFieldContext(ctx)
+			if seen[fc] || *fc.Index != i {
+				t.Errorf("element %d: field context %p reused or misindexed", i, fc)
+			}
+			seen[fc] = true
+			return constant("v")
+		})
+		if len(ret) != 3 || cap(ret) != 3 {
+			t.Fatalf("array len %d cap %d", len(ret), cap(ret))
+		}
+	}
+	allocs := testing.AllocsPerRun(200, func() { marshalSlice(field, 2, 0, true, elem) })
+	if allocs > 0.2 {
+		t.Errorf("%.2f allocations per short list below a fast field, want chunked ones only", allocs)
+	}
+}
