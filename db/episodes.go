@@ -20,22 +20,29 @@ type episodeColumn struct {
 	dest  func(*episodeScan) any
 }
 
-// episodeScan receives one row; columns not read stay NULL.
+// episodeScan receives each row of a statement in turn; columns not read
+// stay NULL. What a row's episode keeps is copied out into an episodeSlot.
 type episodeScan struct {
-	e                                                                        model.Episode
+	id, patient                                                              int64
+	key, fyear                                                               string
 	prov, site, stat, typ, class, meth, src, dmeth, ddest, cat, tret, mainsp sql.NullString
 	admi, start, end, dis                                                    sql.NullTime
 	order, age, dur, sdur                                                    sql.NullInt64
-	// What the episode's optional dates and numbers point at.
+}
+
+// episodeSlot is an episode with what its optional fields point at.
+type episodeSlot struct {
+	e     model.Episode
+	strs  [12]string
 	dates [4]model.Date
 	ints  [4]int
 }
 
 var episodeColumns = []episodeColumn{
-	{"id", "", func(s *episodeScan) any { return int64Col{&s.e.RowID} }},
-	{"patient_id", "", func(s *episodeScan) any { return int64Col{&s.e.PatientID} }},
-	{"epikey", "episodeKey", func(s *episodeScan) any { return &s.e.EpisodeKey }},
-	{"fyear", "financialYear", func(s *episodeScan) any { return &s.e.FinancialYear }},
+	{"id", "", func(s *episodeScan) any { return int64Col{&s.id} }},
+	{"patient_id", "", func(s *episodeScan) any { return int64Col{&s.patient} }},
+	{"epikey", "episodeKey", func(s *episodeScan) any { return &s.key }},
+	{"fyear", "financialYear", func(s *episodeScan) any { return &s.fyear }},
 	{"procode3", "providerCode", func(s *episodeScan) any { return &s.prov }},
 	{"sitetret", "siteCode", func(s *episodeScan) any { return &s.site }},
 	{"admidate", "admissionDate", func(s *episodeScan) any { return &s.admi }},
@@ -117,14 +124,16 @@ func (r episodeReader) columns(alias string) []string {
 // rows returns a scanner for the rows of one statement.
 func (r episodeReader) rows() *episodeRows { return &episodeRows{r: r} }
 
-// episodeRows scans the rows of one statement. Episodes are carved from
-// slabs that also hold what their optional fields point at, and the list
-// of destinations is reused: one allocation per slab rather than three or
-// four per row, on pages of 50 and more.
+// episodeRows scans the rows of one statement. Each row is scanned into
+// the same episodeScan, through destinations listed once, and its episode
+// is carved from slabs that also hold what its optional fields point at:
+// one allocation per slab rather than three or four per row, on pages of
+// 50 and more, and only a row's values kept, not its scan buffers.
 type episodeRows struct {
 	r    episodeReader
+	s    episodeScan
 	dest []any
-	slab []episodeScan
+	slab []episodeSlot
 }
 
 // episodeSlab is how many episode rows one allocation holds.
@@ -133,29 +142,46 @@ const episodeSlab = 16
 // scan reads one row: the chosen columns, then extra destinations for any
 // columns the statement adds after them.
 func (er *episodeRows) scan(rows *sql.Rows, extra ...any) (*model.Episode, error) {
-	if len(er.slab) == 0 {
-		er.slab = make([]episodeScan, episodeSlab)
+	n := len(er.r.cols)
+	if er.dest == nil {
+		er.dest = make([]any, n, n+len(extra))
+		for i, c := range er.r.cols {
+			er.dest[i] = episodeColumns[c].dest(&er.s)
+		}
 	}
-	s := &er.slab[0]
-	er.slab = er.slab[1:]
-	er.dest = er.dest[:0]
-	for _, c := range er.r.cols {
-		er.dest = append(er.dest, episodeColumns[c].dest(s))
-	}
-	if err := rows.Scan(append(er.dest, extra...)...); err != nil {
+	er.dest = append(er.dest[:n], extra...)
+	if err := rows.Scan(er.dest...); err != nil {
 		return nil, err
 	}
-	e := &s.e
-	e.ProviderCode, e.SiteCode = strIn(&s.prov), strIn(&s.site)
-	e.AdmissionDate, e.EpisodeStart = dateIn(s.admi, &s.dates[0]), dateIn(s.start, &s.dates[1])
-	e.EpisodeEnd, e.DischargeDate = dateIn(s.end, &s.dates[2]), dateIn(s.dis, &s.dates[3])
-	e.EpisodeOrder = intIn(s.order, &s.ints[0])
-	e.EpisodeStatus, e.EpisodeType, e.PatientClassification = strIn(&s.stat), strIn(&s.typ), strIn(&s.class)
-	e.AdmissionMethod, e.AdmissionSource = strIn(&s.meth), strIn(&s.src)
-	e.DischargeMethod, e.DischargeDestination = strIn(&s.dmeth), strIn(&s.ddest)
-	e.AdministrativeCategory, e.TreatmentSpecialty, e.MainSpecialty = strIn(&s.cat), strIn(&s.tret), strIn(&s.mainsp)
-	e.StartAge, e.EpisodeDuration, e.SpellDuration = intIn(s.age, &s.ints[1]), intIn(s.dur, &s.ints[2]), intIn(s.sdur, &s.ints[3])
+	if len(er.slab) == 0 {
+		er.slab = make([]episodeSlot, episodeSlab)
+	}
+	r := &er.slab[0]
+	er.slab = er.slab[1:]
+	s, e := &er.s, &r.e
+	e.RowID, e.PatientID, e.EpisodeKey, e.FinancialYear = s.id, s.patient, s.key, s.fyear
+	e.ProviderCode, e.SiteCode = strOut(s.prov, &r.strs[0]), strOut(s.site, &r.strs[1])
+	e.AdmissionDate, e.EpisodeStart = dateIn(s.admi, &r.dates[0]), dateIn(s.start, &r.dates[1])
+	e.EpisodeEnd, e.DischargeDate = dateIn(s.end, &r.dates[2]), dateIn(s.dis, &r.dates[3])
+	e.EpisodeOrder = intIn(s.order, &r.ints[0])
+	e.EpisodeStatus, e.EpisodeType = strOut(s.stat, &r.strs[2]), strOut(s.typ, &r.strs[3])
+	e.PatientClassification = strOut(s.class, &r.strs[4])
+	e.AdmissionMethod, e.AdmissionSource = strOut(s.meth, &r.strs[5]), strOut(s.src, &r.strs[6])
+	e.DischargeMethod, e.DischargeDestination = strOut(s.dmeth, &r.strs[7]), strOut(s.ddest, &r.strs[8])
+	e.AdministrativeCategory = strOut(s.cat, &r.strs[9])
+	e.TreatmentSpecialty, e.MainSpecialty = strOut(s.tret, &r.strs[10]), strOut(s.mainsp, &r.strs[11])
+	e.StartAge, e.EpisodeDuration, e.SpellDuration = intIn(s.age, &r.ints[1]), intIn(s.dur, &r.ints[2]), intIn(s.sdur, &r.ints[3])
 	return e, nil
+}
+
+// strOut is strPtr storing the string in *v: strPtr's copy of its
+// argument escapes through the pointer it returns, one allocation per call.
+func strOut(s sql.NullString, v *string) *string {
+	if !s.Valid {
+		return nil
+	}
+	*v = s.String
+	return v
 }
 
 // episodeKeyValue returns an episode's value for a sort column, in cursor form.
@@ -321,16 +347,6 @@ func intPtr(n sql.NullInt64) *int {
 	}
 	v := int(n.Int64)
 	return &v
-}
-
-// strIn is strPtr for a string kept where it was scanned. strPtr's copy
-// of its argument escapes through the pointer it returns: one allocation
-// per call, NULL or not.
-func strIn(s *sql.NullString) *string {
-	if !s.Valid {
-		return nil
-	}
-	return &s.String
 }
 
 // intIn is intPtr storing the value in *v.

@@ -18,39 +18,56 @@ var patientFieldOf = map[string]string{
 	"nhs_number": "nhsNumber", "date_of_birth": "dateOfBirth", "postcode": "postcode", "region": "region",
 }
 
-// patientRows scans the patients of one statement from slabs holding each
-// patient beside its scan destinations and what its optional fields point
-// at: one allocation per slab rather than some ten per row (the
-// destinations escape through Scan).
-type patientRows struct{ slab []patientScan }
+// patientRows scans the patients of one statement. Each row is scanned
+// into the same patientScan, through destinations listed once, and its
+// patient is carved from slabs that also hold what its optional fields
+// point at: one allocation per slab rather than some ten per row.
+type patientRows struct {
+	s    patientScan
+	dest []any
+	slab []patientSlot
+}
 
 type patientScan struct {
-	p                           model.Patient
+	id                          int64
+	pseudo                      string
 	sex, eth, nhs, post, region sql.NullString
 	by                          sql.NullInt64
 	dob                         sql.NullTime
-	birthYear                   int
-	dateOfBirth                 model.Date
+}
+
+// patientSlot is a patient with what its optional fields point at.
+type patientSlot struct {
+	p                  model.Patient
+	eth, nhs, post, rg string
+	birthYear          int
+	dateOfBirth        model.Date
 }
 
 // patientSlab is how many patient rows one allocation holds.
 const patientSlab = 16
 
 func (pr *patientRows) scan(rows *sql.Rows) (*model.Patient, error) {
+	s := &pr.s
+	if pr.dest == nil {
+		pr.dest = []any{int64Col{&s.id}, &s.pseudo, &s.sex, &s.eth, nullInt64Col{&s.by}, &s.nhs, &s.dob, &s.post, &s.region}
+	}
+	if err := rows.Scan(pr.dest...); err != nil {
+		return nil, err
+	}
 	if len(pr.slab) == 0 {
-		pr.slab = make([]patientScan, patientSlab)
+		pr.slab = make([]patientSlot, patientSlab)
 	}
 	r := &pr.slab[0]
 	pr.slab = pr.slab[1:]
 	p := &r.p
-	if err := rows.Scan(int64Col{&p.RowID}, &p.PseudoID, &r.sex, &r.eth, nullInt64Col{&r.by}, &r.nhs, &r.dob, &r.post, &r.region); err != nil {
-		return nil, err
+	p.RowID, p.PseudoID = s.id, s.pseudo
+	if s.sex.Valid {
+		p.Sex = model.SexFromCode(s.sex.String)
 	}
-	if r.sex.Valid {
-		p.Sex = model.SexFromCode(r.sex.String)
-	}
-	p.Ethnicity, p.BirthYear = strIn(&r.eth), intIn(r.by, &r.birthYear)
-	p.NhsNumber, p.DateOfBirth, p.Postcode, p.Region = strIn(&r.nhs), dateIn(r.dob, &r.dateOfBirth), strIn(&r.post), strIn(&r.region)
+	p.Ethnicity, p.BirthYear = strOut(s.eth, &r.eth), intIn(s.by, &r.birthYear)
+	p.NhsNumber, p.DateOfBirth = strOut(s.nhs, &r.nhs), dateIn(s.dob, &r.dateOfBirth)
+	p.Postcode, p.Region = strOut(s.post, &r.post), strOut(s.region, &r.rg)
 	return p, nil
 }
 
