@@ -23,7 +23,7 @@ var diagnosesByEpisode = newIDStatement(func(episodeIDs []int64) sq.Sqlizer {
 // already scoped the episode ids.
 func (d *DB) DiagnosesByEpisode(ctx context.Context, episodeIDs []int64) (map[int64][]*model.Diagnosis, error) {
 	q := diagnosesByEpisode.with(episodeIDs)
-	out := make(map[int64][]*model.Diagnosis, len(episodeIDs))
+	out := newRuns[*model.Diagnosis](len(episodeIDs), 2*len(episodeIDs))
 	// Rows are carved from slabs holding each diagnosis beside the strings
 	// its optional fields point at: one allocation per slab rather than
 	// three per row (the struct, description and chapter), on a listing's
@@ -55,10 +55,10 @@ func (d *DB) DiagnosesByEpisode(ctx context.Context, episodeIDs []int64) (map[in
 			r.chapter = numeral
 			x.Chapter = &r.chapter
 		}
-		out[x.EpisodeID] = append(out[x.EpisodeID], x)
+		out.add(x.EpisodeID, x)
 		return nil
 	})
-	return out, err
+	return out.grouped(), err
 }
 
 // diagnosisSlab is how many diagnosis rows one allocation holds.
@@ -99,7 +99,7 @@ var proceduresByEpisode = newIDStatement(func(episodeIDs []int64) sq.Sqlizer {
 // descriptions, grouped by episode id and in position order.
 func (d *DB) ProceduresByEpisode(ctx context.Context, episodeIDs []int64) (map[int64][]*model.Procedure, error) {
 	q := proceduresByEpisode.with(episodeIDs)
-	out := make(map[int64][]*model.Procedure, len(episodeIDs))
+	out := newRuns[*model.Procedure](len(episodeIDs), 2*len(episodeIDs))
 	// As for diagnoses: rows from slabs, destinations once per statement.
 	var slab []procedureRow
 	var desc sql.NullString
@@ -119,8 +119,8 @@ func (d *DB) ProceduresByEpisode(ctx context.Context, episodeIDs []int64) (map[i
 			x.Description = &r.description
 		}
 		x.Date = dateIn(date, &r.date)
-		out[x.EpisodeID] = append(out[x.EpisodeID], x)
+		out.add(x.EpisodeID, x)
 		return nil
 	})
-	return out, err
+	return out.grouped(), err
 }

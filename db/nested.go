@@ -66,31 +66,28 @@ func (d *DB) ListEpisodesForPatients(ctx context.Context, patientIDs []int64, q 
 	if q.Total {
 		extra = append(extra, intCol{&total})
 	}
-	// The rows come patient by patient (ORDER BY w.patient_id, w.rn), so
-	// one slice holds them all and each patient's are a run of it, where
-	// a slice per patient would grow three or four times.
-	fetched := make([]*model.Episode, 0, len(ids)*min(w.limit+1, 8))
-	runs := make(map[int64]patientRun, len(ids))
+	// The rows come patient by patient (ORDER BY w.patient_id, w.rn).
+	fetched := newRuns[*model.Episode](len(ids), len(ids)*min(w.limit+1, 8))
+	totals := map[int64]int{}
 	if err := d.scanAll(ctx, outer, func(rs *sql.Rows) error {
 		e, err := er.scan(rs, extra...)
 		if err != nil {
 			return err
 		}
-		if n := len(fetched); n == 0 || fetched[n-1].PatientID != e.PatientID {
-			runs[e.PatientID] = patientRun{from: n}
+		fetched.add(e.PatientID, e)
+		if q.Total {
+			totals[e.PatientID] = total
 		}
-		fetched = append(fetched, e)
-		runs[e.PatientID] = patientRun{from: runs[e.PatientID].from, to: len(fetched), total: total}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
+	rows := fetched.grouped()
 	for _, id := range ids {
 		one := q
 		one.PatientID = id
-		run := runs[id]
 		if q.Total {
-			n := run.total
+			n := totals[id]
 			one.KnownTotal = &n
 		}
 		// Each patient's cursors are bound to that patient's listing, as
@@ -101,14 +98,10 @@ func (d *DB) ListEpisodesForPatients(ctx context.Context, patientIDs []int64, q 
 		if !q.NoCursors {
 			po.binding = bindingOf("episodes", q.OrderBy, q.Filter, id)
 		}
-		out[id] = d.episodePage(one, po, w, fetched[run.from:run.to:run.to])
+		out[id] = d.episodePage(one, po, w, rows[id])
 	}
 	return out, nil
 }
-
-// patientRun is where one patient's rows lie in a nested listing's, and
-// how many the patient has in all.
-type patientRun struct{ from, to, total int }
 
 // patientIDsOnce sorts ids and drops repeats, so one statement serves each
 // patient once whatever the page held.
