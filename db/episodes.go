@@ -297,10 +297,12 @@ func episodePosition(e *model.Episode, cols []string) position {
 // episodePage turns the rows fetched for window w (up to limit+1, in read
 // order) into a connection with cursors made under ord.
 func (d *DB) episodePage(q model.EpisodeQuery, ord ordering, w window, rows []*model.Episode) *model.EpisodeConnection {
-	cols := ord.columns()
-	pos := func(e *model.Episode) position { return episodePosition(e, cols) }
-	if q.NoCursors {
-		pos = nil
+	// A nested listing makes a page per parent, and most sign no cursor:
+	// their pages take neither the key columns nor the closure.
+	var pos func(*model.Episode) position
+	if !q.NoCursors {
+		cols := ord.columns()
+		pos = func(e *model.Episode) position { return episodePosition(e, cols) }
 	}
 	rows, cursors, info := keysetPage(d, ord, w, rows, pos)
 	conn := &model.EpisodeConnection{Query: q, Edges: make([]*model.EpisodeEdge, len(rows)), Nodes: rows, PageInfo: info}
@@ -308,7 +310,7 @@ func (d *DB) episodePage(q model.EpisodeQuery, ord ordering, w window, rows []*m
 	// per parent, and most select only nodes.
 	edges := make([]model.EpisodeEdge, len(rows))
 	for i, e := range rows {
-		edges[i] = model.EpisodeEdge{Cursor: cursors[i], Node: e}
+		edges[i] = model.EpisodeEdge{Cursor: cursorAt(cursors, i), Node: e}
 		conn.Edges[i] = &edges[i]
 	}
 	return conn

@@ -82,7 +82,7 @@ func (w window) pageInfo(fetched int, start, end string) *model.PageInfo {
 // puts a backward page back in listing order, signs each row's cursor with
 // pos, and works out the page information. The caller builds its edges
 // from rows and cursors, which stay index-aligned. A nil pos signs no
-// cursor, for a caller that reads none: the cursors are empty.
+// cursor, for a caller that reads none: cursors is then nil (cursorAt).
 func keysetPage[T any](d *DB, ord ordering, w window, rows []T, pos func(T) position) (kept []T, cursors []string, info *model.PageInfo) {
 	fetched := len(rows)
 	if fetched > w.limit {
@@ -94,10 +94,10 @@ func keysetPage[T any](d *DB, ord ordering, w window, rows []T, pos func(T) posi
 	if w.backward {
 		reverse(rows)
 	}
-	cursors = make([]string, len(rows))
 	if pos == nil {
-		return rows, cursors, w.pageInfo(fetched, "", "")
+		return rows, nil, w.pageInfo(fetched, "", "")
 	}
+	cursors = make([]string, len(rows))
 	for i, r := range rows {
 		cursors[i] = d.encodeCursor(ord, pos(r))
 	}
@@ -106,4 +106,12 @@ func keysetPage[T any](d *DB, ord ordering, w window, rows []T, pos func(T) posi
 		start, end = cursors[0], cursors[n-1]
 	}
 	return rows, cursors, w.pageInfo(fetched, start, end)
+}
+
+// cursorAt is the cursor of row i of a page, "" when the page signs none.
+func cursorAt(cursors []string, i int) string {
+	if cursors == nil {
+		return ""
+	}
+	return cursors[i]
 }

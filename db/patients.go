@@ -175,7 +175,7 @@ func (d *DB) ListPatients(ctx context.Context, q model.PatientQuery) (*model.Pat
 	edges := make([]model.PatientEdge, len(rows)) // one allocation for the page
 	conn.Edges, conn.Nodes = make([]*model.PatientEdge, len(rows)), rows
 	for i, p := range rows {
-		edges[i] = model.PatientEdge{Cursor: cursors[i], Node: p}
+		edges[i] = model.PatientEdge{Cursor: cursorAt(cursors, i), Node: p}
 		conn.Edges[i] = &edges[i]
 	}
 	conn.PageInfo = info
