@@ -61,7 +61,7 @@ func drivingCode(f *model.EpisodeFilter) (codeDriver, bool) {
 // from its driving code filter, or false when the listing has none or is
 // not in id order. cols are the episode columns read (alias e). The filter
 // has been validated by episodeListing.
-func (d *DB) codeDrivenListing(ctx context.Context, q model.EpisodeQuery, ord ordering, w window, cols []string) (sq.SelectBuilder, bool, error) {
+func (d *DB) codeDrivenListing(ctx context.Context, q model.EpisodeQuery, ord ordering, w window, cols string) (sq.SelectBuilder, bool, error) {
 	drv, ok := drivingCode(q.Filter)
 	if !ok || q.PatientID != 0 || len(ord.keys) > 0 {
 		return sq.SelectBuilder{}, false, nil
@@ -121,6 +121,6 @@ func (d *DB) codeDrivenListing(ctx context.Context, q model.EpisodeQuery, ord or
 	}
 	limit := uint64(w.limit + 1)
 	inner = inner.GroupBy(ids.idCol).OrderBy(ids.orderBy(w.backward)...).Limit(limit)
-	return builder.Select(cols...).FromSelect(inner, "k").Join("episodes e ON e.id = k.episode_id").
+	return builder.Select(cols).FromSelect(inner, "k").Join("episodes e ON e.id = k.episode_id").
 		OrderBy(ord.orderBy(w.backward)...).Limit(limit), true, nil
 }

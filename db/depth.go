@@ -27,7 +27,7 @@ func (d *DB) EpisodeCursorAt(ctx context.Context, q model.EpisodeQuery, n int) (
 		return "", "", err
 	}
 	r := newEpisodeReader(map[string]bool{"episodeKey": true}, ord)
-	sel = sel.Columns(r.columns("e")...).OrderBy(ord.orderBy(false)...).Offset(uint64(n - 1)).Limit(2)
+	sel = sel.Column(r.columns("e")).OrderBy(ord.orderBy(false)...).Offset(uint64(n - 1)).Limit(2)
 	var rows []*model.Episode
 	er := r.rows()
 	if err := d.scanAll(ctx, sel, func(rs *sql.Rows) error {

@@ -52,8 +52,8 @@ func (d *DB) ListEpisodesForPatients(ctx context.Context, patientIDs []int64, q 
 
 	r := newEpisodeReader(q.Fields, ord)
 	window := "PARTITION BY e.patient_id ORDER BY " + strings.Join(ord.orderBy(w.backward), ", ")
-	inner := base.Columns(r.columns("e")...).Column("ROW_NUMBER() OVER (" + window + ") AS rn")
-	outer := builder.Select(r.columns("w")...).Column("w.rn")
+	inner := base.Column(r.columns("e")).Column("ROW_NUMBER() OVER (" + window + ") AS rn")
+	outer := builder.Select(r.columns("w")).Column("w.rn")
 	if q.Total {
 		inner = inner.Column("COUNT(*) OVER (PARTITION BY e.patient_id) AS total")
 		outer = outer.Column("w.total")

@@ -362,7 +362,7 @@ func (d *DB) SpellsOfEpisodes(ctx context.Context, episodeIDs []int64) (map[int6
 // EpisodesOfSpells returns the episodes of each spell in spell order, every
 // column read, in one statement.
 func (d *DB) EpisodesOfSpells(ctx context.Context, spellIDs []int64) (map[int64][]*model.Episode, error) {
-	q := builder.Select(allEpisodeColumns.columns("e")...).Column("x.spell_id").From("spell_episodes x").
+	q := builder.Select(allEpisodeColumns.columns("e")).Column("x.spell_id").From("spell_episodes x").
 		Join("episodes e ON e.id = x.episode_id").Where(sq.Eq{"x.spell_id": spellIDs}).OrderBy("x.spell_id", "x.seq")
 	if sc := episodeScope(ctx, "e"); sc != nil {
 		q = q.Where(sc)
