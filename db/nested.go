@@ -68,7 +68,10 @@ func (d *DB) ListEpisodesForPatients(ctx context.Context, patientIDs []int64, q 
 	}
 	// The rows come patient by patient (ORDER BY w.patient_id, w.rn).
 	fetched := newRuns[*model.Episode](len(ids), len(ids)*min(w.limit+1, 8))
-	totals := map[int64]int{}
+	var totals map[int64]int // each patient's, when the total is asked for
+	if q.Total {
+		totals = make(map[int64]int, len(ids))
+	}
 	if err := d.scanAll(ctx, outer, func(rs *sql.Rows) error {
 		e, err := er.scan(rs, extra...)
 		if err != nil {

@@ -38,10 +38,10 @@ type patientScan struct {
 
 // patientSlot is a patient with what its optional fields point at.
 type patientSlot struct {
-	p                  model.Patient
-	eth, nhs, post, rg string
-	birthYear          int
-	dateOfBirth        model.Date
+	p                      model.Patient
+	eth, nhs, post, region string
+	birthYear              int
+	dateOfBirth            model.Date
 }
 
 // patientSlab is how many patient rows one allocation holds.
@@ -67,7 +67,7 @@ func (pr *patientRows) scan(rows *sql.Rows) (*model.Patient, error) {
 	}
 	p.Ethnicity, p.BirthYear = strOut(s.eth, &r.eth), intIn(s.by, &r.birthYear)
 	p.NhsNumber, p.DateOfBirth = strOut(s.nhs, &r.nhs), dateIn(s.dob, &r.dateOfBirth)
-	p.Postcode, p.Region = strOut(s.post, &r.post), strOut(s.region, &r.rg)
+	p.Postcode, p.Region = strOut(s.post, &r.post), strOut(s.region, &r.region)
 	return p, nil
 }
 

@@ -233,12 +233,7 @@ const (
 
 func (a *fieldArena) get() *fieldCtx {
 	a.mu.Lock()
-	if len(a.free) == 0 {
-		n := max(a.next, firstFieldChunk)
-		a.free, a.next = make([]fieldCtx, n), min(2*n, maxFieldChunk)
-	}
-	c := &a.free[0]
-	a.free = a.free[1:]
+	c := &a.fields(1)[0]
 	a.mu.Unlock()
 	return c
 }
@@ -247,20 +242,23 @@ func (a *fieldArena) get() *fieldCtx {
 func (a *fieldArena) list(n int) (graphql.Array, []fieldCtx) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	ret := carve(&a.values, n, valuesChunk)
+	return carve(&a.values, n, valuesChunk), a.fields(n)
+}
+
+// fields takes n field contexts from the current chunk, first starting a
+// chunk when it holds fewer. A long list takes a slice of its own rather
+// than discard what is left of the chunk. The caller holds the lock.
+func (a *fieldArena) fields(n int) []fieldCtx {
 	if n > maxFieldChunk/2 {
-		// A long list takes a slice of its own rather than discard what
-		// is left of the chunk.
-		return ret, make([]fieldCtx, n)
+		return make([]fieldCtx, n)
 	}
 	if len(a.free) < n {
 		size := max(a.next, firstFieldChunk, n)
-		a.next = min(2*size, maxFieldChunk)
-		a.free = make([]fieldCtx, size)
+		a.free, a.next = make([]fieldCtx, size), min(2*size, maxFieldChunk)
 	}
-	elems := a.free[:n:n]
+	s := a.free[:n:n]
 	a.free = a.free[n:]
-	return ret, elems
+	return s
 }
 
 // Value answers gqlgen's field-context key with the field's own context,
